@@ -1,0 +1,55 @@
+# The two commands of the README: `make serve` and `make test`.  Both set everything up from a
+# fresh clone: a .venv with the project installed, and (for tests) a Chromium for browser tests.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 5006
+APPS   := apps/index.py apps/tunneling.py
+# Serve settings for a class: closed tabs are noticed within 2 s and dropped after 5 s so they stop
+# computing; --warm runs each app once at start-up so Numba's compiled kernels are ready (and
+# cached) before the first student arrives.
+SERVE_OPTS ?= --port $(PORT) --index index --static-dirs assets=assets --warm \
+              --check-unused-sessions 2000 --unused-session-lifetime 5000
+
+.PHONY: serve test test-numpy install chromium bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+serve: install
+	$(VENV)/bin/panel serve $(APPS) $(SERVE_OPTS)
+
+# Browser tests need a Chromium.  Playwright cannot download one here, so use Debian's package:
+# installed with apt-get when running as root (CI), otherwise asked for.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "Browser tests need Chromium: run 'sudo apt-get install chromium' (or set QL_CHROMIUM)."; \
+	  exit 1; \
+	fi
+
+test: install chromium
+	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-numpy
+
+# The same physics and lesson models on the pure-NumPy path (what Pyodide runs: no Numba there).
+test-numpy: install
+	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q tests/physics tests/lessons
+
+bench: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) bench/solver.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

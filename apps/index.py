@@ -1,0 +1,34 @@
+"""`panel serve` entry point of the gallery: a card per lesson in lessons.CATALOGUE."""
+import panel as pn
+
+from lessons import CATALOGUE
+from lessons.common.ui import TEMPLATE_STYLE
+
+pn.extension()
+
+CARD_CSS = """
+.ql-grid { display: flex; flex-wrap: wrap; gap: 24px; }
+.ql-card { width: 330px; border: 1px solid #d0d7de; border-radius: 10px; overflow: hidden;
+           text-decoration: none; color: #1b1f24; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+.ql-card:hover, .ql-card:focus-visible { box-shadow: 0 4px 14px rgba(0,0,0,.18); outline: 3px solid #1c7ed6; }
+.ql-card img { width: 100%; height: 190px; object-fit: cover; display: block; background: #f4f6f8; }
+.ql-card h3 { margin: 12px 14px 4px; font-size: 20px; }
+.ql-card p { margin: 0 14px 16px; font-size: 15px; line-height: 1.4; }
+"""
+
+
+def card(lesson) -> str:
+    return (f'<a class="ql-card" href="./{lesson.slug}">'
+            f'<img src="./assets/{lesson.thumbnail}" alt="{lesson.title} thumbnail">'
+            f"<h3>{lesson.title}</h3><p>{lesson.description}</p></a>")
+
+
+intro = pn.pane.Markdown(
+    "Interactive lessons in quantum physics. Every number on screen is checked against a closed form "
+    "or an independent library in the project's tests. Pick a lesson:",
+    styles={"font-size": "17px"}, sizing_mode="stretch_width")
+grid = pn.pane.HTML('<div class="ql-grid">' + "".join(card(c) for c in CATALOGUE) + "</div>",
+                    stylesheets=[CARD_CSS], sizing_mode="stretch_width")
+pn.template.BootstrapTemplate(
+    title="Quantum Lessons", main=[intro, grid], **TEMPLATE_STYLE,
+).servable(title="Quantum Lessons")

@@ -1,0 +1,28 @@
+"""Quantum Lessons: one package per lesson (model.py = state, view.py = Panel rendering).
+
+:data:`CATALOGUE` lists the lessons the gallery shows, in teaching order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LessonCard:
+    """What the gallery needs to show one lesson."""
+
+    slug: str          # the served app's path, /<slug>
+    title: str
+    description: str   # one line
+    thumbnail: str     # file in assets/
+
+
+CATALOGUE: tuple[LessonCard, ...] = (
+    LessonCard(
+        slug="tunneling",
+        title="Tunnelling through a barrier",
+        description="Fire a Gaussian wave packet at a barrier and watch the transmitted and "
+                    "reflected probability build up, next to the exact T(E).",
+        thumbnail="tunneling.svg",
+    ),
+)

@@ -1,0 +1,87 @@
+"""``WavePlayer``: a Panel component that plays server-computed frames in the browser.
+
+The server (Numba, or NumPy in Pyodide) computes frames only when a setting changes and sends them
+in chunks of binary float32; the browser stores them and draws at display rate with
+``requestAnimationFrame``.  Streaming every frame from the server instead costs ~3 ms of server CPU
+per session-frame, too much for a class on one server.
+
+Protocol (all through ``_send_msg``, so ordering is that of the websocket):
+
+- ``{"kind": "setup", "run": id, ...}`` starts a run: grid range, potential, scales;
+- ``{"kind": "chunk", "run": id, "start": i, "re", "im", "t", "T", "R", "inside", "done"}``
+  carries frames ``i, i+1, ...`` (``re``/``im`` flattened frame-major).
+
+Events sent before the page is connected are dropped by Panel, so the browser sends
+``{"kind": "ready"}`` when it has rendered and the component replays the current run then.  It
+sends ``{"kind": "ended", "run": id}`` when the animation of a finished run reaches its last frame,
+so a lesson can hold back final numbers until the student has watched them happen.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import param
+from panel.custom import JSComponent
+
+__all__ = ["WavePlayer"]
+
+
+class WavePlayer(JSComponent):
+    """Canvas player of wave-packet frames; play/pause, step, restart and speed run in the browser."""
+
+    speed = param.Number(default=1.0, bounds=(0.05, 10.0), doc="Playback speed multiplier.")
+    display = param.Selector(default="density", objects=["density", "real_imag", "both"],
+                             doc="Draw |psi|^2, Re/Im psi, or both.")
+    phase = param.Boolean(default=False, doc="Colour |psi|^2 by the phase of psi (opt-in).")
+    autoplay = param.Boolean(default=True, doc="Start playing when a new run arrives.")
+    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
+    ended_run = param.Integer(default=0, doc="Last run whose animation the browser played to the end.")
+    plot_height = param.Integer(default=430, bounds=(200, 1200), doc="Canvas height in pixels.")
+
+    _esm = pathlib.Path(__file__).parent / "player.js"
+
+    _stylesheets = ["""
+    .ql-player { font-family: system-ui, sans-serif; }
+    .ql-bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 6px; }
+    .ql-bar button { font-size: 15px; padding: 5px 12px; border-radius: 6px; border: 1px solid #888;
+                     background: #f4f6f8; cursor: pointer; }
+    .ql-bar button:hover { background: #e3e8ee; }
+    .ql-bar button:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 1px; }
+    .ql-clock { font-variant-numeric: tabular-nums; font-size: 16px; font-weight: 600; min-width: 80px; }
+    .ql-status { color: #555; font-size: 14px; }
+    .ql-readout { display: flex; gap: 24px; font-size: 15px; margin-top: 4px;
+                  font-variant-numeric: tabular-nums; }
+    canvas { display: block; }
+    """]
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._ready = False
+        self._setup: dict | None = None
+        self._chunks: list[dict] = []
+
+    def start_run(self, setup: dict) -> None:
+        """Begin a new run (``setup`` must hold ``run``); older chunks are forgotten."""
+        self._setup = {"kind": "setup", **setup}
+        self._chunks = []
+        if self._ready:
+            self._send_msg(self._setup)
+
+    def push_chunk(self, chunk: dict) -> None:
+        """Send a chunk of the current run (kept for replay when the page reconnects)."""
+        msg = {"kind": "chunk", **chunk}
+        self._chunks.append(msg)
+        if self._ready:
+            self._send_msg(msg)
+
+    def _handle_msg(self, msg) -> None:
+        if not isinstance(msg, dict):
+            return
+        if msg.get("kind") == "ended" and isinstance(msg.get("run"), int):
+            self.ended_run = msg["run"]
+        elif msg.get("kind") == "ready":
+            self._ready = True
+            if self._setup is not None:
+                self._send_msg(self._setup)
+                for chunk in self._chunks:
+                    self._send_msg(chunk)

@@ -1,0 +1,96 @@
+"""Panel helpers shared by the lesson views: page template, lesson text with equations, URL sync.
+
+Views only: nothing here computes physics.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+
+import panel as pn
+import param
+
+from lessons.common.urlstate import sanitize
+
+__all__ = ["lesson_text", "sync_url", "notice_alert", "page", "ASSETS", "TEMPLATE_STYLE"]
+
+#: Bootstrap rather than Fast: the Fast templates fetch a font from Google, and a classroom may be
+#: offline.  With these settings a served page requests nothing from any other host.
+TEMPLATE_STYLE = dict(header_background="#1c4f82")
+
+ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets"
+
+_EQUATION = re.compile(r"^\$\$\s*\n?(.*?)\n?\s*\$\$\s*$", re.S | re.M)
+
+
+def lesson_text(path: pathlib.Path, **kwargs) -> pn.Column:
+    """Markdown from the repo with ``$$ ... $$`` display equations rendered by KaTeX.
+
+    Text and equation blocks alternate: each ``$$`` block (on lines of its own) becomes a
+    :class:`pn.pane.LaTeX`, the rest Markdown.  Markdown comes only from files in the repo, never
+    from a user.
+    """
+    text = pathlib.Path(path).read_text(encoding="utf-8")
+    parts, pos = [], 0
+    for match in _EQUATION.finditer(text):
+        before = text[pos:match.start()].strip()
+        if before:
+            parts.append(pn.pane.Markdown(before, sizing_mode="stretch_width"))
+        parts.append(pn.pane.LaTeX(f"$${match.group(1).strip()}$$", renderer="katex",
+                                   styles={"font-size": "1.15em"}, margin=(0, 20)))
+        pos = match.end()
+    rest = text[pos:].strip()
+    if rest:
+        parts.append(pn.pane.Markdown(rest, sizing_mode="stretch_width"))
+    return pn.Column(*parts, sizing_mode="stretch_width", **kwargs)
+
+
+def notice_alert(model: param.Parameterized) -> pn.pane.Alert:
+    """A warning box listing ``model.notices`` (hidden while there are none)."""
+    alert = pn.pane.Alert(alert_type="warning", visible=False, sizing_mode="stretch_width")
+
+    def show(*_):
+        alert.object = "**Some settings in the link were corrected:**\n\n" + "\n".join(
+            f"- {n}" for n in model.notices)
+        alert.visible = bool(model.notices)
+
+    model.param.watch(show, "notices")
+    show()
+    return alert
+
+
+def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
+    """Mirror ``model``'s parameters in the URL query (``names``: query name -> parameter name).
+
+    The model must already hold sanitised values (see ``from_query``); if the browser later reports
+    a query that does not validate, it is clamped the same way and the notices are extended.
+    """
+    if pn.state.location is None:
+        return
+    by_param = {p: q for q, p in names.items()}
+
+    def on_error(mapped: dict) -> None:
+        # The browser reports its own (raw) query after connecting: clamp it like from_query did,
+        # note only what was not noted already, and write the clean values back to the address bar.
+        query = {by_param[k]: str(v) for k, v in mapped.items() if k in by_param}
+        values, notices = sanitize(type(model), query, names)
+        model.param.update(**values)
+        noted = {n.split("'")[1].split("=")[0] for n in model.notices if n.count("'") >= 2}
+        fresh = [n for n in notices if n.split("'")[1].split("=")[0] not in noted]
+        if fresh:
+            model.notices = [*model.notices, *fresh]
+        clean = {}
+        for q in query:
+            value = model.param[names[q]].serialize(getattr(model, names[q]))
+            clean[q] = value if isinstance(value, str) else json.dumps(value)
+        pn.state.location.update_query(**clean)
+
+    pn.state.location.sync(model, by_param, on_error=on_error)
+
+
+def page(title: str, sidebar: list, main: list) -> pn.template.BootstrapTemplate:
+    """The common lesson page: controls in the sidebar, figures and text in the main area."""
+    return pn.template.BootstrapTemplate(
+        title=title, sidebar=sidebar, main=main, sidebar_width=340, main_max_width="1500px",
+        **TEMPLATE_STYLE)

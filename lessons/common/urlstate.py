@@ -1,0 +1,89 @@
+"""Turn URL query arguments into valid parameter values, clamping and explaining what it changed.
+
+A shared link is untrusted input: text where a number belongs, NaN, inf, 1e308, negative widths.
+:func:`sanitize` maps each query value onto the bounds of the matching ``param`` parameter and
+returns one human-readable notice per value it had to change or ignore, so the lesson can show what
+happened instead of crashing.  No Panel import: lesson models use this and are tested without a UI.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import param
+
+__all__ = ["sanitize", "MAX_QUERY_CHARS"]
+
+#: Longer values are not even parsed (a pasted essay is not a number).
+MAX_QUERY_CHARS = 64
+
+
+def _text(raw) -> str:
+    if isinstance(raw, (list, tuple)):
+        raw = raw[-1] if raw else ""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    return str(raw).strip()
+
+
+def _number(p: param.Number, name: str, text: str, default):
+    lo, hi = p.bounds if p.bounds is not None else (None, None)
+    shown = text if len(text) <= 24 else text[:21] + "..."
+    try:
+        value = float(text)
+    except ValueError:
+        return default, f"'{name}={shown}' is not a number: using {default:g}."
+    if math.isnan(value):
+        return default, f"'{name}' was NaN: using {default:g}."
+    if lo is not None and value < lo:
+        return lo, f"'{name}={shown}' is below the smallest allowed value: clamped to {lo:g}."
+    if hi is not None and value > hi:
+        return hi, f"'{name}={shown}' is above the largest allowed value: clamped to {hi:g}."
+    if isinstance(p, param.Integer):
+        value = int(round(value))
+    return value, None
+
+
+def sanitize(model_cls: type[param.Parameterized], query: Mapping[str, object],
+             names: Mapping[str, str]) -> tuple[dict, list[str]]:
+    """Valid values for ``model_cls`` from ``query``; returns ``(values, notices)``.
+
+    ``names`` maps query names to parameter names.  Unknown query names are ignored silently
+    (other tools add their own, e.g. ``theme``); known names with bad values are replaced by the
+    parameter's default or clamped to its bounds, each with a notice.
+    """
+    values: dict = {}
+    notices: list[str] = []
+    for qname, pname in names.items():
+        if qname not in query:
+            continue
+        p = model_cls.param[pname]
+        text = _text(query[qname])
+        default = p.default
+        if len(text) > MAX_QUERY_CHARS:
+            notices.append(f"'{qname}' was too long to be a setting: using {default!r}.")
+            values[pname] = default
+            continue
+        if isinstance(p, param.Number):
+            value, notice = _number(p, qname, text, default)
+        elif isinstance(p, param.Selector):
+            options = list(p.objects)
+            if text in options:
+                value, notice = text, None
+            else:
+                value = default
+                notice = f"'{qname}={text[:24]}' is not one of {', '.join(map(str, options))}: using {default}."
+        elif isinstance(p, param.Boolean):
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                value, notice = True, None
+            elif lowered in ("0", "false", "no", "off"):
+                value, notice = False, None
+            else:
+                value, notice = default, f"'{qname}' must be true or false: using {default}."
+        else:  # pragma: no cover - every synced parameter is one of the kinds above
+            continue
+        values[pname] = value
+        if notice:
+            notices.append(notice)
+    return values, notices

@@ -1,0 +1,235 @@
+"""Panel/Bokeh rendering of :class:`lessons.tunneling.model.TunnelingModel`.
+
+The view owns no physics: it turns model outputs into a canvas animation (:class:`WavePlayer`),
+two Bokeh figures (exact T(E) with the packet's energy band; the momentum distribution with T(k))
+and text read-outs, and pumps the model's run into the player a chunk at a time from a periodic
+callback, so the first frames show while later ones are still computing.  The callback stops
+when the run is complete and when the session is destroyed (a closed tab stops its work).
+"""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import panel as pn
+from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
+from bokeh.plotting import figure
+
+from physics import potentials
+from lessons.common.player import WavePlayer
+from lessons.common.ui import lesson_text, notice_alert, page, sync_url
+from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
+
+__all__ = ["TunnelingView", "create_app"]
+
+HERE = pathlib.Path(__file__).parent
+FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens of milliseconds
+CHUNK = 48          # later chunks
+
+
+def _figure(title: str, x_label: str, y_label: str, **kw):
+    fig = figure(title=title, height=300, sizing_mode="stretch_width", toolbar_location=None,
+                 x_axis_label=x_label, y_axis_label=y_label, **kw)
+    fig.title.text_font_size = "15px"
+    for axis in (fig.xaxis, fig.yaxis):
+        axis.axis_label_text_font_size = "14px"
+        axis.major_label_text_font_size = "13px"
+    return fig
+
+
+class TunnelingView:
+    """Widgets, plots and the frame pump for one browser session."""
+
+    def __init__(self, model: TunnelingModel):
+        self.model = model
+        m = model
+        self.player = WavePlayer(speed=m.speed, sizing_mode="stretch_width", height=520)
+        shape_labels = {label: key for key, (_, label, _) in potentials.SHAPES.items()}
+        self.shape = pn.widgets.Select.from_param(m.param.shape, name="Barrier shape", options=shape_labels)
+        self.height = pn.widgets.FloatSlider.from_param(m.param.height, name="Barrier height V₀")
+        self.width = pn.widgets.FloatSlider.from_param(m.param.width, name="Barrier width")
+        self.position = pn.widgets.FloatSlider.from_param(m.param.position, name="Barrier position")
+        self.separation = pn.widgets.FloatSlider.from_param(m.param.separation, name="Gap between barriers")
+        self.energy = pn.widgets.FloatSlider.from_param(m.param.energy, name="Packet energy k₀²/2")
+        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, name="Packet width σ")
+        self.x0 = pn.widgets.FloatSlider.from_param(m.param.x0, name="Packet start x₀")
+        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, name="Playback speed")
+        self.display = pn.widgets.RadioButtonGroup(
+            name="Show", options={"|ψ|²": "density", "Re ψ, Im ψ": "real_imag", "both": "both"},
+            value="density", button_type="default")
+        self.phase = pn.widgets.Checkbox(name="Colour |ψ|² by phase (advanced)", value=False)
+        self.display.link(self.player, value="display")
+        self.phase.link(self.player, value="phase")
+        m.param.watch(lambda e: setattr(self.player, "speed", e.new), "speed")
+        self.player.param.watch(self._on_ended, "ended_run")
+
+        self.notices = notice_alert(m)
+        self.warning = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
+        self.readout = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.health = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "13px"})
+        self._make_figures()
+
+        self._callback = None
+        m.param.watch(self._on_physics, list(TunnelingModel.PHYSICS))
+        self._refresh_static()
+        self._restart()
+
+    # ---- figures -------------------------------------------------------------------------
+    def _make_figures(self):
+        self.t_source = ColumnDataSource(dict(E=[], T=[]))
+        self.band_source = ColumnDataSource(dict(E=[], lo=[], hi=[]))
+        self.marks = ColumnDataSource(dict(E=[], T=[], label=[], color=[]))
+        fig = _figure("Exact transmission T(E) of this barrier", "energy E", "transmission T",
+                      y_range=Range1d(-0.02, 1.05))
+        fig.varea("E", "lo", "hi", source=self.band_source, color="#2b8a3e", alpha=0.18,
+                  legend_label="packet's energies (±1σ)")
+        fig.line("E", "T", source=self.t_source, line_width=2.5, color="#1c4f82", legend_label="exact T(E)")
+        fig.scatter("E", "T", source=self.marks, size=11, color="color", legend_field="label")
+        self.height_span = Span(location=1.0, dimension="height", line_dash="dashed", line_color="#555")
+        fig.add_layout(self.height_span)
+        fig.legend.location = "bottom_right"
+        fig.legend.label_text_font_size = "12px"
+        self.t_fig = fig
+
+        self.k_source = ColumnDataSource(dict(k=[], phi=[], T=[]))
+        kfig = _figure("Momentum distribution |φ(k)|² and T at each k", "wavenumber k", "|φ(k)|²")
+        kfig.varea("k", 0, "phi", source=self.k_source, color="#1f77b4", alpha=0.35, legend_label="|φ(k)|²")
+        kfig.extra_y_ranges = {"T": Range1d(0, 1.05)}
+        kfig.add_layout(LinearAxis(y_range_name="T", axis_label="T"), "right")
+        kfig.line("k", "T", source=self.k_source, y_range_name="T", line_width=2.5, color="#1c4f82",
+                  legend_label="T(k²/2)")
+        kfig.legend.location = "top_left"
+        kfig.legend.label_text_font_size = "12px"
+        self.k_fig = kfig
+
+    def _refresh_static(self):
+        """Everything that depends on the settings but not on time."""
+        m = self.model
+        E, T = m.exact_curve()
+        lo, hi = m.energy_band()
+        inband = (E >= lo) & (E <= hi)
+        k, phi = m.momentum_distribution()
+        Tk = np.interp(0.5 * k ** 2 * (k > 0), E, T, left=0.0)
+        self.predicted = m.predicted_transmission()
+        with pn.io.hold():
+            self.t_source.data = dict(E=E, T=T)
+            self.band_source.data = dict(E=E[inband], lo=np.zeros(inband.sum()), hi=np.ones(inband.sum()))
+            self.marks.data = dict(E=[m.mean_energy()], T=[self.predicted],
+                                   label=["predicted packet T"], color=["#2b8a3e"])
+            self.height_span.location = m.height if m.shape != "thin" else -1
+            self.k_source.data = dict(k=k, phi=phi, T=Tk)
+            self.separation.visible = m.shape == "double"
+            self.width.disabled = m.shape == "step"
+            warning = m.overlap_warning()
+            self.warning.object = warning or ""
+            self.warning.visible = bool(warning)
+            self.readout.object = self._readout_text(None)
+
+    def _readout_text(self, run) -> str:
+        m = self.model
+        lines = [f"**Predicted packet transmission** (exact T(E) averaged over the packet): "
+                 f"**{self.predicted:.4f}**"]
+        if run is not None and run.done and self.player.ended_run == run.run_id:
+            lines.append(f"**Simulation:** T = **{run.transmitted:.4f}**, R = {run.reflected:.4f}, "
+                         f"still inside {run.sim.norm():.4f} at t = {run.sim.t:.1f}")
+        elif run is not None:
+            lines.append("The measured T appears here when the animation reaches its end "
+                         "(watch the bars meanwhile).")
+        if m.shape in ("rectangular", "double", "thin"):
+            sw = m.simulated_width()
+            if abs(sw - m.width) > 1e-9:
+                lines.append(f"Barrier edges sit on grid cells of {m.x[1] - m.x[0]:.3f}: the simulated "
+                             f"width is **{sw:.3f}** (you asked for {m.width:.3f}); the exact curve uses it too.")
+        if m.shape == "thin":
+            lines.append(f"Strength α = V₀·w = {m.height * m.simulated_width():.3f}: a δ-barrier of that "
+                         f"strength has T = 1/(1 + α²/2E).")
+        return "\n\n".join(lines)
+
+    def _health_text(self, run) -> str:
+        if run is None or not run.frames:
+            return ""
+        ok = run.health_sum < 1e-6
+        return (f"Numerical health: T + R + inside − 1 = {run.health_sum:.1e} "
+                f"({'✓ within 1e-6' if ok else '✗ above 1e-6'}); energy drift before absorption "
+                f"{run.energy_drift:.1e} (relative)")
+
+    # ---- the run -------------------------------------------------------------------------
+    def _on_physics(self, *_):
+        self._refresh_static()
+        self._restart()
+
+    def _on_ended(self, *_):
+        self.readout.object = self._readout_text(self.model.run)
+
+    def _restart(self):
+        m = self.model
+        run = m.new_run()
+        self.readout.object = self._readout_text(run)
+        V = m.potential()[::DISPLAY_STRIDE].astype(np.float32)
+        psi0 = run.sim.psi
+        pmax = float(np.max(np.abs(psi0) ** 2))
+        emax = m.energy_axis_max()
+        self.player.start_run(dict(
+            run=run.run_id, xmin=X_MIN, xmax=X_MAX, V=V, absorber=ABSORBER,
+            emin=-0.04 * emax, emax=emax, energy=m.mean_energy(), pmax=pmax, wave_span=0.3 * emax,
+            predicted=self.predicted,
+        ))
+        self._pump(first=True)
+        if self._callback is None:
+            self._callback = pn.state.add_periodic_callback(self._pump, period=30, start=False)
+        if not self._callback.running:
+            self._callback.start()
+
+    def _pump(self, first: bool = False):
+        run = self.model.run
+        if run is None:
+            return
+        chunk = run.next_chunk(FIRST_CHUNK if first else CHUNK)
+        if chunk is not None:
+            self.player.push_chunk(dict(
+                run=chunk.run_id, start=chunk.start, done=chunk.done,
+                t=chunk.t.astype(np.float32), re=chunk.re.ravel(), im=chunk.im.ravel(),
+                T=chunk.transmitted.astype(np.float32), R=chunk.reflected.astype(np.float32),
+                inside=chunk.inside.astype(np.float32)))
+        if run.done:
+            if self._callback is not None and self._callback.running:
+                self._callback.stop()
+            self.readout.object = self._readout_text(run)
+            if run.error:
+                self.readout.object += f"\n\n**{run.error}**"
+        self.health.object = self._health_text(run)
+
+    def stop(self):
+        """Stop computing (called when the session is destroyed)."""
+        if self._callback is not None:
+            self._callback.stop()
+        self.model.run = None
+
+    # ---- layout --------------------------------------------------------------------------
+    def sidebar(self) -> list:
+        return [
+            pn.pane.Markdown("### Barrier"), self.shape, self.height, self.width, self.position, self.separation,
+            pn.pane.Markdown("### Wave packet"), self.energy, self.sigma, self.x0,
+            pn.pane.Markdown("### Display"), self.display, self.phase, self.speed,
+        ]
+
+    def main(self) -> list:
+        figures = pn.Row(pn.pane.Bokeh(self.t_fig, sizing_mode="stretch_width"),
+                         pn.pane.Bokeh(self.k_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        about = pn.Tabs(("Lesson", lesson_text(HERE / "lesson.md")),
+                        ("Teacher notes", lesson_text(HERE / "model.md")),
+                        sizing_mode="stretch_width", dynamic=True)
+        return [pn.Column(self.notices, self.warning, self.player, self.readout, self.health, figures,
+                          about, sizing_mode="stretch_width")]
+
+
+def create_app() -> pn.template.BootstrapTemplate:
+    """One session of the Tunnelling lesson (called by apps/tunneling.py per browser tab)."""
+    model = TunnelingModel.from_query(pn.state.session_args if pn.state.curdoc else {})
+    view = TunnelingView(model)
+    sync_url(model, QUERY_NAMES)
+    pn.state.on_session_destroyed(lambda _ctx: view.stop())
+    template = page("Quantum Lessons · Tunnelling", view.sidebar(), view.main())
+    template.header.append(pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
+                                        'margin-left:12px">← all lessons</a>'))
+    return template

@@ -1,0 +1,15 @@
+"""Quantum Lessons physics back-end: numerics only (NumPy, SciPy, optional Numba).
+
+Natural units throughout: hbar = m = 1, so H = -(1/2) d^2/dx^2 + V(x), energy E = k^2 / 2 and
+a packet with mean wavenumber k0 moves at group velocity k0.
+
+Modules
+-------
+potentials  -- barrier shapes sampled on a uniform grid (edges on cell boundaries)
+scattering  -- closed-form and transfer-matrix transmission T(E), packet-averaged T
+wavepacket  -- Gaussian packets and the split-operator FFT solver with absorbing boundaries
+
+No module here imports Panel, Bokeh or HoloViews: the lessons call into this package, never the
+other way round.  Every compiled kernel has a pure-NumPy twin (see ``physics._backend``) so the
+same code runs in Pyodide, where Numba does not exist.
+"""
