@@ -5,9 +5,10 @@ array ``V`` of the same shape, in energy units of hbar = m = 1.
 
 Grid convention (shared with :mod:`physics.scattering` and :mod:`physics.wavepacket`): sample
 ``V[j]`` stands for the constant value of V on the cell ``[x[j] - dx/2, x[j] + dx/2)``.  Sharp edges
-are snapped to the nearest cell boundary, so a rectangular barrier is exactly ``m`` whole cells
-wide and the solvers simulate a barrier of width ``m * dx``; :func:`snapped_width` returns that
-width so a lesson can say which width it really simulates.  Without snapping, a barrier off by one
+fall on cell boundaries: a rectangular barrier starts at the boundary nearest its left edge and is
+``m = round(width / dx)`` whole cells wide, so the solvers simulate a barrier of width ``m * dx``
+(within dx/2 of the request); :func:`snapped_width` returns that width so a lesson can say which
+width it really simulates.  Without snapping, a barrier off by one
 cell gives a transmission visibly different from the exact curve.
 
 ``position`` is the centre of symmetric shapes (rectangular, Gaussian, thin, double barrier) and the
@@ -38,13 +39,17 @@ def _spacing(x: np.ndarray) -> float:
 
 
 def _cells_between(x: np.ndarray, left: float, right: float) -> np.ndarray:
-    """Boolean mask of the cells inside [left, right) after snapping both ends to cell boundaries."""
+    """Boolean mask of round((right - left) / dx) whole cells starting at the boundary nearest ``left``.
+
+    Rounding the cell count (rather than snapping both ends) keeps the width within dx/2 of the
+    request, which matters because T depends exponentially on it; the centre may move by dx/2.
+    """
     dx = _spacing(x)
-    # Cell j spans [x0 + (j - 1/2) dx, x0 + (j + 1/2) dx): boundary b_i = x0 + (i - 1/2) dx.
-    first = int(np.floor((left - x[0]) / dx + 0.5 + 0.5))
-    last = int(np.floor((right - x[0]) / dx + 0.5 + 0.5))
+    # Cell j spans [x0 + (j - 1/2) dx, x0 + (j + 1/2) dx): boundary i sits at x0 + (i - 1/2) dx.
+    first = int(np.floor((left - x[0]) / dx + 1.0))
+    count = max(int(np.rint((right - left) / dx)), 0)
     j = np.arange(x.size)
-    return (j >= first) & (j < last)
+    return (j >= first) & (j < first + count)
 
 
 def snapped_width(x: np.ndarray, width: float, position: float = 0.0) -> float:
@@ -86,7 +91,7 @@ def step(x: np.ndarray, height: float, width: float = 0.0, position: float = 0.0
     """
     del width
     x = np.asarray(x, dtype=float)
-    return np.where(_cells_between(x, position, x[-1] + _spacing(x)), float(height), 0.0)
+    return np.where(_cells_between(x, position, x[-1] + 2 * _spacing(x)), float(height), 0.0)
 
 
 def triangular(x: np.ndarray, height: float, width: float, position: float = 0.0) -> np.ndarray:

@@ -45,19 +45,19 @@ class TunnelingView:
         m = model
         self.player = WavePlayer(speed=m.speed, sizing_mode="stretch_width", height=520)
         shape_labels = {label: key for key, (_, label, _) in potentials.SHAPES.items()}
-        self.shape = pn.widgets.Select.from_param(m.param.shape, name="Barrier shape", options=shape_labels)
-        self.height = pn.widgets.FloatSlider.from_param(m.param.height, name="Barrier height V₀")
-        self.width = pn.widgets.FloatSlider.from_param(m.param.width, name="Barrier width")
-        self.position = pn.widgets.FloatSlider.from_param(m.param.position, name="Barrier position")
-        self.separation = pn.widgets.FloatSlider.from_param(m.param.separation, name="Gap between barriers")
-        self.energy = pn.widgets.FloatSlider.from_param(m.param.energy, name="Packet energy k₀²/2")
-        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, name="Packet width σ")
-        self.x0 = pn.widgets.FloatSlider.from_param(m.param.x0, name="Packet start x₀")
-        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, name="Playback speed")
+        self.shape = pn.widgets.Select.from_param(m.param.shape, label="Barrier shape", options=shape_labels)
+        self.height = pn.widgets.FloatSlider.from_param(m.param.height, label="Barrier height V₀")
+        self.width = pn.widgets.FloatSlider.from_param(m.param.width, label="Barrier width")
+        self.position = pn.widgets.FloatSlider.from_param(m.param.position, label="Barrier position")
+        self.separation = pn.widgets.FloatSlider.from_param(m.param.separation, label="Gap between barriers")
+        self.energy = pn.widgets.FloatSlider.from_param(m.param.energy, label="Packet energy k₀²/2")
+        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, label="Packet width σ")
+        self.x0 = pn.widgets.FloatSlider.from_param(m.param.x0, label="Packet start x₀")
+        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label="Playback speed")
         self.display = pn.widgets.RadioButtonGroup(
-            name="Show", options={"|ψ|²": "density", "Re ψ, Im ψ": "real_imag", "both": "both"},
-            value="density", button_type="default")
-        self.phase = pn.widgets.Checkbox(name="Colour |ψ|² by phase (advanced)", value=False)
+            label="Show", options={"|ψ|²": "density", "Re ψ, Im ψ": "real_imag", "both": "both"},
+            value="density")
+        self.phase = pn.widgets.Checkbox(label="Colour |ψ|² by phase (advanced)", value=False)
         self.display.link(self.player, value="display")
         self.phase.link(self.player, value="phase")
         m.param.watch(lambda e: setattr(self.player, "speed", e.new), "speed")

@@ -1,0 +1,141 @@
+"""Split-operator solver: conservation, convergence order, free spreading, packet T, both backends."""
+import numpy as np
+import pytest
+
+from physics import potentials, scattering, wavepacket
+from physics._backend import HAVE_NUMBA
+
+
+def test_gaussian_is_normalised_with_right_moments():
+    x = np.linspace(-60, 60, 4096, endpoint=False)
+    psi = wavepacket.gaussian(x, -5.0, 3.0, 1.2)
+    dx = x[1] - x[0]
+    p = np.abs(psi) ** 2
+    assert np.sum(p) * dx == pytest.approx(1.0, abs=1e-14)
+    mean = np.sum(x * p) * dx
+    assert mean == pytest.approx(-5.0, abs=1e-12)
+    assert np.sqrt(np.sum((x - mean) ** 2 * p) * dx) == pytest.approx(3.0, rel=1e-12)
+
+
+def free_sim(x0=-20.0, sigma=2.0, k0=1.5, n=8192, L=500.0, dt=0.05):
+    x = np.linspace(-L / 2, L / 2, n, endpoint=False)
+    return wavepacket.Simulation(x, np.zeros_like(x), wavepacket.gaussian(x, x0, sigma, k0), dt)
+
+
+def test_free_packet_moves_and_spreads_as_closed_form():
+    sim = free_sim()
+    x = sim.x
+    assert sim.energy() == pytest.approx(1.5 ** 2 / 2 + 1 / (8 * 2.0 ** 2), rel=1e-10)
+    for _ in range(4):
+        sim.step(400)                     # t = 20, 40, 60, 80 (the tails stay clear of the edges)
+        p = sim.density()
+        mean = sim.expectation_x()
+        width = np.sqrt(np.sum((x - mean) ** 2 * p) / np.sum(p))
+        assert mean == pytest.approx(-20.0 + 1.5 * sim.t, abs=1e-8)
+        assert width == pytest.approx(wavepacket.free_width(sim.t, 2.0), rel=1e-9)
+        assert sim.expectation_p() == pytest.approx(1.5, abs=1e-10)
+
+
+def test_norm_conserved_over_10000_steps_without_absorber():
+    x = np.linspace(-100, 100, 2048, endpoint=False)
+    V = potentials.rectangular(x, 1.0, 1.5, 0.0)
+    sim = wavepacket.Simulation(x, V, wavepacket.gaussian(x, -30, 5, 1.4), 0.025)
+    sim.step(10_000)
+    assert abs(sim.norm() - 1.0) < 1e-10
+    assert sim.transmitted == 0.0 and sim.reflected == 0.0
+
+
+def test_second_order_in_dt():
+    x = np.linspace(-60, 60, 1024, endpoint=False)
+    V = potentials.gaussian(x, 1.0, 2.0, 0.0)
+    psi0 = wavepacket.gaussian(x, -12, 3, 1.3)
+    t_end = 8.0
+
+    def run(dt):
+        sim = wavepacket.Simulation(x, V, psi0, dt)
+        sim.step(int(round(t_end / dt)))
+        return sim.psi
+
+    ref = run(0.0025)
+    errors = [np.sqrt(np.sum(np.abs(run(dt) - ref) ** 2) * (x[1] - x[0])) for dt in (0.08, 0.04, 0.02)]
+    ratios = np.array(errors[:-1]) / np.array(errors[1:])
+    assert np.all((ratios > 3.6) & (ratios < 4.4)), (errors, ratios)
+
+
+def test_step_calls_compose():
+    """Splitting n steps over several calls gives the same state (half steps are merged correctly)."""
+    x = np.linspace(-50, 50, 512, endpoint=False)
+    V = potentials.rectangular(x, 1.0, 2.0, 0.0)
+    a = wavepacket.Simulation(x, V, wavepacket.gaussian(x, -10, 3, 1.2), 0.03, absorber_width=10)
+    b = wavepacket.Simulation(x, V, wavepacket.gaussian(x, -10, 3, 1.2), 0.03, absorber_width=10)
+    a.step(300)
+    for n in (1, 99, 50, 150):
+        b.step(n)
+    assert np.max(np.abs(a.psi - b.psi)) < 1e-12
+    assert a.transmitted == pytest.approx(b.transmitted, abs=1e-14)
+    assert a.t == pytest.approx(b.t)
+
+
+def run_to_end(x, V, x0, sigma, k0, dt=0.025, outside=(0.0, 0.0)):
+    sim = wavepacket.Simulation(x, V, wavepacket.gaussian(x, x0, sigma, k0), dt, absorber_width=20)
+    while sim.norm() > 1e-7 and sim.t < 500:
+        sim.step(400)
+    return sim
+
+
+@pytest.mark.parametrize("shape,height,width,k0", [
+    ("rectangular", 1.0, 1.5, 1.4),
+    ("gaussian", 1.0, 2.0, 1.3),
+    ("double", 1.0, 0.6, 1.2),
+    ("triangular", 1.5, 4.0, 1.4),
+])
+def test_packet_T_matches_averaged_exact_T(shape, height, width, k0):
+    x = np.linspace(-100, 100, 4096, endpoint=False)
+    V = potentials.make(shape, x, height, width, 0.0, separation=3.0)
+    sim = run_to_end(x, V, -40.0, 6.0, k0)
+    predicted = scattering.packet_transmission(x, V, -40.0, 6.0, k0)
+    assert sim.norm() < 1e-6
+    assert abs(sim.transmitted - predicted) < 2e-3
+    assert abs(sim.reflected - (1 - predicted)) < 2e-3
+    assert abs(sim.transmitted + sim.reflected + sim.norm() - 1) < 1e-10
+
+
+def test_absorber_counts_sides_separately_while_moving():
+    """A free packet heading right: all of it is counted as transmitted, nothing as reflected."""
+    x = np.linspace(-100, 100, 2048, endpoint=False)
+    sim = wavepacket.Simulation(x, np.zeros_like(x), wavepacket.gaussian(x, -30, 5, 1.5), 0.025,
+                                absorber_width=20)
+    sim.step(3200)            # t = 80: the packet's centre is in the right absorber
+    assert 0.2 < sim.transmitted < 0.95
+    assert sim.reflected < 1e-6
+    assert sim.transmitted + sim.reflected + sim.norm() == pytest.approx(1.0, abs=1e-12)
+    while sim.norm() > 1e-8:
+        sim.step(1000)
+    assert sim.transmitted == pytest.approx(1.0, abs=1e-6)
+
+
+def test_invalid_arguments_raise_clearly():
+    x = np.linspace(-10, 10, 64, endpoint=False)
+    psi = wavepacket.gaussian(x, 0, 1, 1)
+    with pytest.raises(ValueError, match="dt"):
+        wavepacket.Simulation(x, 0 * x, psi, dt=float("nan"))
+    with pytest.raises(ValueError, match="same length"):
+        wavepacket.Simulation(x, 0 * x, psi[:10], dt=0.1)
+    with pytest.raises(ValueError, match="norm"):
+        wavepacket.gaussian(x, 1e6, 1.0, 1.0)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="Numba path not available in this run")
+def test_numpy_path_agrees_with_numba_path():
+    x = np.linspace(-100, 100, 2048, endpoint=False)
+    V = potentials.double_barrier(x, 1.0, 0.6, 0.0, 3.0)
+    psi0 = wavepacket.gaussian(x, -40, 5, 1.3)
+    a = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=20, backend="numba")
+    b = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=20, backend="numpy")
+    for n in (1, 500, 2500, 4000):
+        a.step(n)
+        b.step(n)
+    assert np.max(np.abs(a.psi - b.psi)) < 1e-12
+    assert abs(a.transmitted - b.transmitted) < 1e-12
+    assert abs(a.reflected - b.reflected) < 1e-12
+    assert a.transmitted > 0.01 and a.reflected > 0.01     # both absorbers were exercised
