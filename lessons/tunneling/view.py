@@ -159,7 +159,13 @@ class TunnelingView:
         self._restart()
 
     def _on_ended(self, *_):
-        self.readout.object = self._readout_text(self.model.run)
+        run = self.model.run
+        self.readout.object = self._readout_text(run)
+        if run is not None and run.done and self.player.ended_run == run.run_id:
+            E = self.model.mean_energy()
+            self.marks.data = dict(E=[E, E], T=[self.predicted, run.transmitted],
+                                   label=["predicted packet T", "measured T (simulation)"],
+                                   color=["#2b8a3e", "#d9480f"])
 
     def _restart(self):
         m = self.model
