@@ -65,10 +65,15 @@ def rectangular(x: np.ndarray, height: float, width: float, position: float = 0.
 
 
 def gaussian(x: np.ndarray, height: float, width: float, position: float = 0.0) -> np.ndarray:
-    """V = height * exp(-4 ln2 (x - position)^2 / width^2): a smooth barrier whose FWHM is ``width``."""
+    """V = height * exp(-4 ln2 (x - position)^2 / width^2): a smooth barrier whose FWHM is ``width``.
+
+    Tails below 1e-15 * height are set to exactly 0: they change no transmission at double
+    precision, and exact zeros let the transfer matrix treat the free region as one segment.
+    """
     x = np.asarray(x, dtype=float)
     w = max(float(width), 1e-12)
-    return float(height) * np.exp(-4.0 * np.log(2.0) * ((x - position) / w) ** 2)
+    shape = np.exp(-4.0 * np.log(2.0) * ((x - position) / w) ** 2)
+    return float(height) * np.where(shape < 1e-15, 0.0, shape)
 
 
 def double_barrier(x: np.ndarray, height: float, width: float, position: float = 0.0,

@@ -33,9 +33,9 @@ export function render({ model, el }) {
   root.className = "ql-player"
   root.innerHTML = `
     <div class="ql-bar" role="toolbar" aria-label="Animation controls">
-      <button class="ql-restart" type="button" aria-label="Restart animation" title="Restart (r)">⟲ Restart</button>
-      <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
-      <button class="ql-step" type="button" aria-label="Step one frame" title="Step one frame">Step ▸</button>
+      <button class="ql-restart" type="button" aria-label="Restart animation" title="Restart (r when the animation has focus)">⟲ Restart</button>
+      <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space when the animation has focus)">▶ Play</button>
+      <button class="ql-step" type="button" aria-label="Step one frame" title="Step one frame (→; ← steps back)">Step ▸</button>
       <span class="ql-clock" aria-label="simulation time">t = 0.0</span>
       <span class="ql-status" role="status"></span>
     </div>
@@ -256,8 +256,9 @@ export function render({ model, el }) {
     if (target !== frame) {
       frame = Math.min(target, frames.length - 1)
       frameF = Math.min(frameF, frames.length - 1 + 0.999)
-      if (done && frame >= frames.length - 1) { setPlaying(false); ended() }
-      draw(); readouts(false)
+      const atEnd = done && frame >= frames.length - 1
+      if (atEnd) { setPlaying(false); ended() }
+      draw(); readouts(atEnd)
     }
   }
   raf = requestAnimationFrame(tick)
@@ -278,6 +279,20 @@ export function render({ model, el }) {
     frame = Math.min(frame + 1, Math.max(frames.length - 1, 0)); frameF = frame
     if (done && frame >= frames.length - 1) ended()
     draw(); readouts(true)
+  })
+
+  // Keys while the player has focus (Tab to it): space play/pause, r restart, arrows step.
+  root.tabIndex = 0
+  root.setAttribute("aria-label", "Wave packet animation: space plays or pauses, r restarts, arrow keys step")
+  root.addEventListener("keydown", (ev) => {
+    if (ev.target.tagName === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return
+    if (ev.key === " ") { playBtn.click(); ev.preventDefault() }
+    else if (ev.key === "r" || ev.key === "R") { restart(); ev.preventDefault() }
+    else if (ev.key === "ArrowRight") { $(".ql-step").click(); ev.preventDefault() }
+    else if (ev.key === "ArrowLeft") {
+      setPlaying(false); frame = Math.max(frame - 1, 0); frameF = frame; draw(); readouts(true)
+      ev.preventDefault()
+    }
   })
 
   model.on("msg:custom", (msg) => {

@@ -42,6 +42,7 @@ class WavePlayer(JSComponent):
 
     _stylesheets = ["""
     .ql-player { font-family: system-ui, sans-serif; }
+    .ql-player:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 2px; }
     .ql-bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 6px; }
     .ql-bar button { font-size: 15px; padding: 5px 12px; border-radius: 6px; border: 1px solid #888;
                      background: #f4f6f8; cursor: pointer; }
@@ -73,6 +74,11 @@ class WavePlayer(JSComponent):
         self._chunks.append(msg)
         if self._ready:
             self._send_msg(msg)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the page has rendered the player and asked for frames at least once."""
+        return self._ready
 
     def _handle_msg(self, msg) -> None:
         if not isinstance(msg, dict):

@@ -4,16 +4,18 @@ Views only: nothing here computes physics.
 """
 from __future__ import annotations
 
+import html
 import json
 import pathlib
 import re
+from urllib.parse import parse_qs
 
 import panel as pn
 import param
 
 from lessons.common.urlstate import sanitize
 
-__all__ = ["lesson_text", "sync_url", "notice_alert", "page", "ASSETS", "TEMPLATE_STYLE"]
+__all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "ASSETS", "TEMPLATE_STYLE"]
 
 #: Bootstrap rather than Fast: the Fast templates fetch a font from Google, and a classroom may be
 #: offline.  With these settings a served page requests nothing from any other host.
@@ -46,13 +48,27 @@ def lesson_text(path: pathlib.Path, **kwargs) -> pn.Column:
     return pn.Column(*parts, sizing_mode="stretch_width", **kwargs)
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def plain_text(text: str) -> str:
+    """``text`` made inert for a Markdown pane: HTML escaped, Markdown syntax backslashed.
+
+    Notices quote what a user typed into a link; Panel's Markdown renders raw HTML, so without this
+    a link could run script in the page.
+    """
+    printable = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
+    # Markdown escapes first: the entities html.escape makes (&#x27;) must stay intact.
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", printable), quote=True)
+
+
 def notice_alert(model: param.Parameterized) -> pn.pane.Alert:
-    """A warning box listing ``model.notices`` (hidden while there are none)."""
+    """A warning box listing ``model.notices`` as plain text (hidden while there are none)."""
     alert = pn.pane.Alert(alert_type="warning", visible=False, sizing_mode="stretch_width")
 
     def show(*_):
         alert.object = "**Some settings in the link were corrected:**\n\n" + "\n".join(
-            f"- {n}" for n in model.notices)
+            f"- {plain_text(n)}" for n in model.notices)
         alert.visible = bool(model.notices)
 
     model.param.watch(show, "notices")
@@ -80,13 +96,25 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
         fresh = [n for n in notices if n.split("'")[1].split("=")[0] not in noted]
         if fresh:
             model.notices = [*model.notices, *fresh]
-        clean = {}
-        for q in query:
-            value = model.param[names[q]].serialize(getattr(model, names[q]))
-            clean[q] = value if isinstance(value, str) else json.dumps(value)
-        pn.state.location.update_query(**clean)
+        pn.state.location.update_query(**{q: _serialized(model, names[q]) for q in query})
 
     pn.state.location.sync(model, by_param, on_error=on_error)
+
+    def drop_blanks(event) -> None:
+        # Panel's query parsing skips blank values ("?width="), so they never reach on_error;
+        # from_query already noted them: replace them with the model's values.
+        raw = parse_qs(str(event.new or "").lstrip("?"), keep_blank_values=True)
+        blank = [q for q, v in raw.items() if q in names and not "".join(v).strip()]
+        if blank:
+            pn.state.location.update_query(**{q: _serialized(model, names[q]) for q in blank})
+
+    pn.state.location.param.watch(drop_blanks, "search")
+    drop_blanks(type("Event", (), {"new": pn.state.location.search})())
+
+
+def _serialized(model: param.Parameterized, pname: str) -> str:
+    value = model.param[pname].serialize(getattr(model, pname))
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def page(title: str, sidebar: list, main: list) -> pn.template.BootstrapTemplate:

@@ -12,10 +12,21 @@ from typing import Mapping
 
 import param
 
-__all__ = ["sanitize", "MAX_QUERY_CHARS"]
+__all__ = ["sanitize", "Setting", "MAX_QUERY_CHARS"]
 
 #: Longer values are not even parsed (a pasted essay is not a number).
 MAX_QUERY_CHARS = 64
+
+
+class Setting(param.Number):
+    """A numeric lesson setting whose URL form has no float noise (1.75, not 1.7500000000000004).
+
+    Slider arithmetic leaves binary-rounding tails; the link should show what the student sees.
+    """
+
+    @classmethod
+    def serialize(cls, value):
+        return None if value is None else float(f"{value:.10g}")
 
 
 def _text(raw) -> str:

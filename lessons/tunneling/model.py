@@ -17,7 +17,7 @@ import numpy as np
 import param
 
 from physics import potentials, scattering, wavepacket
-from lessons.common.urlstate import sanitize
+from lessons.common.urlstate import Setting, sanitize
 
 __all__ = ["TunnelingModel", "Run", "Chunk", "QUERY_NAMES", "GRID_POINTS", "DISPLAY_STRIDE"]
 
@@ -142,21 +142,21 @@ class TunnelingModel(param.Parameterized):
 
     shape = param.Selector(default="rectangular", objects=list(potentials.SHAPES),
                            doc="Barrier shape (a key of physics.potentials.SHAPES).")
-    height = param.Number(default=1.0, bounds=(0.0, 5.0), step=0.05,
+    height = Setting(default=1.0, bounds=(0.0, 5.0), step=0.05,
                           doc="Barrier height V0 (energy units; hbar = m = 1).")
-    width = param.Number(default=1.5, bounds=(0.1, 10.0), step=0.05,
+    width = Setting(default=1.5, bounds=(0.1, 10.0), step=0.05,
                          doc="Barrier width (FWHM for the Gaussian; ramp length for the triangle).")
-    position = param.Number(default=0.0, bounds=(-20.0, 40.0), step=0.5,
+    position = Setting(default=0.0, bounds=(-20.0, 40.0), step=0.5,
                             doc="Barrier centre (rising edge for the step and the triangle).")
-    separation = param.Number(default=3.0, bounds=(0.5, 15.0), step=0.1,
+    separation = Setting(default=3.0, bounds=(0.5, 15.0), step=0.1,
                               doc="Gap between the two barriers of the double barrier.")
-    energy = param.Number(default=1.0, bounds=(0.1, 4.5), step=0.01,
+    energy = Setting(default=1.0, bounds=(0.1, 4.5), step=0.01,
                           doc="Packet carrier energy k0^2 / 2.")
-    sigma = param.Number(default=5.0, bounds=(1.5, 12.0), step=0.1,
+    sigma = Setting(default=5.0, bounds=(1.5, 12.0), step=0.1,
                          doc="Packet position spread (standard deviation of |psi|^2).")
-    x0 = param.Number(default=-40.0, bounds=(-60.0, -10.0), step=0.5,
+    x0 = Setting(default=-40.0, bounds=(-60.0, -10.0), step=0.5,
                       doc="Packet starting centre.")
-    speed = param.Number(default=1.0, bounds=(0.25, 4.0), step=0.25,
+    speed = Setting(default=1.0, bounds=(0.25, 4.0), step=0.25,
                          doc="Playback speed in the browser (does not change the physics).")
 
     notices = param.List(default=[], doc="Messages about settings that had to be corrected.")

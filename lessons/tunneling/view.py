@@ -25,6 +25,7 @@ __all__ = ["TunnelingView", "create_app"]
 HERE = pathlib.Path(__file__).parent
 FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens of milliseconds
 CHUNK = 48          # later chunks
+DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
 
 
 def _figure(title: str, x_label: str, y_label: str, **kw):
@@ -70,6 +71,7 @@ class TunnelingView:
         self._make_figures()
 
         self._callback = None
+        self._pending = False
         m.param.watch(self._on_physics, list(TunnelingModel.PHYSICS))
         self._refresh_static()
         self._restart()
@@ -155,6 +157,17 @@ class TunnelingView:
 
     # ---- the run -------------------------------------------------------------------------
     def _on_physics(self, *_):
+        # Held keys and fast drags send many values: coalesce them, and recompute once for the
+        # latest settings DEBOUNCE_MS after the first (immediately when not in a server session).
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._recompute()
+        elif not self._pending:
+            self._pending = True
+            doc.add_timeout_callback(self._recompute, DEBOUNCE_MS)
+
+    def _recompute(self):
+        self._pending = False
         self._refresh_static()
         self._restart()
 
@@ -190,6 +203,10 @@ class TunnelingView:
         run = self.model.run
         if run is None:
             return
+        if self._tab_closed():
+            # The tab is gone but the session is not destroyed yet: stop computing and sending.
+            self.stop()
+            return
         chunk = run.next_chunk(FIRST_CHUNK if first else CHUNK)
         if chunk is not None:
             self.player.push_chunk(dict(
@@ -204,6 +221,17 @@ class TunnelingView:
             if run.error:
                 self.readout.object += f"\n\n**{run.error}**"
         self.health.object = self._health_text(run)
+
+    def _tab_closed(self) -> bool:
+        """True when the page had connected and this session now has no websocket (tab closed).
+
+        Before the page first connects the count is 0 too, so only a page that said "ready" counts.
+        """
+        if not self.player.connected:
+            return False
+        ctx = pn.state.curdoc.session_context if pn.state.curdoc else None
+        session = getattr(ctx, "_session", None)  # Bokeh's ServerSession; absent outside a server
+        return session is not None and getattr(session, "connection_count", 1) == 0
 
     def stop(self):
         """Stop computing (called when the session is destroyed)."""

@@ -48,3 +48,11 @@ def test_selector_boolean_integer_and_unknown_names():
     assert len(notices) == 1 and "shape" in notices[0]
     values, notices = sanitize(Demo, {"flag": "maybe", "n": "99"}, NAMES)
     assert values == {"flag": False, "count": 9} and len(notices) == 2
+
+
+def test_setting_serialises_without_float_noise():
+    from lessons.common.urlstate import Setting
+
+    assert Setting.serialize(1.7 + 3 * 0.05) == 1.85          # 1.8500000000000003 in binary
+    assert Setting.serialize(1.75) == 1.75 and Setting.serialize(None) is None
+    assert Setting.serialize(-1e-20) == -1e-20
