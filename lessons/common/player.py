@@ -36,6 +36,7 @@ class WavePlayer(JSComponent):
     autoplay = param.Boolean(default=True, doc="Start playing when a new run arrives.")
     large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     ended_run = param.Integer(default=0, doc="Last run whose animation the browser played to the end.")
+    page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
     plot_height = param.Integer(default=430, bounds=(200, 1200), doc="Canvas height in pixels.")
 
     _esm = pathlib.Path(__file__).parent / "player.js"
@@ -87,6 +88,7 @@ class WavePlayer(JSComponent):
             self.ended_run = msg["run"]
         elif msg.get("kind") == "ready":
             self._ready = True
+            self.page_ready += 1
             if self._setup is not None:
                 self._send_msg(self._setup)
                 for chunk in self._chunks:

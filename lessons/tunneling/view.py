@@ -26,6 +26,8 @@ HERE = pathlib.Path(__file__).parent
 FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens of milliseconds
 CHUNK = 48          # later chunks
 DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
+SECONDARY_DELAY_MS = 300      # figures and text load this long after the player is ready
+SECONDARY_FALLBACK_MS = 4000  # ... or this long after the page loaded, whichever is first
 
 
 def _figure(title: str, x_label: str, y_label: str, **kw):
@@ -248,13 +250,21 @@ class TunnelingView:
         ]
 
     def main(self) -> list:
+        """The main column: the animation and its read-outs first, figures and text once loaded."""
+        self.layout = pn.Column(self.notices, self.warning, self.player, self.readout, self.health,
+                                sizing_mode="stretch_width")
+        return [self.layout]
+
+    def load_secondary(self) -> None:
+        """Add the two figures and the lesson text (after the first paint, in a served page)."""
+        if len(self.layout) > 5:
+            return
         figures = pn.Row(pn.pane.Bokeh(self.t_fig, sizing_mode="stretch_width"),
                          pn.pane.Bokeh(self.k_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width")
         about = pn.Tabs(("Lesson", lesson_text(HERE / "lesson.md")),
                         ("Teacher notes", lesson_text(HERE / "model.md")),
                         sizing_mode="stretch_width", dynamic=True)
-        return [pn.Column(self.notices, self.warning, self.player, self.readout, self.health, figures,
-                          about, sizing_mode="stretch_width")]
+        self.layout.extend([figures, about])
 
 
 def create_app() -> pn.template.BootstrapTemplate:
@@ -264,6 +274,15 @@ def create_app() -> pn.template.BootstrapTemplate:
     sync_url(model, QUERY_NAMES)
     pn.state.on_session_destroyed(lambda _ctx: view.stop())
     template = page("Quantum Lessons · Tunnelling", view.sidebar(), view.main())
+    # The animation shows first; figures and text follow just after its first frames have gone
+    # out (or after a few seconds, should the player never report ready).
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        later = lambda ms: doc.add_timeout_callback(view.load_secondary, ms)  # noqa: E731
+        view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
+        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS))
+    else:
+        view.load_secondary()
     template.header.append(pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
                                         'margin-left:12px">← all lessons</a>'))
     return template
