@@ -41,6 +41,7 @@ export function render({ model, el }) {
     </div>
     <canvas class="ql-canvas" role="img" aria-label="Animated wave packet over the potential"></canvas>
     <div class="ql-readout" aria-live="polite">
+      <span>Passed the barrier <b class="ql-passed">–</b></span>
       <span>Transmitted <b class="ql-T">–</b></span>
       <span>Reflected <b class="ql-R">–</b></span>
       <span>Still inside <b class="ql-inside">–</b></span>
@@ -53,7 +54,7 @@ export function render({ model, el }) {
 
   let setup = null          // current run's static data
   let frames = []           // [{re, im}] per frame (Float32Array views)
-  let series = {t: [], T: [], R: [], inside: []}
+  let series = {t: [], T: [], R: [], inside: [], passed: []}
   let done = false
   let frame = 0, frameF = 0
   let playing = false
@@ -192,12 +193,20 @@ export function render({ model, el }) {
     const i = Math.min(frame, series.t.length - 1)
     const vals = [["T", series.T[i], COLORS.T], ["R", series.R[i], COLORS.R], ["inside", series.inside[i], COLORS.inside]]
     ctx.strokeStyle = COLORS.axis; ctx.beginPath(); ctx.moveTo(bx - 4, by0); ctx.lineTo(W - 8, by0); ctx.stroke()
+    const passed = series.passed[i]
     vals.forEach(([label, v, c], j) => {
       const x = bx + j * bw, hgt = (Number.isFinite(v) ? v : 0) * bh
+      let top = hgt
+      if (label === "T" && Number.isFinite(passed) && passed > v) {
+        // what is right of the barrier and still moving: counted once it reaches the absorber
+        top = passed * bh
+        ctx.globalAlpha = 0.35; ctx.fillStyle = c; ctx.fillRect(x + 4, by0 - top, bw - 8, top - hgt)
+        ctx.globalAlpha = 1
+      }
       ctx.fillStyle = c; ctx.fillRect(x + 4, by0 - hgt, bw - 8, hgt)
       ctx.fillStyle = COLORS.text; ctx.textAlign = "center"
       ctx.fillText(label, x + bw / 2, by0 + 16 * big)
-      ctx.fillText(fmt(v, 3), x + bw / 2, by0 - hgt - 5)
+      ctx.fillText(fmt(label === "T" && top > hgt ? passed : v, 3), x + bw / 2, by0 - top - 5)
     })
     if (setup.predicted >= 0) {
       const yp = by0 - setup.predicted * bh
@@ -216,14 +225,25 @@ export function render({ model, el }) {
     ctx.fillStyle = COLORS.text; ctx.textAlign = "right"
     ctx.fillText("1", tx0 - 6, ty0 - th + 4); ctx.fillText("0", tx0 - 6, ty0 + 4)
     ctx.textAlign = "center"; ctx.fillText(`time → (${fmt(tmax, 0)})`, tx0 + tw / 2, ty0 + 18 * big)
-    for (const [key, c] of [["T", COLORS.T], ["R", COLORS.R], ["inside", COLORS.inside]]) {
-      ctx.strokeStyle = c; ctx.lineWidth = 2 * big; ctx.beginPath()
+    for (const [key, c, dash] of [["passed", COLORS.T, [5, 4]], ["T", COLORS.T, []], ["R", COLORS.R, []],
+                                  ["inside", COLORS.inside, []]]) {
+      ctx.strokeStyle = c; ctx.lineWidth = 2 * big; ctx.setLineDash(dash); ctx.beginPath()
       for (let j = 0; j <= i; j++) {
         const x = tx0 + series.t[j] / tmax * tw, y = ty0 - series[key][j] * th
         j ? ctx.lineTo(x, y) : ctx.moveTo(x, y)
       }
-      ctx.stroke()
+      ctx.stroke(); ctx.setLineDash([])
     }
+    ctx.font = `${12 * big}px sans-serif`; ctx.textAlign = "left"
+    let kx = tx0 + 8
+    for (const [label, c, dash] of [["passed the barrier", COLORS.T, [5, 4]], ["T (absorbed right)", COLORS.T, []],
+                                    ["R (absorbed left)", COLORS.R, []], ["still inside", COLORS.inside, []]]) {
+      ctx.strokeStyle = c; ctx.lineWidth = 2 * big; ctx.setLineDash(dash)
+      ctx.beginPath(); ctx.moveTo(kx, ty0 - th - 6); ctx.lineTo(kx + 22, ty0 - th - 6); ctx.stroke(); ctx.setLineDash([])
+      ctx.fillStyle = COLORS.text; ctx.fillText(label, kx + 27, ty0 - th - 2)
+      kx += ctx.measureText(label).width + 50
+    }
+    ctx.font = font
     if (i >= 0) {
       ctx.strokeStyle = "rgba(0,0,0,0.35)"; ctx.beginPath()
       const xc = tx0 + series.t[i] / tmax * tw; ctx.moveTo(xc, ty0 - th); ctx.lineTo(xc, ty0); ctx.stroke()
@@ -240,6 +260,7 @@ export function render({ model, el }) {
       lastReadout = now
       if (i >= 0) {
         $(".ql-T").textContent = fmt(series.T[i]); $(".ql-R").textContent = fmt(series.R[i])
+        $(".ql-passed").textContent = fmt(series.passed[i])
         $(".ql-inside").textContent = fmt(series.inside[i])
       }
     }
@@ -297,7 +318,7 @@ export function render({ model, el }) {
 
   model.on("msg:custom", (msg) => {
     if (msg.kind === "setup") {
-      setup = msg; frames = []; series = {t: [], T: [], R: [], inside: []}
+      setup = msg; frames = []; series = {t: [], T: [], R: [], inside: [], passed: []}
       done = false; frame = 0; frameF = 0
       root.dataset.run = String(msg.run)
       setPlaying(!!model.autoplay)
@@ -312,6 +333,7 @@ export function render({ model, el }) {
         frames[msg.start + j] = {re: re.subarray(j * npts, (j + 1) * npts), im: im.subarray(j * npts, (j + 1) * npts)}
         series.t[msg.start + j] = msg.t[j]; series.T[msg.start + j] = msg.T[j]
         series.R[msg.start + j] = msg.R[j]; series.inside[msg.start + j] = msg.inside[j]
+        series.passed[msg.start + j] = msg.passed ? msg.passed[j] : NaN
       }
       done = !!msg.done
       root.dataset.frames = String(frames.length)

@@ -44,6 +44,8 @@ class Chunk:
     """Frames ``start .. start + len(t) - 1`` of a run, ready to send to the browser.
 
     ``re`` and ``im`` have shape (frames, display points), float32; the rest are per-frame float64.
+    ``transmitted``/``reflected`` count what the absorbers took; ``passed`` adds what is right of
+    the barrier and still moving, so students see T building up before it reaches the absorber.
     """
 
     run_id: int
@@ -54,6 +56,7 @@ class Chunk:
     transmitted: np.ndarray
     reflected: np.ndarray
     inside: np.ndarray
+    passed: np.ndarray     # transmitted + probability right of the barrier: "has got through"
     mean_x: np.ndarray
     energy: np.ndarray
     done: bool
@@ -70,9 +73,11 @@ class Run:
     frames: int = 0
     done: bool = False
     chunks: list = field(default_factory=list)
+    beyond: int = 0               # first grid index right of the barrier
     health_sum: float = 0.0       # max |T + R + inside - 1| seen so far
     energy0: float = float("nan")
-    energy_drift: float = 0.0     # max relative drift of <H> before anything was absorbed
+    energy_drift: float | None = None  # max relative drift of <H> before anything was absorbed
+                                       # (None: the packet touched an absorber from the start)
     error: str | None = None
 
     def next_chunk(self, n_frames: int) -> Chunk | None:
@@ -81,7 +86,7 @@ class Run:
             return None
         sim = self.sim
         n = min(int(n_frames), self.max_frames - self.frames)
-        rows = {key: [] for key in ("t", "re", "im", "T", "R", "inside", "x", "E")}
+        rows = {key: [] for key in ("t", "re", "im", "T", "R", "inside", "passed", "x", "E")}
         for _ in range(n):
             if self.frames > 0:
                 sim.step(self.steps_per_frame)
@@ -98,13 +103,16 @@ class Run:
             rows["T"].append(sim.transmitted)
             rows["R"].append(sim.reflected)
             rows["inside"].append(inside)
+            right = float(np.sum(sim.density()[self.beyond:]) * sim.dx)
+            rows["passed"].append(sim.transmitted + right)
             rows["x"].append(sim.expectation_x() if inside > 1e-12 else float("nan"))
             rows["E"].append(energy)
             self.health_sum = max(self.health_sum, abs(sim.transmitted + sim.reflected + inside - 1.0))
             if self.frames == 0:
                 self.energy0 = energy
             elif sim.transmitted + sim.reflected < 1e-7:
-                self.energy_drift = max(self.energy_drift, abs(energy - self.energy0) / abs(self.energy0))
+                drift = abs(energy - self.energy0) / abs(self.energy0)
+                self.energy_drift = drift if self.energy_drift is None else max(self.energy_drift, drift)
             self.frames += 1
             if inside < INSIDE_STOP or self.frames >= self.max_frames:
                 self.done = True
@@ -121,6 +129,7 @@ class Run:
             transmitted=np.array(rows["T"]),
             reflected=np.array(rows["R"]),
             inside=np.array(rows["inside"]),
+            passed=np.array(rows["passed"]),
             mean_x=np.array(rows["x"]),
             energy=np.array(rows["E"]),
             done=self.done,
@@ -245,6 +254,18 @@ class TunnelingModel(param.Parameterized):
                     "it left (x0) or the barrier right, or the prediction will not match.")
         return None
 
+    def barrier_end_index(self) -> int:
+        """First grid index past the barrier: what lies right of it has got through.
+
+        The rising edge for the step (the step itself is the far side), the last non-zero cell
+        otherwise; the barrier's position when its height is zero.
+        """
+        V = self.potential()
+        nonzero = np.flatnonzero(V)
+        if nonzero.size == 0:
+            return int(np.searchsorted(self.x, self.position))
+        return int(nonzero[0]) if self.shape == "step" else int(nonzero[-1]) + 1
+
     # ---- the simulation ----------------------------------------------------------------
     def frame_interval(self) -> int:
         """Solver steps between frames: the packet crosses the box in ~FRAMES_PER_CROSSING frames."""
@@ -256,7 +277,8 @@ class TunnelingModel(param.Parameterized):
         psi0 = wavepacket.gaussian(self.x, self.x0, self.sigma, self.k0)
         sim = wavepacket.Simulation(self.x, self.potential(), psi0, DT, absorber_width=ABSORBER)
         self.run_id += 1
-        self.run = Run(run_id=self.run_id, sim=sim, steps_per_frame=self.frame_interval())
+        self.run = Run(run_id=self.run_id, sim=sim, steps_per_frame=self.frame_interval(),
+                       beyond=self.barrier_end_index())
         return self.run
 
     def run_to_end(self, chunk: int = 64) -> Run:

@@ -153,9 +153,10 @@ class TunnelingView:
         if run is None or not run.frames:
             return ""
         ok = run.health_sum < 1e-6
+        drift = ("not measurable (the packet touches an absorber from the start)"
+                 if run.energy_drift is None else f"{run.energy_drift:.1e} (relative)")
         return (f"Numerical health: T + R + inside − 1 = {run.health_sum:.1e} "
-                f"({'✓ within 1e-6' if ok else '✗ above 1e-6'}); energy drift before absorption "
-                f"{run.energy_drift:.1e} (relative)")
+                f"({'✓ within 1e-6' if ok else '✗ above 1e-6'}); energy drift before absorption {drift}")
 
     # ---- the run -------------------------------------------------------------------------
     def _on_physics(self, *_):
@@ -215,7 +216,7 @@ class TunnelingView:
                 run=chunk.run_id, start=chunk.start, done=chunk.done,
                 t=chunk.t.astype(np.float32), re=chunk.re.ravel(), im=chunk.im.ravel(),
                 T=chunk.transmitted.astype(np.float32), R=chunk.reflected.astype(np.float32),
-                inside=chunk.inside.astype(np.float32)))
+                inside=chunk.inside.astype(np.float32), passed=chunk.passed.astype(np.float32)))
         if run.done:
             if self._callback is not None and self._callback.running:
                 self._callback.stop()

@@ -107,3 +107,27 @@ def test_from_query_clamps_with_notices():
 def test_frame_spacing_follows_packet_speed():
     slow, fast = TunnelingModel(energy=0.1), TunnelingModel(energy=4.5)
     assert slow.frame_interval() > fast.frame_interval() >= 1
+
+
+def test_passed_shows_transmission_before_the_absorber_counts_it():
+    model = TunnelingModel()
+    run = model.new_run()
+    chunks = []
+    while (c := run.next_chunk(64)) is not None:
+        chunks.append(c)
+    passed = np.concatenate([c.passed for c in chunks])
+    T = np.concatenate([c.transmitted for c in chunks])
+    inside = np.concatenate([c.inside for c in chunks])
+    predicted = model.predicted_transmission()
+    assert passed[0] < 1e-12                          # the packet starts left of the barrier
+    assert np.all(passed >= T - 1e-15)
+    # once the packet has split, and before the absorber took anything, "passed" already shows T
+    split = np.flatnonzero((T < 1e-3) & (passed > 0.5 * predicted))
+    assert split.size and abs(passed[split[-1]] - predicted) < 0.01
+    assert passed[-1] == pytest.approx(T[-1] + 0.0, abs=inside[-1] + 1e-9)
+
+
+def test_energy_drift_unmeasurable_when_packet_starts_in_absorber():
+    wide = TunnelingModel(sigma=12.0, x0=-40.0).run_to_end()
+    assert wide.energy_drift is None
+    assert TunnelingModel().run_to_end().energy_drift < 5e-3
