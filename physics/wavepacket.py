@@ -190,13 +190,11 @@ class Simulation:
         if absorbing.size and (np.any(absorbing[:self._nl] != np.arange(self._nl))
                                or np.any(absorbing[self._nl:] != np.arange(n_pts - self._nr, n_pts))):
             raise ValueError("absorbing layers must sit at the two ends of the grid")
-        self._evolve = {None: _evolve, "numpy": _evolve_numpy}.get(backend, None)
-        if backend == "numba":
-            if not HAVE_NUMBA:
-                raise RuntimeError("the numba backend is not available here")
-            self._evolve = _evolve_numba
-        if self._evolve is None:
+        if backend not in (None, "numba", "numpy"):
             raise ValueError("backend must be None, 'numba' or 'numpy'")
+        if backend == "numba" and not HAVE_NUMBA:
+            raise RuntimeError("the numba backend is not available here")
+        self._evolve = _evolve_numpy if backend == "numpy" else _evolve
         self.t = 0.0
         self.steps = 0
         self.transmitted = 0.0
