@@ -132,10 +132,7 @@ def session_cost():
     run = model.new_run()
     encoded = 0
     while (chunk := run.next_chunk(48)) is not None:
-        msg = dict(run=chunk.run_id, start=chunk.start, t=chunk.t.astype(np.float32),
-                   re=chunk.re.ravel(), im=chunk.im.ravel(), T=chunk.transmitted.astype(np.float32),
-                   R=chunk.reflected.astype(np.float32), inside=chunk.inside.astype(np.float32))
-        rep = Serializer(deferred=True).serialize(msg)
+        rep = Serializer(deferred=True).serialize(chunk.message())
         encoded += sum(len(b.to_bytes()) for b in rep.buffers or [])
     cpu = time.process_time() - start
     seconds = run.frames / 30.0

@@ -100,16 +100,16 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
 
     pn.state.location.sync(model, by_param, on_error=on_error)
 
-    def drop_blanks(event) -> None:
+    def drop_blanks(search: str) -> None:
         # Panel's query parsing skips blank values ("?width="), so they never reach on_error;
         # from_query already noted them: replace them with the model's values.
-        raw = parse_qs(str(event.new or "").lstrip("?"), keep_blank_values=True)
+        raw = parse_qs(str(search or "").lstrip("?"), keep_blank_values=True)
         blank = [q for q, v in raw.items() if q in names and not "".join(v).strip()]
         if blank:
             pn.state.location.update_query(**{q: _serialized(model, names[q]) for q in blank})
 
-    pn.state.location.param.watch(drop_blanks, "search")
-    drop_blanks(type("Event", (), {"new": pn.state.location.search})())
+    pn.state.location.param.watch(lambda event: drop_blanks(event.new), "search")
+    drop_blanks(pn.state.location.search)
 
 
 def _serialized(model: param.Parameterized, pname: str) -> str:

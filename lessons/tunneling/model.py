@@ -61,6 +61,14 @@ class Chunk:
     energy: np.ndarray
     done: bool
 
+    def message(self) -> dict:
+        """The chunk as the browser player receives it: flat float32 arrays (binary on the wire)."""
+        f32 = np.float32
+        return dict(run=self.run_id, start=self.start, done=self.done, t=self.t.astype(f32),
+                    re=self.re.ravel(), im=self.im.ravel(), T=self.transmitted.astype(f32),
+                    R=self.reflected.astype(f32), inside=self.inside.astype(f32),
+                    passed=self.passed.astype(f32))
+
 
 @dataclass
 class Run:
@@ -91,7 +99,8 @@ class Run:
             if self.frames > 0:
                 sim.step(self.steps_per_frame)
             psi = sim.psi[::DISPLAY_STRIDE]
-            inside = sim.norm()
+            density = sim.density()          # once per frame: norm, <x> and "passed" all use it
+            inside = float(np.sum(density) * sim.dx)
             energy = sim.energy() if inside > 1e-12 else float("nan")
             if not (np.isfinite(inside) and np.all(np.isfinite(psi[:: 64]))):
                 self.error = "The simulation produced a non-finite value and was stopped."
@@ -103,9 +112,9 @@ class Run:
             rows["T"].append(sim.transmitted)
             rows["R"].append(sim.reflected)
             rows["inside"].append(inside)
-            right = float(np.sum(sim.density()[self.beyond:]) * sim.dx)
-            rows["passed"].append(sim.transmitted + right)
-            rows["x"].append(sim.expectation_x() if inside > 1e-12 else float("nan"))
+            rows["passed"].append(sim.transmitted + float(np.sum(density[self.beyond:]) * sim.dx))
+            rows["x"].append(float(np.sum(sim.x * density) / np.sum(density)) if inside > 1e-12
+                             else float("nan"))
             rows["E"].append(energy)
             self.health_sum = max(self.health_sum, abs(sim.transmitted + sim.reflected + inside - 1.0))
             if self.frames == 0:

@@ -127,13 +127,12 @@ class TunnelingView:
             warning = m.overlap_warning()
             self.warning.object = warning or ""
             self.warning.visible = bool(warning)
-            self.readout.object = self._readout_text(None)
 
     def _readout_text(self, run) -> str:
         m = self.model
         lines = [f"**Predicted packet transmission** (exact T(E) averaged over the packet): "
                  f"**{self.predicted:.4f}**"]
-        if run is not None and run.done and self.player.ended_run == run.run_id:
+        if self._revealed(run):
             lines.append(f"**Simulation:** T = **{run.transmitted:.4f}**, R = {run.reflected:.4f}, "
                          f"still inside {run.sim.norm():.4f} at t = {run.sim.t:.1f}")
         elif run is not None:
@@ -174,10 +173,14 @@ class TunnelingView:
         self._refresh_static()
         self._restart()
 
+    def _revealed(self, run) -> bool:
+        """Whether the browser has played ``run`` to its end, so its measured T may be shown."""
+        return run is not None and run.done and self.player.ended_run == run.run_id
+
     def _on_ended(self, *_):
         run = self.model.run
         self.readout.object = self._readout_text(run)
-        if run is not None and run.done and self.player.ended_run == run.run_id:
+        if self._revealed(run):
             E = self.model.mean_energy()
             self.marks.data = dict(E=[E, E], T=[self.predicted, run.transmitted],
                                    label=["predicted packet T", "measured T (simulation)"],
@@ -212,11 +215,7 @@ class TunnelingView:
             return
         chunk = run.next_chunk(FIRST_CHUNK if first else CHUNK)
         if chunk is not None:
-            self.player.push_chunk(dict(
-                run=chunk.run_id, start=chunk.start, done=chunk.done,
-                t=chunk.t.astype(np.float32), re=chunk.re.ravel(), im=chunk.im.ravel(),
-                T=chunk.transmitted.astype(np.float32), R=chunk.reflected.astype(np.float32),
-                inside=chunk.inside.astype(np.float32), passed=chunk.passed.astype(np.float32)))
+            self.player.push_chunk(chunk.message())
         if run.done:
             if self._callback is not None and self._callback.running:
                 self._callback.stop()
