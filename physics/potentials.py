@@ -1,4 +1,4 @@
-"""Barrier shapes for scattering, sampled on a uniform grid.
+"""Potential shapes sampled on a uniform grid: barriers for scattering, wells for bound states.
 
 Every function takes the grid ``x`` (uniform spacing ``dx``) and plain numbers and returns an
 array ``V`` of the same shape, in energy units of hbar = m = 1.
@@ -13,6 +13,15 @@ cell gives a transmission visibly different from the exact curve.
 
 ``position`` is the centre of symmetric shapes (rectangular, Gaussian, thin, double barrier) and the
 rising edge of the one-sided shapes (step, triangular).
+
+Wells for bound states (:data:`WELLS`, used with :func:`physics.eigen.bound_states`) follow a
+different edge rule, because the eigensolver extrapolates from the grid and from every 2nd and 4th
+point of it: a sharp edge sits *on* a grid point whose index (counting from ``x[0]``) is a multiple
+of :data:`EDGE_STRIDE` = 4, that point takes the mean of the two sides, and hard walls are ``+inf``
+(psi = 0 there).  Then every edge is on a point of all three grids, and the extrapolation removes
+the O(dx^2) and O(dx^4) errors (see :mod:`physics.eigen`).  :func:`snapped_edge` says where an edge
+really is (on the lessons' grid, dx = 0.0125, edges fall on multiples of 0.05).  Every well has its
+minimum at V = 0, so energies are positive and "how far above the floor" reads directly.
 """
 from __future__ import annotations
 
@@ -28,6 +37,21 @@ __all__ = [
     "thin",
     "snapped_width",
     "make",
+    "WELLS",
+    "Well",
+    "snapped_edge",
+    "EDGE_STRIDE",
+    "infinite_well",
+    "finite_well",
+    "box_barrier",
+    "harmonic",
+    "double_well",
+    "asymmetric_well",
+    "triangular_well",
+    "morse",
+    "poschl_teller",
+    "well_array",
+    "make_well",
 ]
 
 
@@ -144,3 +168,178 @@ def make(shape: str, x: np.ndarray, height: float, width: float, position: float
     if uses_sep:
         return fn(x, height, width, position, separation)
     return fn(x, height, width, position)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wells for bound states: edges on even grid points, hard walls as +inf, minimum at V = 0.
+# ---------------------------------------------------------------------------------------------
+
+#: Sharp well edges and walls fall on grid points whose index is a multiple of this.
+EDGE_STRIDE = 4
+
+
+def _edge_index(x: np.ndarray, edge: float) -> int:
+    """Index (a multiple of EDGE_STRIDE) of the grid point nearest ``edge``, clipped to the grid."""
+    dx = _spacing(x)
+    s = EDGE_STRIDE
+    i = s * int(np.rint((edge - x[0]) / (s * dx)))
+    return int(np.clip(i, 0, x.size - 1 - (x.size - 1) % s))
+
+
+def snapped_edge(x: np.ndarray, edge: float) -> float:
+    """Where a well edge requested at ``edge`` really sits on ``x`` (see :data:`EDGE_STRIDE`)."""
+    return float(np.asarray(x, dtype=float)[_edge_index(x, edge)])
+
+
+def _piecewise(x: np.ndarray, edges: list[float], values: list[float]) -> np.ndarray:
+    """Piecewise-constant V: ``values[i]`` between snapped ``edges[i-1]`` and ``edges[i]``.
+
+    ``len(values) == len(edges) + 1``; a point exactly on an edge gets the mean of both sides, or
+    +inf if either side is an infinite wall (psi must vanish on the wall itself).
+    """
+    x = np.asarray(x, dtype=float)
+    idx = [_edge_index(x, e) for e in edges]
+    V = np.full(x.size, float(values[0]))
+    j = np.arange(x.size)
+    for i, value in zip(idx, values[1:]):
+        V[j > i] = float(value)
+    for i, (a, b) in zip(idx, zip(values[:-1], values[1:])):
+        V[i] = np.inf if np.isinf(a) or np.isinf(b) else 0.5 * (a + b)
+    return V
+
+
+def infinite_well(x: np.ndarray, width: float, position: float = 0.0) -> np.ndarray:
+    """Infinite square well: V = 0 for |x - position| < width/2 and +inf outside.
+
+    Exact: E_n = n^2 pi^2 / (2 width^2), n = 1, 2, ... (hbar = m = 1).
+    """
+    return _piecewise(x, [position - width / 2, position + width / 2], [np.inf, 0.0, np.inf])
+
+
+def finite_well(x: np.ndarray, width: float, depth: float, position: float = 0.0) -> np.ndarray:
+    """Finite square well: V = 0 for |x - position| < width/2, V = depth outside.
+
+    Bound states (E < depth) solve  k tan(k a) = kappa  (even) or  -k cot(k a) = kappa  (odd), with
+    k = sqrt(2E), kappa = sqrt(2(depth - E)), a = width/2; the grid ends add hard walls far out.
+    """
+    return _piecewise(x, [position - width / 2, position + width / 2], [depth, 0.0, depth])
+
+
+def box_barrier(x: np.ndarray, width: float, height: float, barrier_width: float) -> np.ndarray:
+    """A barrier inside a box: infinite walls at |x| = width/2, V = height for |x| < barrier_width/2.
+
+    The third case of the PINN paper (arXiv 2504.05367).  With L = width/2, b = barrier_width/2,
+    k = sqrt(2E) and, below the barrier top, q = sqrt(2(height - E)), the levels solve
+    q tanh(q b) = -k cot(k (L - b)) (even) and q coth(q b) = -k cot(k (L - b)) (odd).
+    """
+    bw = min(float(barrier_width), float(width))
+    return _piecewise(x, [-width / 2, -bw / 2, bw / 2, width / 2],
+                      [np.inf, 0.0, height, 0.0, np.inf])
+
+
+def harmonic(x: np.ndarray, omega: float) -> np.ndarray:
+    """Harmonic oscillator V = omega^2 x^2 / 2.  Exact: E_n = omega (n + 1/2)."""
+    x = np.asarray(x, dtype=float)
+    return 0.5 * float(omega) ** 2 * x ** 2
+
+
+def double_well(x: np.ndarray, separation: float, height: float) -> np.ndarray:
+    """Quartic double well V = height ((2x / separation)^2 - 1)^2.
+
+    Minima (V = 0) at x = +-separation/2, a barrier of ``height`` between them.  Below the barrier
+    the levels come in pairs whose splitting (the tunnelling splitting) falls roughly exponentially
+    with the barrier.
+    """
+    x = np.asarray(x, dtype=float)
+    s = max(float(separation), 1e-9)
+    return float(height) * ((2 * x / s) ** 2 - 1.0) ** 2
+
+
+def asymmetric_well(x: np.ndarray, width: float, left: float, right: float) -> np.ndarray:
+    """Square well of ``width`` with walls of different heights: V = left (x < -w/2), 0, right (x > w/2).
+
+    Bound states (E < min(left, right)) solve
+    k width = n pi - arcsin(k / sqrt(2 left)) - arcsin(k / sqrt(2 right)), n = 1, 2, ...
+    """
+    return _piecewise(x, [-width / 2, width / 2], [left, 0.0, right])
+
+
+def triangular_well(x: np.ndarray, field: float, wall: float = -5.0) -> np.ndarray:
+    """Triangular well (the quantum bouncer): a hard wall at ``wall`` and V = field (x - wall) beyond.
+
+    Exact: E_n = (field^2 / 2)^(1/3) |a_n|, a_n the zeros of the Airy function Ai (hbar = m = 1).
+    """
+    x = np.asarray(x, dtype=float)
+    i = _edge_index(x, wall)
+    V = float(field) * (x - x[i])
+    V[: i + 1] = np.inf
+    return V
+
+
+def morse(x: np.ndarray, depth: float, a: float, position: float = -2.0) -> np.ndarray:
+    """Morse potential V = depth (1 - exp(-a (x - position)))^2 (minimum 0 at ``position``).
+
+    Exact: E_n = w (n + 1/2) - w^2 (n + 1/2)^2 / (4 depth), w = a sqrt(2 depth), for
+    n + 1/2 < sqrt(2 depth) / a; the levels crowd together below the dissociation energy ``depth``.
+    """
+    x = np.asarray(x, dtype=float)
+    return float(depth) * (1.0 - np.exp(-float(a) * (x - position))) ** 2
+
+
+def poschl_teller(x: np.ndarray, depth: float, a: float) -> np.ndarray:
+    """Poeschl-Teller well V = depth tanh^2(a x) (the sech^2 well lifted so its floor is 0).
+
+    With depth = lam (lam + 1) a^2 / 2, exact: E_n = depth - a^2 (lam - n)^2 / 2 for n < lam.
+    """
+    x = np.asarray(x, dtype=float)
+    return float(depth) * np.tanh(float(a) * x) ** 2
+
+
+def well_array(x: np.ndarray, count: int, width: float, depth: float, spacing: float) -> np.ndarray:
+    """``count`` square wells of ``width`` (V = 0) whose centres are ``spacing`` apart, V = depth elsewhere.
+
+    As count grows each single-well level spreads into a band of ``count`` levels: the start of
+    band structure.  ``spacing`` is at least ``width``.
+    """
+    count = max(int(count), 1)
+    spacing = max(float(spacing), float(width))
+    centres = (np.arange(count) - (count - 1) / 2) * spacing
+    edges, values = [], [depth]
+    for c in centres:
+        edges += [c - width / 2, c + width / 2]
+        values += [0.0, depth]
+    return _piecewise(x, edges, values)
+
+
+class Well:
+    """One entry of :data:`WELLS`: the function, a label for people, and the sliders it uses."""
+
+    def __init__(self, fn, label: str, params: tuple[str, ...]):
+        self.fn, self.label, self.params = fn, label, params
+
+    def __call__(self, x: np.ndarray, **values) -> np.ndarray:
+        return self.fn(x, *(values[p] for p in self.params))
+
+
+#: name -> Well.  The keyword names are the lesson's slider names.
+WELLS = {
+    "infinite": Well(infinite_well, "Infinite square well", ("width",)),
+    "finite": Well(finite_well, "Finite square well", ("width", "depth")),
+    "box_barrier": Well(box_barrier, "Barrier inside a box", ("width", "height", "barrier_width")),
+    "harmonic": Well(harmonic, "Harmonic oscillator", ("omega",)),
+    "double": Well(double_well, "Double well (tunnelling splitting)", ("separation", "height")),
+    "asymmetric": Well(asymmetric_well, "Asymmetric well", ("width", "depth", "right")),
+    "triangular": Well(triangular_well, "Triangular well (uniform field)", ("field",)),
+    "morse": Well(morse, "Morse (molecular bond)", ("depth", "range")),
+    "poschl_teller": Well(poschl_teller, "Pöschl–Teller", ("depth", "range")),
+    "array": Well(well_array, "Array of wells (bands)", ("count", "width", "depth", "spacing")),
+}
+
+
+def make_well(shape: str, x: np.ndarray, **values) -> np.ndarray:
+    """Potential of the named well ``shape`` (a key of :data:`WELLS`) on ``x`` from slider values."""
+    try:
+        well = WELLS[shape]
+    except KeyError:
+        raise ValueError(f"unknown well {shape!r}; choose one of {sorted(WELLS)}") from None
+    return well(x, **values)
