@@ -19,6 +19,13 @@ class LessonCard:
 
 CATALOGUE: tuple[LessonCard, ...] = (
     LessonCard(
+        slug="bound_states",
+        title="Bound states and a learning network",
+        description="Pick a well, see its energy levels and eigenstates, set a superposition in "
+                    "motion, measure it, and watch a neural network learn the ground state.",
+        thumbnail="bound_states.svg",
+    ),
+    LessonCard(
         slug="tunneling",
         title="Tunnelling through a barrier",
         description="Fire a Gaussian wave packet at a barrier and watch the transmitted and "

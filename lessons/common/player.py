@@ -23,7 +23,23 @@ import pathlib
 import param
 from panel.custom import JSComponent
 
-__all__ = ["WavePlayer"]
+__all__ = ["WavePlayer", "PLAYER_CSS"]
+
+#: Look of the canvas players' tool bars and read-outs (shared by the lessons).
+PLAYER_CSS = """
+    .ql-player { font-family: system-ui, sans-serif; }
+    .ql-player:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 2px; }
+    .ql-bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 6px; }
+    .ql-bar button { font-size: 15px; padding: 5px 12px; border-radius: 6px; border: 1px solid #888;
+                     background: #f4f6f8; cursor: pointer; }
+    .ql-bar button:hover { background: #e3e8ee; }
+    .ql-bar button:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 1px; }
+    .ql-clock { font-variant-numeric: tabular-nums; font-size: 16px; font-weight: 600; min-width: 80px; }
+    .ql-status { color: #555; font-size: 14px; }
+    .ql-readout { display: flex; gap: 24px; font-size: 15px; margin-top: 4px;
+                  font-variant-numeric: tabular-nums; }
+    canvas { display: block; }
+    """
 
 
 class WavePlayer(JSComponent):
@@ -41,20 +57,7 @@ class WavePlayer(JSComponent):
 
     _esm = pathlib.Path(__file__).parent / "player.js"
 
-    _stylesheets = ["""
-    .ql-player { font-family: system-ui, sans-serif; }
-    .ql-player:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 2px; }
-    .ql-bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 6px; }
-    .ql-bar button { font-size: 15px; padding: 5px 12px; border-radius: 6px; border: 1px solid #888;
-                     background: #f4f6f8; cursor: pointer; }
-    .ql-bar button:hover { background: #e3e8ee; }
-    .ql-bar button:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 1px; }
-    .ql-clock { font-variant-numeric: tabular-nums; font-size: 16px; font-weight: 600; min-width: 80px; }
-    .ql-status { color: #555; font-size: 14px; }
-    .ql-readout { display: flex; gap: 24px; font-size: 15px; margin-top: 4px;
-                  font-variant-numeric: tabular-nums; }
-    canvas { display: block; }
-    """]
+    _stylesheets = [PLAYER_CSS]
 
     def __init__(self, **params):
         super().__init__(**params)

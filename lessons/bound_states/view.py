@@ -1,0 +1,447 @@
+"""Panel/Bokeh rendering of :class:`lessons.bound_states.model.BoundStatesModel`.
+
+The view owns no physics.  It sends the model's levels and superposition to the browser player
+(:class:`EigenPlayer`, which animates them itself), turns measurement clicks into model calls,
+draws the measurement histograms and the PINN's loss, energy and wavefunction in Bokeh figures,
+and trains the PINN a slice at a time from a periodic callback so the page stays responsive.  The
+callback stops on Pause, when training is done, and when the tab or session goes away.
+"""
+from __future__ import annotations
+
+import pathlib
+import time
+
+import numpy as np
+import panel as pn
+from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
+from bokeh.plotting import figure
+
+from physics import potentials
+from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
+                                        BoundStatesModel)
+from lessons.bound_states.player import EigenPlayer
+from lessons.common.ui import lesson_text, notice_alert, page, plain_text, sync_url
+
+__all__ = ["BoundStatesView", "create_app"]
+
+HERE = pathlib.Path(__file__).parent
+DISPLAY_STRIDE = 2            # every 2nd grid point goes to the browser (481 points)
+DEBOUNCE_MS = 120             # settings changes closer together than this cause one resend
+TRAIN_PERIOD_MS = 150         # the PINN trains in slices this often ...
+TRAIN_SLICE_S = 0.06          # ... of about this much CPU, so other sessions and events get turns
+PINN_MAX_STEPS = 30000        # training stops by itself here
+SECONDARY_DELAY_MS = 300
+SECONDARY_FALLBACK_MS = 4000
+LR_CHOICES = {"0.0001": 1e-4, "0.0003": 3e-4, "0.001": 1e-3, "0.003": 3e-3, "0.01": 1e-2, "0.03": 3e-2}
+
+
+def _figure(title: str, x_label: str, y_label: str, height: int = 260, **kw):
+    fig = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location=None,
+                 x_axis_label=x_label, y_axis_label=y_label, **kw)
+    fig.title.text_font_size = "15px"
+    for axis in (fig.xaxis, fig.yaxis):
+        axis.axis_label_text_font_size = "14px"
+        axis.major_label_text_font_size = "13px"
+    return fig
+
+
+def _thin(a: np.ndarray, n: int = 600) -> np.ndarray:
+    """At most ``n`` evenly spread indices into ``a`` (always including the last)."""
+    return np.unique(np.linspace(0, len(a) - 1, min(n, len(a))).astype(int))
+
+
+class BoundStatesView:
+    """Widgets, figures and callbacks for one browser session."""
+
+    def __init__(self, model: BoundStatesModel):
+        self.model = m = model
+        self.player = EigenPlayer(sizing_mode="stretch_width", levels=m.levels, speed=m.speed,
+                                  show_re=m.show_re, show_im=m.show_im, show_density=m.show_density,
+                                  guess=m.guess, show_levels=m.levels_visible)
+        self.player.on_measure = self._on_measure
+        self.player.on_restart = lambda: None
+        self._make_widgets()
+        self._make_figures()
+        self._pending = False
+        self._train_cb = None
+        self._slice_steps = 20
+        self._sent_setup_key = None
+
+        for name in ("levels", "speed", "show_re", "show_im", "show_density", "guess"):
+            m.param.watch(lambda e: setattr(self.player, e.name, e.new), name)
+        m.param.watch(self._on_visibility, ["predict", "revealed"])
+        m.param.watch(self._on_well, ["shape", *SHAPE_PARAMS])
+        m.param.watch(lambda e: self._send_state(reset=True), "state_id")
+        m.param.watch(lambda e: self._refresh_histograms(), "outcomes")
+        m.param.watch(self._on_pinn_settings, ["pinn_width", "pinn_state", "pinn_demo", "shape", *SHAPE_PARAMS])
+        self._refresh_well()
+        self.layout = pn.Column(self.notices, self.collapse_note, self.player, self.readout,
+                                sizing_mode="stretch_width")
+
+    # ---- widgets ---------------------------------------------------------------------------
+    def _make_widgets(self):
+        m = self.model
+        labels = {w.label: key for key, w in potentials.WELLS.items()}
+        self.shape = pn.widgets.Select.from_param(m.param.shape, label="Potential", options=labels)
+        self.sliders = {}
+        for name in SHAPE_PARAMS:
+            cls = pn.widgets.IntSlider if name == "count" else pn.widgets.FloatSlider
+            self.sliders[name] = cls.from_param(m.param[name], label=m.label(name))
+        self.levels = pn.widgets.IntSlider.from_param(m.param.levels, label="Levels drawn")
+        self.mode = pn.widgets.RadioButtonGroup(
+            options={"Superposition": "superposition", "Eigenstates": "eigenstates"},
+            value="superposition", label="View")
+        self.mode.link(self.player, value="mode")
+        self.show = pn.widgets.CheckButtonGroup(
+            label="Draw", options={"Re ψ": "show_re", "Im ψ": "show_im", "|ψ|²": "show_density"},
+            value=[k for k in ("show_re", "show_im", "show_density") if getattr(m, k)])
+        self.show.param.watch(lambda e: m.param.update(**{k: k in e.new for k in ("show_re", "show_im", "show_density")}),
+                              "value")
+        m.param.watch(lambda e: setattr(self.show, "value", [k for k in ("show_re", "show_im", "show_density")
+                                                            if getattr(m, k)]),
+                      ["show_re", "show_im", "show_density"])
+        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label="Playback speed")
+        self.coeff_rows = []
+        for n in range(N_COEFFS):
+            a = pn.widgets.FloatSlider.from_param(m.param[f"a{n}"], label=f"|c{n + 1}|", width=140)
+            p = pn.widgets.FloatSlider.from_param(m.param[f"p{n}"], label=f"phase {n + 1} (°)", width=140)
+            self.coeff_rows.append(pn.Row(a, p, margin=0))
+        self.prepare = pn.widgets.Button(label="Prepare this state again (t = 0)", color="default")
+        self.prepare.on_click(lambda _e: m.prepare())
+        self.predict = pn.widgets.Checkbox.from_param(m.param.predict, label="Predict first: hide the levels")
+        self.guess = pn.widgets.FloatSlider.from_param(m.param.guess, label="Your guess for E₁")
+        self.reveal = pn.widgets.Button(label="Reveal the levels", color="primary")
+        self.reveal_text = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.reveal.on_click(lambda _e: setattr(self.reveal_text, "object", plain_text(m.reveal())))
+        self._on_visibility()
+        m.param.watch(self._show_sliders, "shape")
+        self._show_sliders()
+
+        self.notices = notice_alert(m)
+        self.collapse_note = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
+        self.readout = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+
+        # PINN controls
+        self.train = pn.widgets.Button(label="▶ Train", color="success", width=100)
+        self.pause = pn.widgets.Button(label="‖ Pause", color="default", width=100)
+        self.reset = pn.widgets.Button(label="⟲ Reset", color="default", width=100)
+        self.train.on_click(lambda _e: self.start_training())
+        self.pause.on_click(lambda _e: self.pause_training())
+        self.reset.on_click(lambda _e: self.reset_training())
+        self.pinn_width = pn.widgets.IntSlider.from_param(m.param.pinn_width, label="Neurons per hidden layer",
+                                                          step=4)
+        lr_label = min(LR_CHOICES, key=lambda k: abs(np.log(LR_CHOICES[k] / m.pinn_lr)))
+        self.pinn_lr = pn.widgets.DiscreteSlider(label="Learning rate", options=LR_CHOICES,
+                                                 value=LR_CHOICES[lr_label])
+        self.pinn_lr.param.watch(lambda e: setattr(m, "pinn_lr", e.new), "value")
+        m.param.watch(lambda e: setattr(self.pinn_lr, "value", min(LR_CHOICES.values(),
+                                                                   key=lambda v: abs(np.log(v / e.new)))),
+                      "pinn_lr")
+        self.pinn_state = pn.widgets.Select.from_param(
+            m.param.pinn_state, label="State to learn",
+            options={"Ground state": 0, "1st excited (orthogonal to the ground state)": 1,
+                     "2nd excited (orthogonal to both below)": 2})
+        self.pinn_demo = pn.widgets.Select.from_param(m.param.pinn_demo, label="Show",
+                                                      options={v: k for k, v in PINN_DEMOS.items()})
+        self.pinn_status = pn.pane.Markdown("Press **Train** to start.", sizing_mode="stretch_width",
+                                            styles={"font-size": "15px"})
+
+    def _show_sliders(self, *_):
+        used = set(self.model.shape_params())
+        for name, slider in self.sliders.items():
+            slider.visible = name in used
+            slider.label = self.model.label(name)
+
+    def _on_visibility(self, *_):
+        m = self.model
+        self.player.show_levels = m.levels_visible
+        self.guess.visible = self.reveal.visible = m.predict and not m.revealed
+        if not m.predict:
+            self.reveal_text.object = ""
+        if hasattr(self, "layout"):       # not during construction
+            self._refresh_readout()
+            self._refresh_pinn_figures()
+
+    # ---- figures ---------------------------------------------------------------------------
+    def _make_figures(self):
+        self.e_hist = ColumnDataSource(dict(n=[], observed=[], predicted=[]))
+        f = _figure("Energy measurements: fraction of outcomes per level", "level n", "fraction")
+        f.vbar("n", top="observed", width=0.7, source=self.e_hist, color="#2b8a3e", alpha=0.7,
+               legend_label="measured")
+        f.scatter("n", "predicted", source=self.e_hist, size=12, marker="dash", color="#111", line_width=3,
+                  legend_label="|cₙ|² predicted")
+        f.legend.location = "top_right"
+        self.e_fig = f
+        self.x_hist = ColumnDataSource(dict(left=[], right=[], observed=[]))
+        self.x_density = ColumnDataSource(dict(x=[], p=[]))
+        g = _figure("Position measurements: histogram of outcomes", "x", "probability density",
+                    x_range=Range1d(X_MIN, X_MAX))
+        g.quad(left="left", right="right", top="observed", bottom=0, source=self.x_hist, color="#c2255c",
+               alpha=0.5, legend_label="measured")
+        g.line("x", "p", source=self.x_density, color="#1f4e79", line_width=2, legend_label="|ψ(x, t)|² now")
+        g.legend.location = "top_right"
+        self.x_fig = g
+        self.measure_count = pn.pane.Markdown("No measurements yet: use the buttons above the plot.",
+                                              sizing_mode="stretch_width")
+
+        self.loss_src = ColumnDataSource(dict(step=[], loss=[], residual=[], norm=[], orth=[]))
+        lf = _figure("PINN loss (log scale)", "training step", "loss", y_axis_type="log")
+        lf.line("step", "loss", source=self.loss_src, color="#111", line_width=2.5, legend_label="total")
+        lf.line("step", "residual", source=self.loss_src, color="#d9480f", line_width=1.8,
+                legend_label="Schrödinger residual")
+        lf.line("step", "norm", source=self.loss_src, color="#1c7ed6", line_width=1.8, line_dash="dashed",
+                legend_label="normalisation")
+        lf.line("step", "orth", source=self.loss_src, color="#7048e8", line_width=1.8, line_dash="dotted",
+                legend_label="orthogonality")
+        lf.legend.location = "top_right"
+        lf.legend.label_text_font_size = "12px"
+        self.loss_fig = lf
+        self.energy_src = ColumnDataSource(dict(step=[], E=[]))
+        ef = _figure("PINN energy E(step)", "training step", "E")
+        ef.line("step", "E", source=self.energy_src, color="#2b8a3e", line_width=2.5, legend_label="network's E")
+        self.e_exact = Span(location=0, dimension="width", line_color="#111", line_dash="dashed", line_width=2)
+        ef.add_layout(self.e_exact)
+        ef.legend.location = "top_right"
+        self.energy_fig = ef
+        self.psi_src = ColumnDataSource(dict(x=[], exact=[], net=[], error=[]))
+        pf = _figure("Network ψ over the exact ψ, and their difference", "x", "ψ", height=300,
+                     x_range=Range1d(X_MIN, X_MAX))
+        pf.line("x", "exact", source=self.psi_src, color="#111", line_width=3, alpha=0.5, legend_label="exact ψ")
+        pf.line("x", "net", source=self.psi_src, color="#2b8a3e", line_width=2, legend_label="network ψ")
+        pf.extra_y_ranges = {"err": Range1d(-0.01, 0.01)}
+        pf.add_layout(LinearAxis(y_range_name="err", axis_label="difference"), "right")
+        pf.line("x", "error", source=self.psi_src, y_range_name="err", color="#d9480f", line_width=1.5,
+                line_dash="dashed", legend_label="network − exact (right axis)")
+        pf.legend.location = "top_left"
+        pf.legend.label_text_font_size = "12px"
+        self.psi_fig = pf
+
+    # ---- the well and the state ------------------------------------------------------------
+    def _on_well(self, *_):
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._refresh_well()
+        elif not self._pending:
+            self._pending = True
+            doc.add_timeout_callback(self._refresh_well, DEBOUNCE_MS)
+
+    def _refresh_well(self):
+        self._pending = False
+        m = self.model
+        E, psi = m.spectrum()
+        key = m._key()
+        if key != self._sent_setup_key:
+            self._sent_setup_key = key
+            s = slice(None, None, DISPLAY_STRIDE)
+            V = m.potential()[s]
+            gap = float(E[1] - E[0]) if E.size > 1 else 1.0
+            self.player.send(
+                "setup", id=hash(key) & 0x7FFFFFFF, x=m.x[s].astype(np.float32),
+                V=np.where(np.isfinite(V), V, 1e30).astype(np.float32), E=E.tolist(),
+                states=psi[:, s].astype(np.float32).ravel(), emin=-0.04 * m.energy_axis_max(),
+                emax=m.energy_axis_max(), rim=m.rim() if np.isfinite(m.rim()) else 1e30,
+                xmin=X_MIN, xmax=X_MAX,
+                # one beat of the two lowest levels takes about 4 s at speed 1
+                rate=2 * np.pi / max(gap, 1e-9) / 4)
+            self._send_state(reset=True)
+        self._refresh_readout()
+        self._refresh_histograms()
+        self._refresh_pinn_figures()
+
+    def _send_state(self, reset: bool):
+        m = self.model
+        c = m.coefficients
+        self.player.send("state", id=m.state_id, re=c.real.astype(np.float32), im=c.imag.astype(np.float32),
+                         t0=m.t_ref, mean_E=m.mean_energy(), period=m.bohr_period() or 0.0,
+                         note="after a measurement" if m.collapsed else "", reset=reset and m.collapsed is None)
+        self.collapse_note.object = plain_text(m.collapsed) if m.collapsed else ""
+        self.collapse_note.visible = bool(m.collapsed)
+        self._refresh_readout()
+
+    def _refresh_readout(self):
+        m = self.model
+        if not m.levels_visible:
+            self.readout.object = "Levels hidden until you reveal them."
+            return
+        E = m.energies
+        lines = [f"**⟨E⟩ = {m.mean_energy():.4g}**, spread ΔE = {m.energy_spread():.3g}"]
+        period = m.bohr_period()
+        if period:
+            lines.append(f"slowest beat period 2π/ΔE = {period:.3g}")
+        bound = int(np.sum(E < m.rim()))
+        if bound < min(m.levels, E.size):
+            lines.append(f"{bound} of the {E.size} computed levels lie below the rim V = {m.rim():.3g} "
+                         f"(dashed levels above it belong to the surrounding box, walls at x = ±6)")
+        self.readout.object = " · ".join(lines)
+
+    # ---- measurement -------------------------------------------------------------------------
+    def _on_measure(self, what: str, shots: int, t: float, state_id: int):
+        m = self.model
+        if state_id != m.state_id or not m.levels_visible:
+            return              # a click on a state that has already changed
+        try:
+            if shots == 1:
+                (m.measure_energy if what == "energy" else m.measure_position)(t)
+            else:
+                m.measure_ensemble(what, t, shots)
+        except ValueError:
+            return
+        self._t_last = t
+
+    def _refresh_histograms(self):
+        m = self.model
+        n, observed, predicted = m.energy_histogram()
+        t = getattr(self, "_t_last", 0.0)
+        edges, density, p = m.position_histogram(t)
+        with pn.io.hold():
+            self.e_hist.data = dict(n=n + 1, observed=observed, predicted=predicted)
+            self.x_hist.data = dict(left=edges[:-1], right=edges[1:], observed=density)
+            self.x_density.data = dict(x=m.x[::DISPLAY_STRIDE], p=p[::DISPLAY_STRIDE])
+            ne, nx = len(m.energy_outcomes), len(m.position_outcomes)
+            self.measure_count.object = (f"{ne} energy and {nx} position outcomes since the state was prepared. "
+                                         "A single measurement collapses the state; “100 copies” measures "
+                                         "identically prepared copies and leaves this one alone."
+                                         if ne or nx else "No measurements yet: use the buttons above the plot.")
+
+    # ---- the PINN ----------------------------------------------------------------------------
+    def _on_pinn_settings(self, *_):
+        self.pause_training()
+        self.pinn_status.object = "Settings changed: the network starts afresh. Press **Train**."
+        self._refresh_pinn_figures()
+
+    def start_training(self):
+        if self.model.pinn is not None and self.model.pinn.steps >= PINN_MAX_STEPS:
+            self.model.pinn_reset()
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._train_slice()
+            return
+        if self._train_cb is None:
+            self._train_cb = pn.state.add_periodic_callback(self._train_slice, period=TRAIN_PERIOD_MS,
+                                                            start=False)
+        if not self._train_cb.running:
+            self._train_cb.start()
+
+    def pause_training(self):
+        if self._train_cb is not None and self._train_cb.running:
+            self._train_cb.stop()
+
+    def reset_training(self):
+        self.pause_training()
+        self.model.pinn_reset()
+        self.pinn_status.object = "Reset: press **Train** to start again."
+        self._refresh_pinn_figures()
+
+    def _train_slice(self):
+        if self._tab_closed():
+            self.stop()
+            return
+        m = self.model
+        start = time.perf_counter()
+        try:
+            m.pinn_train(self._slice_steps)
+        except (FloatingPointError, ValueError) as err:
+            self.pause_training()
+            self.pinn_status.object = f"Training stopped: {plain_text(str(err))}"
+            return
+        spent = time.perf_counter() - start
+        # aim each slice at TRAIN_SLICE_S of CPU whatever the network size
+        self._slice_steps = int(np.clip(self._slice_steps * TRAIN_SLICE_S / max(spent, 1e-4), 5, 2000))
+        if m.pinn.steps >= PINN_MAX_STEPS or not np.isfinite(m.pinn.energy):
+            self.pause_training()
+        self._refresh_pinn_figures()
+
+    def _refresh_pinn_figures(self):
+        m = self.model
+        c = m.pinn_curves()
+        visible = m.levels_visible
+        s = slice(None, None, DISPLAY_STRIDE)
+        with pn.io.hold():
+            self.e_exact.location = c["E_exact"] if visible else None
+            if "psi" not in c:
+                self.loss_src.data = dict(step=[], loss=[], residual=[], norm=[], orth=[])
+                self.energy_src.data = dict(step=[], E=[])
+                self.psi_src.data = dict(x=m.x[s], exact=c["exact"][s] if visible else np.full(m.x[s].size, np.nan),
+                                         net=np.full(m.x[s].size, np.nan), error=np.full(m.x[s].size, np.nan))
+                return
+            h = c["history"]
+            idx = _thin(h["loss"])
+            tiny = 1e-30    # log axis: exact zeros (e.g. no orthogonality term) are not drawable
+            self.loss_src.data = dict(step=idx + 1, **{k: np.maximum(np.asarray(h[k])[idx], tiny)
+                                                       for k in ("loss", "residual", "norm", "orth")})
+            self.energy_src.data = dict(step=idx + 1, E=np.asarray(h["energy"])[idx])
+            err = c["error"][s]
+            self.psi_src.data = dict(x=m.x[s], exact=c["exact"][s] if visible else np.full(err.size, np.nan),
+                                     net=c["psi"][s], error=err if visible else np.full(err.size, np.nan))
+            span = float(np.nanmax(np.abs(err))) if visible and np.isfinite(err).any() else 0.01
+            self.psi_fig.extra_y_ranges["err"].update(start=-1.1 * span, end=1.1 * span)
+            status = (f"Step **{c['steps']}** · {c['seconds']:.1f} s of training · "
+                      f"network E = **{c['energy']:.5g}**")
+            if visible:
+                status += f" · exact E = {c['E_exact']:.5g} · error **{c['relative_error']:.2%}**"
+            self.pinn_status.object = status
+
+    # ---- lifetime ------------------------------------------------------------------------------
+    def _tab_closed(self) -> bool:
+        if not self.player.connected:
+            return False
+        ctx = pn.state.curdoc.session_context if pn.state.curdoc else None
+        session = getattr(ctx, "_session", None)  # Bokeh's ServerSession; absent outside a server
+        return session is not None and getattr(session, "connection_count", 1) == 0
+
+    def stop(self):
+        """Stop all periodic work (session destroyed or tab gone)."""
+        self.pause_training()
+
+    # ---- layout ----------------------------------------------------------------------------------
+    def sidebar(self) -> list:
+        return [
+            pn.pane.Markdown("### Potential"), self.shape, *self.sliders.values(), self.levels,
+            pn.pane.Markdown("### Display"), self.mode, self.show, self.speed,
+            pn.pane.Markdown("### Predict, then reveal"), self.predict, self.guess, self.reveal, self.reveal_text,
+            pn.pane.Markdown("### Superposition\nMagnitude and phase of each level's coefficient "
+                             "(normalised together)."), *self.coeff_rows, self.prepare,
+        ]
+
+    def main(self) -> list:
+        return [self.layout]
+
+    def load_secondary(self) -> None:
+        """Add the measurement, PINN and lesson tabs (after the first paint, in a served page)."""
+        if len(self.layout) > 4:
+            return
+        measure = pn.Column(self.measure_count,
+                            pn.Row(pn.pane.Bokeh(self.e_fig, sizing_mode="stretch_width"),
+                                   pn.pane.Bokeh(self.x_fig, sizing_mode="stretch_width"),
+                                   sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        pinn = pn.Column(
+            pn.Row(self.train, self.pause, self.reset, self.pinn_status, sizing_mode="stretch_width"),
+            pn.Row(self.pinn_width, self.pinn_lr, self.pinn_state, self.pinn_demo, sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Bokeh(self.loss_fig, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.energy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self.psi_fig, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+        tabs = pn.Tabs(("Measurements", measure), ("Neural network (PINN)", pinn),
+                       ("Lesson", lesson_text(HERE / "lesson.md")),
+                       ("Teacher notes", lesson_text(HERE / "model.md")),
+                       sizing_mode="stretch_width", dynamic=True)
+        self.layout.append(tabs)
+
+
+def create_app() -> pn.template.BootstrapTemplate:
+    """One session of the Bound-states lesson (called by apps/bound_states.py per browser tab)."""
+    model = BoundStatesModel.from_query(pn.state.session_args if pn.state.curdoc else {})
+    view = BoundStatesView(model)
+    sync_url(model, QUERY_NAMES)
+    pn.state.on_session_destroyed(lambda _ctx: view.stop())
+    template = page("Quantum Lessons · Bound states", view.sidebar(), view.main())
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        later = lambda ms: doc.add_timeout_callback(view.load_secondary, ms)  # noqa: E731
+        view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
+        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS))
+    else:
+        view.load_secondary()
+    template.header.append(pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
+                                        'margin-left:12px">← all lessons</a>'))
+    return template
