@@ -50,6 +50,8 @@ test-numpy: install
 bench: install
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) bench/solver.py
+	$(PY) bench/eigen.py
+	$(PY) bench/pinn.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

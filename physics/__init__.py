@@ -8,6 +8,9 @@ Modules
 potentials  -- barrier shapes sampled on a uniform grid (edges on cell boundaries)
 scattering  -- closed-form and transfer-matrix transmission T(E), packet-averaged T
 wavepacket  -- Gaussian packets and the split-operator FFT solver with absorbing boundaries
+eigen       -- bound states on a grid (SciPy tridiagonal solver, Richardson-extrapolated),
+               superpositions in time, and energy/position measurement
+pinn        -- a physics-informed neural network for H psi = E psi, derivatives written out in NumPy
 
 No module here imports Panel, Bokeh or HoloViews: the lessons call into this package, never the
 other way round.  Every compiled kernel has a pure-NumPy twin (see ``physics._backend``) so the

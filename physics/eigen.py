@@ -16,8 +16,9 @@ falls from ~1e-4 to ~1e-8.  The halved grids must end on the same points and see
 walls, so the number of intervals must divide by 4 (by 2 gives the two-grid E = (4 E_dx - E_2dx)/3,
 else the plain O(dx^2) energies; :func:`solve` reports which).  For full accuracy a sharp finite
 edge must also sit on a point of all three grids with the mean value there, which is what the
-wells of :mod:`physics.potentials` do; an edge between points leaves an O(dx^2) error of either
-sign that the extrapolation neither removes nor (measured) makes worse.  Eigenfunctions are the
+wells of :mod:`physics.potentials` do.  Otherwise the grid only knows the edge to within a cell, and
+the error is of order dx (e.g. ``V = 10 where |x| >= 1.5`` on the lessons' grid is a well about dx
+narrower than 3: its levels come out ~0.3 % high whatever the extrapolation does).  Eigenfunctions are the
 fine grid's, O(dx^2) accurate, normalised to sum |psi|^2 dx = 1.
 
 Beyond the solver: expansion of a wavefunction in the eigenbasis, time evolution of a

@@ -227,13 +227,18 @@ export function render({ model, el }) {
         ctx.strokeStyle = COLORS.axis; ctx.lineWidth = 1
         ctx.beginPath(); ctx.moveTo(tx0, ty0 - th); ctx.lineTo(tx0, ty0); ctx.lineTo(tx0 + tw, ty0); ctx.stroke()
         ctx.font = `${12 * big}px sans-serif`; ctx.fillStyle = COLORS.text; ctx.textAlign = "right"
-        ctx.fillText(String(setup.xmax), tx0 - 4, ty0 - th + 8); ctx.fillText(String(setup.xmin), tx0 - 4, ty0)
+        // symmetric range that fits the trace, in steps of 0.5
+        let reach = 0.5
+        for (const [, xx] of trace) reach = Math.max(reach, Math.ceil(Math.abs(xx) * 2.2) / 2)
+        reach = Math.min(reach, Math.max(setup.xmax, -setup.xmin))
+        ctx.fillText(`+${reach}`, tx0 - 4, ty0 - th + 8); ctx.fillText(`−${reach}`, tx0 - 4, ty0)
+        ctx.strokeStyle = COLORS.grid; ctx.beginPath(); ctx.moveTo(tx0, ty0 - th / 2); ctx.lineTo(tx0 + tw, ty0 - th / 2); ctx.stroke()
         ctx.textAlign = "left"; ctx.fillStyle = COLORS.meanx
         ctx.fillText("⟨x⟩(t)", tx0 + 6, ty0 - th + 10)
         ctx.strokeStyle = COLORS.meanx; ctx.lineWidth = 2 * big; ctx.beginPath()
         trace.forEach(([tt, xx], j) => {
           const px = tx0 + (tt - tmin) / (tmax - tmin) * tw
-          const py = ty0 - (xx - setup.xmin) / (setup.xmax - setup.xmin) * th
+          const py = ty0 - (xx + reach) / (2 * reach) * th
           j ? ctx.lineTo(px, py) : ctx.moveTo(px, py)
         })
         ctx.stroke()

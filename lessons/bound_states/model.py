@@ -78,7 +78,7 @@ _COEFF_NAMES = tuple(f"a{n}" for n in range(N_COEFFS)) + tuple(f"p{n}" for n in 
 
 #: URL query name -> parameter name.
 QUERY_NAMES = {name: name for name in (
-    ("shape",) + SHAPE_PARAMS + ("levels", "show_re", "show_im", "show_density") + _COEFF_NAMES
+    ("shape",) + SHAPE_PARAMS + ("levels", "mode", "show_re", "show_im", "show_density") + _COEFF_NAMES
     + ("speed", "predict", "guess", "pinn_width", "pinn_lr", "pinn_state", "pinn_demo"))}
 
 
@@ -114,6 +114,8 @@ class BoundStatesModel(param.Parameterized):
     spacing = Setting(default=1.6, bounds=(0.5, 4.0), step=0.1, doc="Centre-to-centre well spacing.")
 
     levels = param.Integer(default=6, bounds=(1, 12), doc="How many levels and eigenstates to draw.")
+    mode = param.Selector(default="superposition", objects=["superposition", "eigenstates"],
+                          doc="Animate the superposition, or draw each eigenstate on its level.")
     show_re = param.Boolean(default=True, doc="Draw Re psi.")
     show_im = param.Boolean(default=False, doc="Draw Im psi.")
     show_density = param.Boolean(default=True, doc="Draw |psi|^2.")
@@ -127,7 +129,7 @@ class BoundStatesModel(param.Parameterized):
     revealed = param.Boolean(default=False, doc="The student has pressed Reveal (not in the URL).")
 
     pinn_width = param.Integer(default=32, bounds=(4, 64), doc="Neurons in each of the two hidden layers.")
-    pinn_lr = Setting(default=3e-3, bounds=(1e-4, 3e-2), doc="Adam learning rate.")
+    pinn_lr = Setting(default=1e-3, bounds=(1e-4, 3e-2), doc="Adam learning rate (after the warm-up).")
     pinn_state = param.Integer(default=0, bounds=(0, 2), doc="Which state the PINN learns (0 = ground).")
     pinn_demo = param.Selector(default="normal", objects=list(PINN_DEMOS), doc="What the PINN shows.")
 
@@ -231,8 +233,7 @@ class BoundStatesModel(param.Parameterized):
         self.coefficients = self.prepared_coefficients()
         self.t_ref = 0.0
         self.collapsed = None
-        self.energy_outcomes = []
-        self.position_outcomes = []
+        self._forget_outcomes()
         self.state_id += 1
 
     def coefficients_at(self, t: float) -> np.ndarray:
@@ -272,10 +273,16 @@ class BoundStatesModel(param.Parameterized):
             raise ValueError("measurement time must be a finite, non-negative number")
         return t
 
+    def _forget_outcomes(self) -> None:
+        """A collapse starts a new state: the histograms start again from its first outcome."""
+        self.energy_outcomes = []
+        self.position_outcomes = []
+
     def measure_energy(self, t: float) -> int:
         """Measure H at time t: returns the level index found and collapses onto that eigenstate."""
         t = self._time(t)
         n = int(eigen.measure_energy(self.coefficients_at(t), self.rng))
+        self._forget_outcomes()
         self.energy_outcomes.append(n)
         self.coefficients = np.zeros(N_BASIS, complex)
         self.coefficients[n] = 1.0
@@ -289,6 +296,7 @@ class BoundStatesModel(param.Parameterized):
         """Measure x at time t: returns the position found; the state collapses to a narrow packet there."""
         t = self._time(t)
         found = float(eigen.measure_position(self.x, self.psi_at(t), self.rng))
+        self._forget_outcomes()
         self.position_outcomes.append(found)
         self.coefficients = eigen.collapse_position(self.x, self.states, found, POSITION_RESOLUTION).astype(complex)
         self.t_ref = t

@@ -55,7 +55,7 @@ class BoundStatesView:
 
     def __init__(self, model: BoundStatesModel):
         self.model = m = model
-        self.player = EigenPlayer(sizing_mode="stretch_width", levels=m.levels, speed=m.speed,
+        self.player = EigenPlayer(sizing_mode="stretch_width", levels=m.levels, speed=m.speed, mode=m.mode,
                                   show_re=m.show_re, show_im=m.show_im, show_density=m.show_density,
                                   guess=m.guess, show_levels=m.levels_visible)
         self.player.on_measure = self._on_measure
@@ -66,8 +66,9 @@ class BoundStatesView:
         self._train_cb = None
         self._slice_steps = 20
         self._sent_setup_key = None
+        self._t_last = 0.0
 
-        for name in ("levels", "speed", "show_re", "show_im", "show_density", "guess"):
+        for name in ("levels", "mode", "speed", "show_re", "show_im", "show_density", "guess"):
             m.param.watch(lambda e: setattr(self.player, e.name, e.new), name)
         m.param.watch(self._on_visibility, ["predict", "revealed"])
         m.param.watch(self._on_well, ["shape", *SHAPE_PARAMS])
@@ -88,10 +89,8 @@ class BoundStatesView:
             cls = pn.widgets.IntSlider if name == "count" else pn.widgets.FloatSlider
             self.sliders[name] = cls.from_param(m.param[name], label=m.label(name))
         self.levels = pn.widgets.IntSlider.from_param(m.param.levels, label="Levels drawn")
-        self.mode = pn.widgets.RadioButtonGroup(
-            options={"Superposition": "superposition", "Eigenstates": "eigenstates"},
-            value="superposition", label="View")
-        self.mode.link(self.player, value="mode")
+        self.mode = pn.widgets.RadioButtonGroup.from_param(
+            m.param.mode, options={"Superposition": "superposition", "Eigenstates": "eigenstates"}, label="View")
         self.show = pn.widgets.CheckButtonGroup(
             label="Draw", options={"Re ψ": "show_re", "Im ψ": "show_im", "|ψ|²": "show_density"},
             value=[k for k in ("show_re", "show_im", "show_density") if getattr(m, k)])
@@ -279,20 +278,18 @@ class BoundStatesView:
         m = self.model
         if state_id != m.state_id or not m.levels_visible:
             return              # a click on a state that has already changed
-        try:
-            if shots == 1:
-                (m.measure_energy if what == "energy" else m.measure_position)(t)
-            else:
-                m.measure_ensemble(what, t, shots)
-        except ValueError:
+        if not np.isfinite(t) or t < 0:
             return
-        self._t_last = t
+        self._t_last = t         # the histogram's |psi(x, t)|^2 is drawn at the time measured
+        if shots == 1:
+            (m.measure_energy if what == "energy" else m.measure_position)(t)
+        else:
+            m.measure_ensemble(what, t, shots)
 
     def _refresh_histograms(self):
         m = self.model
         n, observed, predicted = m.energy_histogram()
-        t = getattr(self, "_t_last", 0.0)
-        edges, density, p = m.position_histogram(t)
+        edges, density, p = m.position_histogram(self._t_last)
         with pn.io.hold():
             self.e_hist.data = dict(n=n + 1, observed=observed, predicted=predicted)
             self.x_hist.data = dict(left=edges[:-1], right=edges[1:], observed=density)
