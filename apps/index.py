@@ -2,9 +2,10 @@
 import panel as pn
 
 from lessons import CATALOGUE
-from lessons.common.ui import TEMPLATE_STYLE
+from lessons.common.ui import TEMPLATE_STYLE, quiet_closed_sockets
 
 pn.extension()
+quiet_closed_sockets()
 
 CARD_CSS = """
 .ql-grid { display: flex; flex-wrap: wrap; gap: 24px; }

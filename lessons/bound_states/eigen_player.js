@@ -271,7 +271,8 @@ export function render({ model, el }) {
     return [meanX, norm]
   }
 
-  function readouts(force, meanX, norm) {
+  let shown = [NaN, NaN]   // the last frame's <x> and norm, for read-outs refreshed while paused
+  function readouts(force, meanX = shown[0], norm = shown[1]) {
     $(".ql-clock").textContent = `t = ${t.toFixed(2)}`
     root.dataset.time = t.toFixed(4)
     const now = performance.now()
@@ -287,6 +288,7 @@ export function render({ model, el }) {
 
   function frame(force) {
     const [meanX, norm] = draw() || [NaN, NaN]
+    shown = [meanX, norm]
     if (Number.isFinite(meanX)) {
       trace.push([t, meanX])
       const span = Math.max(setup.period || 20, 10) * 2

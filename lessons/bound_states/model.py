@@ -71,7 +71,9 @@ SHAPE_LABELS = {("asymmetric", "depth"): "Left wall height", ("array", "width"):
 PINN_DEMOS = {
     "normal": "Normal training",
     "no_norm": "Drop the normalisation term (scale ambiguity)",
-    "high_start": "Start E high (it can settle on the wrong state)",
+    "no_warmup": "Residual only, no variational start (wrong state)",
+    "high_start": "Start E near a higher level (wrong state)",
+    "no_edges": "Smooth network only (trouble at the well's edges)",
 }
 
 _COEFF_NAMES = tuple(f"a{n}" for n in range(N_COEFFS)) + tuple(f"p{n}" for n in range(N_COEFFS))
@@ -159,6 +161,8 @@ class BoundStatesModel(param.Parameterized):
     def from_query(cls, query, **kw) -> "BoundStatesModel":
         """A model set from URL query arguments, bad values clamped with notices."""
         values, notices = sanitize(cls, query, QUERY_NAMES)
+        # A link that names a shape opens it like the picker does: its preset, then the link's values.
+        values = {**SHAPE_PRESETS.get(values.get("shape", cls.shape), {}), **values}
         model = cls(**kw, **values)
         model.notices = notices + model.notices
         return model
@@ -174,11 +178,12 @@ class BoundStatesModel(param.Parameterized):
     def _apply_preset(self):
         self.param.update(**SHAPE_PRESETS.get(self.shape, {}))
 
-    def _key(self):
+    def well_key(self) -> tuple:
+        """Identifies the current well: equal keys, equal levels."""
         return (self.shape,) + tuple(getattr(self, p) for p in self.shape_params())
 
     def _refresh(self) -> None:
-        key = self._key()
+        key = self.well_key()
         if key != self._cache_key:
             values = {p: getattr(self, p) for p in SHAPE_PARAMS}
             self._V = potentials.make_well(self.shape, self.x, **values)
@@ -373,8 +378,12 @@ class BoundStatesModel(param.Parameterized):
             kw["lower"] = [psi[j] for j in range(self.pinn_state)]
         if self.pinn_demo == "no_norm":
             kw["norm_weight"] = 0.0
+        elif self.pinn_demo == "no_warmup":
+            kw["warmup"] = 0
         elif self.pinn_demo == "high_start":
-            kw["energy_init"] = float(E[self.pinn_state + 2])
+            kw["energy_init"] = float(E[self.pinn_state + 1])
+        elif self.pinn_demo == "no_edges":
+            kw["edges"] = False
         return PINN(self.x, self.pinn_potential(), **kw)
 
     def pinn_potential(self) -> np.ndarray:
@@ -410,6 +419,7 @@ class BoundStatesModel(param.Parameterized):
         if np.sum(psi * psi_exact) < 0:       # an eigenstate's sign is arbitrary
             psi = -psi
         out.update(psi=psi, error=psi - psi_exact, history=self.pinn.history, energy=self.pinn.energy,
-                   steps=self.pinn.steps, seconds=self.pinn_seconds,
+                   steps=self.pinn.steps, seconds=self.pinn_seconds, phase=self.pinn.phase,
+                   warmup=self.pinn.warmup, norm=self.pinn.norm(),
                    relative_error=abs(self.pinn.energy - E_exact) / abs(E_exact))
         return out

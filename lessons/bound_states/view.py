@@ -72,6 +72,7 @@ class BoundStatesView:
             m.param.watch(lambda e: setattr(self.player, e.name, e.new), name)
         m.param.watch(self._on_visibility, ["predict", "revealed"])
         m.param.watch(self._on_well, ["shape", *SHAPE_PARAMS])
+        # a new well sends its state after its levels (see _refresh_well), never before them
         m.param.watch(lambda e: self._send_state(reset=True), "state_id")
         m.param.watch(lambda e: self._refresh_histograms(), "outcomes")
         m.param.watch(self._on_pinn_settings, ["pinn_width", "pinn_state", "pinn_demo", "shape", *SHAPE_PARAMS])
@@ -107,7 +108,7 @@ class BoundStatesView:
             self.coeff_rows.append(pn.Row(a, p, margin=0))
         self.prepare = pn.widgets.Button(label="Prepare this state again (t = 0)", color="default")
         self.prepare.on_click(lambda _e: m.prepare())
-        self.predict = pn.widgets.Checkbox.from_param(m.param.predict, label="Predict first: hide the levels")
+        self.predict = pn.widgets.Toggle.from_param(m.param.predict, label="Predict first: hide the levels")
         self.guess = pn.widgets.FloatSlider.from_param(m.param.guess, label="Your guess for E₁")
         self.reveal = pn.widgets.Button(label="Reveal the levels", color="primary")
         self.reveal_text = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -194,12 +195,17 @@ class BoundStatesView:
                 legend_label="orthogonality")
         lf.legend.location = "top_right"
         lf.legend.label_text_font_size = "12px"
+        # where the variational warm-up hands over to the residual loss
+        self.warm_spans = [Span(location=None, dimension="height", line_color="#888", line_dash="dotdash",
+                                line_width=1.5) for _ in range(2)]
+        lf.add_layout(self.warm_spans[0])
         self.loss_fig = lf
         self.energy_src = ColumnDataSource(dict(step=[], E=[]))
         ef = _figure("PINN energy E(step)", "training step", "E")
         ef.line("step", "E", source=self.energy_src, color="#2b8a3e", line_width=2.5, legend_label="network's E")
         self.e_exact = Span(location=0, dimension="width", line_color="#111", line_dash="dashed", line_width=2)
         ef.add_layout(self.e_exact)
+        ef.add_layout(self.warm_spans[1])
         ef.legend.location = "top_right"
         self.energy_fig = ef
         self.psi_src = ColumnDataSource(dict(x=[], exact=[], net=[], error=[]))
@@ -228,7 +234,7 @@ class BoundStatesView:
         self._pending = False
         m = self.model
         E, psi = m.spectrum()
-        key = m._key()
+        key = m.well_key()
         if key != self._sent_setup_key:
             self._sent_setup_key = key
             s = slice(None, None, DISPLAY_STRIDE)
@@ -242,13 +248,15 @@ class BoundStatesView:
                 xmin=X_MIN, xmax=X_MAX,
                 # one beat of the two lowest levels takes about 4 s at speed 1
                 rate=2 * np.pi / max(gap, 1e-9) / 4)
-            self._send_state(reset=True)
+        self._send_state(reset=True)
         self._refresh_readout()
         self._refresh_histograms()
         self._refresh_pinn_figures()
 
     def _send_state(self, reset: bool):
         m = self.model
+        if m.well_key() != self._sent_setup_key:
+            return      # a new well is on its way: its state follows its levels (_refresh_well)
         c = m.coefficients
         self.player.send("state", id=m.state_id, re=c.real.astype(np.float32), im=c.imag.astype(np.float32),
                          t0=m.t_ref, mean_E=m.mean_energy(), period=m.bohr_period() or 0.0,
@@ -295,7 +303,7 @@ class BoundStatesView:
             self.x_hist.data = dict(left=edges[:-1], right=edges[1:], observed=density)
             self.x_density.data = dict(x=m.x[::DISPLAY_STRIDE], p=p[::DISPLAY_STRIDE])
             ne, nx = len(m.energy_outcomes), len(m.position_outcomes)
-            self.measure_count.object = (f"{ne} energy and {nx} position outcomes since the state was prepared. "
+            self.measure_count.object = (f"{ne} energy and {nx} position outcomes since the state was prepared or last collapsed. "
                                          "A single measurement collapses the state; “100 copies” measures "
                                          "identically prepared copies and leaves this one alone."
                                          if ne or nx else "No measurements yet: use the buttons above the plot.")
@@ -355,6 +363,8 @@ class BoundStatesView:
         s = slice(None, None, DISPLAY_STRIDE)
         with pn.io.hold():
             self.e_exact.location = c["E_exact"] if visible else None
+            for span in self.warm_spans:
+                span.location = c.get("warmup") or None
             if "psi" not in c:
                 self.loss_src.data = dict(step=[], loss=[], residual=[], norm=[], orth=[])
                 self.energy_src.data = dict(step=[], E=[])
@@ -372,8 +382,10 @@ class BoundStatesView:
                                      net=c["psi"][s], error=err if visible else np.full(err.size, np.nan))
             span = float(np.nanmax(np.abs(err))) if visible and np.isfinite(err).any() else 0.01
             self.psi_fig.extra_y_ranges["err"].update(start=-1.1 * span, end=1.1 * span)
-            status = (f"Step **{c['steps']}** · {c['seconds']:.1f} s of training · "
-                      f"network E = **{c['energy']:.5g}**")
+            phase = ("variational warm-up (minimising ⟨H⟩)" if c["phase"] == "warm-up"
+                     else "residual training (PINN loss)")
+            status = (f"Step **{c['steps']}** · {phase} · {c['seconds']:.1f} s · "
+                      f"network E = **{c['energy']:.5g}** · ∫ψ² = {c['norm']:.3f}")
             if visible:
                 status += f" · exact E = {c['E_exact']:.5g} · error **{c['relative_error']:.2%}**"
             self.pinn_status.object = status

@@ -4,6 +4,7 @@ Views only: nothing here computes physics.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import pathlib
@@ -15,7 +16,8 @@ import param
 
 from lessons.common.urlstate import sanitize
 
-__all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "ASSETS", "TEMPLATE_STYLE"]
+__all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets", "ASSETS",
+           "TEMPLATE_STYLE"]
 
 #: Bootstrap rather than Fast: the Fast templates fetch a font from Google, and a classroom may be
 #: offline.  With these settings a served page requests nothing from any other host.
@@ -117,8 +119,40 @@ def _serialized(model: param.Parameterized, pname: str) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def quiet_closed_sockets() -> None:
+    """Drop the 'Task exception was never retrieved: WebSocketClosedError' noise of closed tabs.
+
+    When a tab goes away while Bokeh is writing an update to it, the write fails inside a task
+    nobody awaits and asyncio logs a traceback, although nothing is wrong (the session is cleaned
+    up as usual).  This installs, once per event loop, a handler that ignores exactly that and
+    passes everything else on.
+    """
+    from tornado.iostream import StreamClosedError
+    from tornado.websocket import WebSocketClosedError
+
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        return
+    previous = loop.get_exception_handler()
+    if getattr(previous, "quiet_closed_sockets", False):
+        return
+
+    def handler(loop, context):
+        if isinstance(context.get("exception"), (WebSocketClosedError, StreamClosedError)):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.quiet_closed_sockets = True
+    loop.set_exception_handler(handler)
+
+
 def page(title: str, sidebar: list, main: list) -> pn.template.BootstrapTemplate:
     """The common lesson page: controls in the sidebar, figures and text in the main area."""
+    quiet_closed_sockets()
     return pn.template.BootstrapTemplate(
         title=title, sidebar=sidebar, main=main, sidebar_width=340, main_max_width="1500px",
         **TEMPLATE_STYLE)

@@ -83,7 +83,8 @@ def sanitize(model_cls: type[param.Parameterized], query: Mapping[str, object],
                 value, notice = text, None
             else:
                 value = default
-                notice = f"'{qname}={text[:24]}' is not one of {', '.join(map(str, options))}: using {default}."
+                shown = text if len(text) <= 24 else text[:21] + "..."
+                notice = f"'{qname}={shown}' is not one of {', '.join(map(str, options))}: using {default}."
         elif isinstance(p, param.Boolean):
             lowered = text.lower()
             if lowered in ("1", "true", "yes", "on"):

@@ -144,3 +144,23 @@ def test_pinn_domain_cuts_only_the_outer_flanks():
     Vh = h.pinn_potential()
     inside = h.x[np.isfinite(Vh)]
     assert 3.0 < inside.max() < 6.0 and inside.min() == pytest.approx(-inside.max(), abs=h.dx)
+
+
+@pytest.mark.parametrize("demo,check", [
+    ("normal", lambda p: p.norm_weight == 1.0 and p.warmup > 0 and p.edge_positions.size == 2),
+    ("no_norm", lambda p: p.norm_weight == 0.0),
+    ("no_warmup", lambda p: p.warmup == 0 and p.phase == "pinn"),
+    ("no_edges", lambda p: p.edge_positions.size == 0),
+])
+def test_pinn_demos_build_the_network_they_name(demo, check):
+    m = BoundStatesModel(pinn_demo=demo)           # the finite well: two edges at +-1.5
+    m.pinn_train(1)
+    assert check(m.pinn)
+    if demo == "normal":
+        np.testing.assert_allclose(m.pinn.edge_positions, [-1.5, 1.5])
+
+
+def test_pinn_high_start_begins_at_the_next_level():
+    m = BoundStatesModel(shape="infinite", pinn_demo="high_start")
+    m.pinn_train(m._new_pinn().warmup + 1)           # through the warm-up into the PINN phase
+    assert m.pinn.history["energy"][-1] == pytest.approx(m.energies[1])

@@ -25,3 +25,27 @@ def test_plain_text_renders_as_the_same_text_without_tags(text):
     shown = html.unescape(inner.group(1))
     expected = "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
     assert shown == expected
+
+
+def test_closed_socket_noise_is_dropped_and_nothing_else(caplog):
+    import asyncio
+    import logging
+
+    from tornado.websocket import WebSocketClosedError
+
+    from lessons.common.ui import quiet_closed_sockets
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        quiet_closed_sockets()
+        quiet_closed_sockets()                     # idempotent: one handler, not a chain
+        with caplog.at_level(logging.ERROR, logger="asyncio"):
+            loop.call_exception_handler({"message": "Task exception was never retrieved",
+                                         "exception": WebSocketClosedError()})
+            assert caplog.records == []
+            loop.call_exception_handler({"message": "real trouble", "exception": ValueError("boom")})
+            assert any("real trouble" in r.getMessage() for r in caplog.records)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
