@@ -190,7 +190,7 @@ class BoundStatesView:
         lf.line("step", "residual", source=self.loss_src, color="#d9480f", line_width=1.8,
                 legend_label="Schrödinger residual")
         lf.line("step", "norm", source=self.loss_src, color="#1c7ed6", line_width=1.8, line_dash="dashed",
-                legend_label="normalisation")
+                legend_label="normalisation (∫ψ² − 1)²")
         lf.line("step", "orth", source=self.loss_src, color="#7048e8", line_width=1.8, line_dash="dotted",
                 legend_label="orthogonality")
         lf.legend.location = "top_right"
@@ -201,7 +201,7 @@ class BoundStatesView:
         lf.add_layout(self.warm_spans[0])
         self.loss_fig = lf
         self.energy_src = ColumnDataSource(dict(step=[], E=[]))
-        ef = _figure("PINN energy E(step)", "training step", "E")
+        ef = _figure("PINN energy E(step); dashed: exact", "training step", "E", y_range=Range1d(0, 1))
         ef.line("step", "E", source=self.energy_src, color="#2b8a3e", line_width=2.5, legend_label="network's E")
         self.e_exact = Span(location=0, dimension="width", line_color="#111", line_dash="dashed", line_width=2)
         ef.add_layout(self.e_exact)
@@ -373,10 +373,20 @@ class BoundStatesView:
                 return
             h = c["history"]
             idx = _thin(h["loss"])
-            tiny = 1e-30    # log axis: exact zeros (e.g. no orthogonality term) are not drawable
-            self.loss_src.data = dict(step=idx + 1, **{k: np.maximum(np.asarray(h[k])[idx], tiny)
-                                                       for k in ("loss", "residual", "norm", "orth")})
-            self.energy_src.data = dict(step=idx + 1, E=np.asarray(h["energy"])[idx])
+            p = m.pinn
+            # the loss terms as they enter the loss; zeros (no lower states) cannot go on a log axis
+            terms = {"loss": h["loss"], "residual": h["residual"],
+                     "norm": p.norm_weight * (np.asarray(h["norm"]) - 1.0) ** 2,
+                     "orth": p.ortho_weight * np.asarray(h["orth"])}
+            self.loss_src.data = dict(step=idx + 1, **{k: np.where(np.asarray(v)[idx] > 0, np.asarray(v)[idx], np.nan)
+                                                       for k, v in terms.items()})
+            energies = np.asarray(h["energy"])[idx]
+            self.energy_src.data = dict(step=idx + 1, E=energies)
+            # zoom on the approach: the first steps start far above
+            lo = min(float(np.nanmin(energies)), c["E_exact"])
+            hi = max(float(np.nanpercentile(energies, 90)), c["E_exact"])
+            pad = 0.1 * max(hi - lo, 1e-3 * abs(c["E_exact"]))
+            self.energy_fig.y_range.update(start=lo - pad, end=hi + pad)
             err = c["error"][s]
             self.psi_src.data = dict(x=m.x[s], exact=c["exact"][s] if visible else np.full(err.size, np.nan),
                                      net=c["psi"][s], error=err if visible else np.full(err.size, np.nan))
