@@ -174,6 +174,7 @@ export function render({ model, el }) {
     ctx.beginPath()
     for (let i = 0; i < n; i++) { const y = Y(Math.min(setup.V[i], top)); i ? ctx.lineTo(X(setup.x[i]), y) : ctx.moveTo(X(setup.x[i]), y) }
     ctx.stroke()
+    const labels = []       // level labels, drawn last so waves never hide them
     const nl = Math.min(model.levels, setup.E.length)
     const spacing = nl > 1 ? (setup.E[nl - 1] - setup.E[0]) / (nl - 1) : (setup.emax - setup.emin) / 3
     if (showLevels) {
@@ -183,11 +184,11 @@ export function render({ model, el }) {
         const y = Y(setup.E[k]), box = setup.E[k] > setup.rim
         ctx.strokeStyle = box ? COLORS.levelBox : COLORS.level; ctx.lineWidth = 1.2 * big
         ctx.setLineDash(box ? [6, 4] : []); ctx.beginPath(); ctx.moveTo(m.l, y); ctx.lineTo(m.l + mainW, y); ctx.stroke()
-        ctx.setLineDash([]); ctx.fillStyle = COLORS.level; ctx.textAlign = "left"
+        ctx.setLineDash([])
         // nearly degenerate levels (double well, bands): put crowded labels side by side
         shift = lastY - y < 14 * big ? shift + 1 : 0
         lastY = shift ? lastY : y
-        ctx.fillText(`E${k + 1} = ${setup.E[k].toPrecision(4)}`, m.l + 4 + shift * 118 * big, (shift ? lastY : y) - 3)
+        labels.push([`E${k + 1} = ${setup.E[k].toPrecision(4)}`, m.l + 4 + shift * 112 * big, (shift ? lastY : y) - 3])
       }
     } else {
       const y = Y(model.guess)
@@ -255,6 +256,12 @@ export function render({ model, el }) {
         for (let i = 0; i < n; i++) { re[i] = c * row[i]; im[i] = s * row[i] }
         drawWave(X, Y, setup.E[k], amp, re, im, big)
       }
+    }
+    ctx.font = font; ctx.textAlign = "left"
+    for (const [text, lx0, ly0] of labels) {
+      const w = ctx.measureText(text).width
+      ctx.fillStyle = "rgba(255,255,255,0.8)"; ctx.fillRect(lx0 - 2, ly0 - 12 * big, w + 4, 15 * big)
+      ctx.fillStyle = COLORS.level; ctx.fillText(text, lx0, ly0)
     }
     // legend
     ctx.font = `${12 * big}px sans-serif`; ctx.textAlign = "left"

@@ -184,12 +184,13 @@ class BoundStatesPage:
 
     def pinn(self) -> dict:
         text = self.pinn_status.inner_text()
-        match = re.match(r"Step (\d+) · " + NUMBER + r" s of training · network E = " + NUMBER
+        match = re.match(r"Step (\d+) · (variational warm-up|residual training)[^·]* · " + NUMBER
+                         + r" s · network E = " + NUMBER + r" · ∫ψ² = " + NUMBER
                          + r" · exact E = " + NUMBER + r" · error " + NUMBER + "%", text)
         assert match, f"PINN status {text!r}"
-        step, seconds, energy, exact, error = match.groups()
-        return dict(step=int(step), seconds=float(seconds), energy=float(energy), exact=float(exact),
-                    error=float(error), text=text)
+        step, phase, seconds, energy, norm, exact, error = match.groups()
+        return dict(step=int(step), phase=phase, seconds=float(seconds), energy=float(energy),
+                    norm=float(norm), exact=float(exact), error=float(error), text=text)
 
     # -- widgets --
     def slider(self, label: str) -> Locator:

@@ -49,7 +49,7 @@ def test_pages_load_nothing_from_other_hosts(lesson_factory):
     page, watch = lesson.page, lesson.watch
     page.goto("/")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=page.locator("a.ql-card img").element_handle())
+                           arg=page.locator("a.ql-card img").first.element_handle())
     page.wait_for_load_state("networkidle")
 
     lesson.open()
