@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 
 from physics import eigen, potentials  # noqa: E402
 from physics.pinn import PINN, _split, _views, forward  # noqa: E402
+from timing import seconds_per_call  # noqa: E402  (bench/timing.py)
 
 GOAL = 1e-3
 
@@ -33,17 +34,7 @@ GOAL = 1e-3
 def best_time(fn, repeats: int = 5, budget: float = 0.2) -> float:
     """Best seconds per call of ``fn`` over a few rounds (a busy neighbour only slows a round)."""
     fn()
-    best = np.inf
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed > budget:
-                break
-        best = min(best, elapsed / calls)
-    return best
+    return min(seconds_per_call(fn, budget) for _ in range(repeats))
 
 
 def time_to_goal(x, V, steps: int, chunk: int = 250, **kw):

@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 
 from physics import potentials, wavepacket  # noqa: E402
 from physics._backend import HAVE_NUMBA  # noqa: E402
+from timing import seconds_per_call  # noqa: E402  (bench/timing.py)
 
 
 def rates(contenders: dict, budget: float = 0.3, rounds: int = 5) -> dict:
@@ -44,14 +45,7 @@ def rates(contenders: dict, budget: float = 0.3, rounds: int = 5) -> dict:
     best = dict.fromkeys(contenders, 0.0)
     for _ in range(rounds):
         for name, (fn, steps) in contenders.items():
-            calls, start = 0, time.perf_counter()
-            while True:
-                fn()
-                calls += 1
-                elapsed = time.perf_counter() - start
-                if elapsed > budget:
-                    break
-            best[name] = max(best[name], calls * steps / elapsed)
+            best[name] = max(best[name], steps / seconds_per_call(fn, budget))
     return best
 
 

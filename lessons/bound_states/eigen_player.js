@@ -14,22 +14,6 @@ const COLORS = {
   weight: "rgba(43,138,62,0.75)", meanx: "#c2255c",
 }
 
-function niceTicks(lo, hi, n) {
-  const span = hi - lo
-  if (!(span > 0)) return [lo]
-  const raw = span / n, mag = Math.pow(10, Math.floor(Math.log10(raw)))
-  const step = [1, 2, 2.5, 5, 10].map(m => m * mag).find(s => s >= raw) || raw
-  const ticks = []
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(+v.toFixed(10))
-  return ticks
-}
-
-// BokehJS hands float32 arrays over as NDArray subclasses whose subarray() ignores the offset:
-// copy into plain typed arrays before slicing.
-function plain(a) { return Float32Array.from(a) }
-
-function fmt(v, d = 3) { return Number.isFinite(v) ? v.toFixed(d) : "–" }
-
 export function render({ model, el }) {
   const root = document.createElement("div")
   root.className = "ql-player ql-eigen"
@@ -64,13 +48,7 @@ export function render({ model, el }) {
   let firstState = true
   const psiRe = [], psiIm = []
 
-  function setPlaying(p) {
-    playing = p
-    root.dataset.playing = p ? "1" : "0"
-    playBtn.textContent = p ? "‖ Pause" : "▶ Play"
-    playBtn.setAttribute("aria-label", p ? "Pause" : "Play")
-    last = null
-  }
+  function setPlaying(p) { playing = showPlaying(root, playBtn, p); last = null }
   setPlaying(false)
 
   // psi(x, t) into psiRe/psiIm; returns [<x>, norm]
@@ -98,10 +76,7 @@ export function render({ model, el }) {
   function resize() {
     const w = Math.max(320, root.clientWidth || el.clientWidth || 800)
     const h = Math.max(260, model.plot_height || 480)
-    const dpr = window.devicePixelRatio || 1
-    canvas.style.width = w + "px"; canvas.style.height = h + "px"
-    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr)
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0)
+    fitCanvas(canvas, ctx, w, h)
     draw()
   }
 

@@ -14,7 +14,7 @@ from typing import Callable
 import param
 from panel.custom import JSComponent
 
-from lessons.common.player import PLAYER_CSS
+from lessons.common.player import PLAYER_CSS, player_module
 
 __all__ = ["EigenPlayer"]
 
@@ -36,7 +36,7 @@ class EigenPlayer(JSComponent):
     plot_height = param.Integer(default=480, bounds=(200, 1200), doc="Canvas height in pixels.")
     page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
 
-    _esm = pathlib.Path(__file__).parent / "eigen_player.js"
+    _esm = player_module(pathlib.Path(__file__).parent / "eigen_player.js")
     _stylesheets = [PLAYER_CSS + """
     .ql-sep { flex: 0 0 14px; }
     .ql-bar button:disabled { opacity: 0.45; cursor: not-allowed; }

@@ -20,7 +20,7 @@ from physics import potentials
 from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
-from lessons.common.ui import lesson_text, notice_alert, page, plain_text, sync_url
+from lessons.common.ui import Debounced, lesson_app, lesson_text, notice_alert, plain_text, tab_closed
 
 __all__ = ["BoundStatesView", "create_app"]
 
@@ -30,8 +30,6 @@ DEBOUNCE_MS = 120             # settings changes closer together than this cause
 TRAIN_PERIOD_MS = 150         # the PINN trains in slices this often ...
 TRAIN_SLICE_S = 0.06          # ... of about this much CPU, so other sessions and events get turns
 PINN_MAX_STEPS = 30000        # training stops by itself here
-SECONDARY_DELAY_MS = 300
-SECONDARY_FALLBACK_MS = 4000
 LR_CHOICES = {"0.0001": 1e-4, "0.0003": 3e-4, "0.001": 1e-3, "0.003": 3e-3, "0.01": 1e-2, "0.03": 3e-2}
 
 
@@ -62,7 +60,6 @@ class BoundStatesView:
         self.player.on_restart = lambda: None
         self._make_widgets()
         self._make_figures()
-        self._pending = False
         self._train_cb = None
         self._slice_steps = 20
         self._sent_setup_key = None
@@ -71,7 +68,7 @@ class BoundStatesView:
         for name in ("levels", "mode", "speed", "show_re", "show_im", "show_density", "guess"):
             m.param.watch(lambda e: setattr(self.player, e.name, e.new), name)
         m.param.watch(self._on_visibility, ["predict", "revealed"])
-        m.param.watch(self._on_well, ["shape", *SHAPE_PARAMS])
+        m.param.watch(Debounced(self._refresh_well, DEBOUNCE_MS), ["shape", *SHAPE_PARAMS])
         # a new well sends its state after its levels (see _refresh_well), never before them
         m.param.watch(lambda e: self._send_state(reset=True), "state_id")
         m.param.watch(lambda e: self._refresh_histograms(), "outcomes")
@@ -222,16 +219,7 @@ class BoundStatesView:
         self.psi_fig = pf
 
     # ---- the well and the state ------------------------------------------------------------
-    def _on_well(self, *_):
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
-            self._refresh_well()
-        elif not self._pending:
-            self._pending = True
-            doc.add_timeout_callback(self._refresh_well, DEBOUNCE_MS)
-
     def _refresh_well(self):
-        self._pending = False
         m = self.model
         E, psi = m.spectrum()
         key = m.well_key()
@@ -338,7 +326,7 @@ class BoundStatesView:
         self._refresh_pinn_figures()
 
     def _train_slice(self):
-        if self._tab_closed():
+        if tab_closed(self.player):
             self.stop()
             return
         m = self.model
@@ -401,12 +389,6 @@ class BoundStatesView:
             self.pinn_status.object = status
 
     # ---- lifetime ------------------------------------------------------------------------------
-    def _tab_closed(self) -> bool:
-        if not self.player.connected:
-            return False
-        ctx = pn.state.curdoc.session_context if pn.state.curdoc else None
-        session = getattr(ctx, "_session", None)  # Bokeh's ServerSession; absent outside a server
-        return session is not None and getattr(session, "connection_count", 1) == 0
 
     def stop(self):
         """Stop all periodic work (session destroyed or tab gone)."""
@@ -449,18 +431,4 @@ class BoundStatesView:
 
 def create_app() -> pn.template.BootstrapTemplate:
     """One session of the Bound-states lesson (called by apps/bound_states.py per browser tab)."""
-    model = BoundStatesModel.from_query(pn.state.session_args if pn.state.curdoc else {})
-    view = BoundStatesView(model)
-    sync_url(model, QUERY_NAMES)
-    pn.state.on_session_destroyed(lambda _ctx: view.stop())
-    template = page("Quantum Lessons · Bound states", view.sidebar(), view.main())
-    doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:
-        later = lambda ms: doc.add_timeout_callback(view.load_secondary, ms)  # noqa: E731
-        view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
-        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS))
-    else:
-        view.load_secondary()
-    template.header.append(pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
-                                        'margin-left:12px">← all lessons</a>'))
-    return template
+    return lesson_app("Bound states", BoundStatesModel, BoundStatesView, QUERY_NAMES)

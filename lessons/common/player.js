@@ -12,22 +12,6 @@ const COLORS = {
   T: "#2b8a3e", R: "#c92a2a", inside: "#1c7ed6", text: "#222",
 }
 
-function niceTicks(lo, hi, n) {
-  const span = hi - lo
-  if (!(span > 0)) return [lo]
-  const raw = span / n, mag = Math.pow(10, Math.floor(Math.log10(raw)))
-  const step = [1, 2, 2.5, 5, 10].map(m => m * mag).find(s => s >= raw) || raw
-  const ticks = []
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(+v.toFixed(10))
-  return ticks
-}
-
-function plain(a) {
-  return a instanceof Float32Array ? new Float32Array(a.buffer, a.byteOffset, a.length) : Float32Array.from(a)
-}
-
-function fmt(v, d = 3) { return Number.isFinite(v) ? v.toFixed(d) : "–" }
-
 export function render({ model, el }) {
   const root = document.createElement("div")
   root.className = "ql-player"
@@ -61,13 +45,7 @@ export function render({ model, el }) {
   let last = null, raf = null
   let lastReadout = 0
 
-  function setPlaying(p) {
-    playing = p
-    root.dataset.playing = p ? "1" : "0"
-    playBtn.textContent = p ? "‖ Pause" : "▶ Play"
-    playBtn.setAttribute("aria-label", p ? "Pause" : "Play")
-    last = null
-  }
+  function setPlaying(p) { playing = showPlaying(root, playBtn, p); last = null }
   setPlaying(false)
 
   function status() {
@@ -81,10 +59,7 @@ export function render({ model, el }) {
   function resize() {
     const w = Math.max(320, root.clientWidth || el.clientWidth || 800)
     const h = Math.max(220, (model.plot_height || 420))
-    const dpr = window.devicePixelRatio || 1
-    canvas.style.width = w + "px"; canvas.style.height = h + "px"
-    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr)
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0)
+    fitCanvas(canvas, ctx, w, h)
     draw()
   }
 

@@ -23,7 +23,14 @@ import pathlib
 import param
 from panel.custom import JSComponent
 
-__all__ = ["WavePlayer", "PLAYER_CSS"]
+__all__ = ["WavePlayer", "PLAYER_CSS", "player_module"]
+
+_CANVAS_JS = pathlib.Path(__file__).parent / "canvas.js"
+
+
+def player_module(path: pathlib.Path) -> str:
+    """A player's ES module: the shared canvas helpers (canvas.js) followed by the player's own file."""
+    return _CANVAS_JS.read_text(encoding="utf-8") + "\n" + pathlib.Path(path).read_text(encoding="utf-8")
 
 #: Look of the canvas players' tool bars and read-outs (shared by the lessons).
 PLAYER_CSS = """
@@ -55,7 +62,7 @@ class WavePlayer(JSComponent):
     page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
     plot_height = param.Integer(default=430, bounds=(200, 1200), doc="Canvas height in pixels.")
 
-    _esm = pathlib.Path(__file__).parent / "player.js"
+    _esm = player_module(pathlib.Path(__file__).parent / "player.js")
 
     _stylesheets = [PLAYER_CSS]
 

@@ -16,8 +16,13 @@ import param
 
 from lessons.common.urlstate import sanitize
 
-__all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets", "ASSETS",
-           "TEMPLATE_STYLE"]
+__all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
+           "lesson_app", "tab_closed", "Debounced", "ASSETS", "TEMPLATE_STYLE"]
+
+#: The figures and text of a lesson load this long after its player reported ready ...
+SECONDARY_DELAY_MS = 300
+#: ... or this long after the page loaded, should the player never report.
+SECONDARY_FALLBACK_MS = 4000
 
 #: Bootstrap rather than Fast: the Fast templates fetch a font from Google, and a classroom may be
 #: offline.  With these settings a served page requests nothing from any other host.
@@ -156,3 +161,63 @@ def page(title: str, sidebar: list, main: list) -> pn.template.BootstrapTemplate
     return pn.template.BootstrapTemplate(
         title=title, sidebar=sidebar, main=main, sidebar_width=340, main_max_width="1500px",
         **TEMPLATE_STYLE)
+
+
+class Debounced:
+    """``fn`` called once, ``ms`` after the first of a burst of calls (at once outside a server).
+
+    Held keys and fast slider drags send many values: coalesce them and recompute once, for the
+    latest settings.
+    """
+
+    def __init__(self, fn, ms: int):
+        self.fn, self.ms, self.pending = fn, ms, False
+
+    def __call__(self, *_):
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._run()
+        elif not self.pending:
+            self.pending = True
+            doc.add_timeout_callback(self._run, self.ms)
+
+    def _run(self):
+        self.pending = False
+        self.fn()
+
+
+def tab_closed(player) -> bool:
+    """True when ``player``'s page had connected and this session now has no websocket (tab closed).
+
+    Before the page first connects the count is 0 too, so only a page that said "ready" counts.
+    Bokeh keeps a session for a while after its tab closes; periodic work should stop at once.
+    """
+    if not player.connected:
+        return False
+    ctx = pn.state.curdoc.session_context if pn.state.curdoc else None
+    session = getattr(ctx, "_session", None)  # Bokeh's ServerSession; absent outside a server
+    return session is not None and getattr(session, "connection_count", 1) == 0
+
+
+def lesson_app(title: str, model_cls, view_cls, query_names: dict) -> pn.template.BootstrapTemplate:
+    """One browser session of a lesson: model from the URL, its view, URL sync, page, clean-up.
+
+    The view must offer ``player`` (with ``page_ready``), ``sidebar()``, ``main()``,
+    ``load_secondary()`` and ``stop()``.  The player shows first; figures and lesson text follow
+    just after it is ready, which keeps the first paint fast.
+    """
+    model = model_cls.from_query(pn.state.session_args if pn.state.curdoc else {})
+    view = view_cls(model)
+    sync_url(model, query_names)
+    pn.state.on_session_destroyed(lambda _ctx: view.stop())
+    template = page(f"Quantum Lessons · {title}", view.sidebar(), view.main())
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        later = lambda ms: doc.add_timeout_callback(view.load_secondary, ms)  # noqa: E731
+        view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
+        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS))
+    else:
+        view.load_secondary()
+    template.header.append(pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
+                                        'margin-left:12px">← all lessons</a>'))
+    return template

@@ -17,7 +17,7 @@ from bokeh.plotting import figure
 
 from physics import potentials
 from lessons.common.player import WavePlayer
-from lessons.common.ui import lesson_text, notice_alert, page, sync_url
+from lessons.common.ui import Debounced, lesson_app, lesson_text, notice_alert, tab_closed
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
 
 __all__ = ["TunnelingView", "create_app"]
@@ -26,8 +26,6 @@ HERE = pathlib.Path(__file__).parent
 FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens of milliseconds
 CHUNK = 48          # later chunks
 DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
-SECONDARY_DELAY_MS = 300      # figures and text load this long after the player is ready
-SECONDARY_FALLBACK_MS = 4000  # ... or this long after the page loaded, whichever is first
 
 
 def _figure(title: str, x_label: str, y_label: str, **kw):
@@ -73,8 +71,7 @@ class TunnelingView:
         self._make_figures()
 
         self._callback = None
-        self._pending = False
-        m.param.watch(self._on_physics, list(TunnelingModel.PHYSICS))
+        m.param.watch(Debounced(self._recompute, DEBOUNCE_MS), list(TunnelingModel.PHYSICS))
         self._refresh_static()
         self._restart()
 
@@ -158,18 +155,7 @@ class TunnelingView:
                 f"({'✓ within 1e-6' if ok else '✗ above 1e-6'}); energy drift before absorption {drift}")
 
     # ---- the run -------------------------------------------------------------------------
-    def _on_physics(self, *_):
-        # Held keys and fast drags send many values: coalesce them, and recompute once for the
-        # latest settings DEBOUNCE_MS after the first (immediately when not in a server session).
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
-            self._recompute()
-        elif not self._pending:
-            self._pending = True
-            doc.add_timeout_callback(self._recompute, DEBOUNCE_MS)
-
     def _recompute(self):
-        self._pending = False
         self._refresh_static()
         self._restart()
 
@@ -209,7 +195,7 @@ class TunnelingView:
         run = self.model.run
         if run is None:
             return
-        if self._tab_closed():
+        if tab_closed(self.player):
             # The tab is gone but the session is not destroyed yet: stop computing and sending.
             self.stop()
             return
@@ -223,17 +209,6 @@ class TunnelingView:
             if run.error:
                 self.readout.object += f"\n\n**{run.error}**"
         self.health.object = self._health_text(run)
-
-    def _tab_closed(self) -> bool:
-        """True when the page had connected and this session now has no websocket (tab closed).
-
-        Before the page first connects the count is 0 too, so only a page that said "ready" counts.
-        """
-        if not self.player.connected:
-            return False
-        ctx = pn.state.curdoc.session_context if pn.state.curdoc else None
-        session = getattr(ctx, "_session", None)  # Bokeh's ServerSession; absent outside a server
-        return session is not None and getattr(session, "connection_count", 1) == 0
 
     def stop(self):
         """Stop computing (called when the session is destroyed)."""
@@ -269,20 +244,4 @@ class TunnelingView:
 
 def create_app() -> pn.template.BootstrapTemplate:
     """One session of the Tunnelling lesson (called by apps/tunneling.py per browser tab)."""
-    model = TunnelingModel.from_query(pn.state.session_args if pn.state.curdoc else {})
-    view = TunnelingView(model)
-    sync_url(model, QUERY_NAMES)
-    pn.state.on_session_destroyed(lambda _ctx: view.stop())
-    template = page("Quantum Lessons · Tunnelling", view.sidebar(), view.main())
-    # The animation shows first; figures and text follow just after its first frames have gone
-    # out (or after a few seconds, should the player never report ready).
-    doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:
-        later = lambda ms: doc.add_timeout_callback(view.load_secondary, ms)  # noqa: E731
-        view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
-        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS))
-    else:
-        view.load_secondary()
-    template.header.append(pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
-                                        'margin-left:12px">← all lessons</a>'))
-    return template
+    return lesson_app("Tunnelling", TunnelingModel, TunnelingView, QUERY_NAMES)

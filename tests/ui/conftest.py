@@ -206,13 +206,51 @@ class PageWatch:
 NUMBER = r"(-?\d+(?:\.\d+)?)"
 
 
-class LessonPage:
+class PlayerPage:
+    """A lesson page with a canvas player (state in its data-* attributes): waiting helpers."""
+
+    def __init__(self, page: Page, player_selector: str):
+        self.page = page
+        self.watch = PageWatch(page)
+        self.player = page.locator(player_selector)
+
+    def wait_player(self, condition: str, timeout: float = TIMEOUT_MS) -> None:
+        """Wait until the JS ``condition`` holds; it sees the player's root element as ``d``."""
+        handle = self.player.element_handle(timeout=timeout)
+        self.page.wait_for_function(f"d => {condition}", arg=handle, timeout=timeout)
+
+    def wait_until(self, predicate, message: str, timeout: float = TIMEOUT_MS):
+        """Poll ``predicate()`` (Python, e.g. reading several read-outs) until it is truthy."""
+        deadline = time.monotonic() + timeout / 1000
+        last_error = None
+        while True:
+            try:
+                result = predicate()
+                if result:
+                    return result
+            except AssertionError as exc:  # a read-out not there yet
+                last_error = exc
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting until {message}; page URL {self.page.url}"
+                                     + (f" (last: {last_error})" if last_error else ""))
+            self.page.wait_for_timeout(150)
+
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.page.url).query, keep_blank_values=True)
+
+    def query_number(self, name: str) -> float | None:
+        values = self.query().get(name)
+        try:
+            return float(values[-1]) if values else None
+        except ValueError:
+            return None
+
+
+class LessonPage(PlayerPage):
     """The Tunnelling lesson in one browser page: locators and read-outs used by the tests."""
 
     def __init__(self, page: Page):
-        self.page = page
-        self.watch = PageWatch(page)
-        self.player = page.locator("div.ql-player")
+        super().__init__(page, "div.ql-player")
         self.canvas = page.locator("canvas.ql-canvas")
         self.play_button = page.locator("button.ql-play")
         self.step_button = page.locator("button.ql-step")
@@ -236,11 +274,6 @@ class LessonPage:
     def playing(self) -> bool:
         return self.player.get_attribute("data-playing") == "1"
 
-    def wait_player(self, condition: str, timeout: float = TIMEOUT_MS) -> None:
-        """Wait until the JS ``condition`` holds; it sees the player's root element as ``d``."""
-        handle = self.player.element_handle(timeout=timeout)
-        self.page.wait_for_function(f"d => {condition}", arg=handle, timeout=timeout)
-
     def wait_for_frames(self) -> None:
         expect(self.player).to_be_visible()
         self.wait_player("+d.dataset.run >= 1 && +d.dataset.frames > 0")
@@ -257,29 +290,6 @@ class LessonPage:
             last = state
             self.page.wait_for_timeout(300)
         raise AssertionError("the player's run never settled")
-
-    def wait_until(self, predicate, message: str, timeout: float = TIMEOUT_MS):
-        """Poll ``predicate()`` (Python, e.g. reading several read-outs) until it is truthy."""
-        deadline = time.monotonic() + timeout / 1000
-        last_error = None
-        while True:
-            try:
-                result = predicate()
-                if result:
-                    return result
-            except AssertionError as exc:  # a read-out not there yet
-                last_error = exc
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting until {message}; page URL {self.page.url}"
-                                     + (f" (last: {last_error})" if last_error else ""))
-            self.page.wait_for_timeout(150)
-
-    def query_number(self, name: str) -> float | None:
-        values = self.query().get(name)
-        try:
-            return float(values[-1]) if values else None
-        except ValueError:
-            return None
 
     def wait_query(self, name: str, value: float, timeout: float = TIMEOUT_MS) -> None:
         """Wait until the address bar holds ``name`` = ``value`` (as a number)."""
@@ -328,8 +338,6 @@ class LessonPage:
     def shape_label(self) -> str:
         return self.page.locator("select").first.evaluate("s => s.options[s.selectedIndex].text")
 
-    def query(self) -> dict[str, list[str]]:
-        return parse_qs(urlsplit(self.page.url).query, keep_blank_values=True)
 
     def barrier_pixels(self) -> int:
         """Width of the drawn barrier on the canvas, in canvas pixels.

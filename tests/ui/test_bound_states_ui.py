@@ -13,14 +13,14 @@ import hashlib
 import math
 import re
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from lessons.bound_states.model import BoundStatesModel
 from physics.potentials import WELLS
-from tests.ui.conftest import TIMEOUT_MS, PageWatch
+from tests.ui.conftest import TIMEOUT_MS, PlayerPage
 
 pytestmark = pytest.mark.browser
 
@@ -54,13 +54,11 @@ def same_4_digits(shown: float, expected: float) -> bool:
 
 # ---- the page ---------------------------------------------------------------------------------
 
-class BoundStatesPage:
+class BoundStatesPage(PlayerPage):
     """The Bound-states lesson in one browser page: locators and read-outs used by the tests."""
 
     def __init__(self, page: Page):
-        self.page = page
-        self.watch = PageWatch(page)
-        self.player = page.locator("div.ql-eigen")
+        super().__init__(page, "div.ql-eigen")
         self.canvas = self.player.locator("canvas.ql-canvas")
         self.play_button = self.player.locator("button.ql-play")
         self.restart_button = self.player.locator("button.ql-restart")
@@ -126,27 +124,6 @@ class BoundStatesPage:
         assert value is not None, f"no data-{name}"
         return value
 
-    def wait_player(self, condition: str, timeout: float = TIMEOUT_MS) -> None:
-        """Wait until the JS ``condition`` holds; it sees the player's root element as ``d``."""
-        handle = self.player.element_handle(timeout=timeout)
-        self.page.wait_for_function(f"d => {condition}", arg=handle, timeout=timeout)
-
-    def wait_until(self, predicate, message: str, timeout: float = TIMEOUT_MS):
-        """Poll ``predicate()`` (Python) until it is truthy; returns its value."""
-        deadline = time.monotonic() + timeout / 1000
-        last_error = None
-        while True:
-            try:
-                result = predicate()
-                if result:
-                    return result
-            except AssertionError as exc:
-                last_error = exc
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting until {message}; page URL {self.page.url}"
-                                     + (f" (last: {last_error})" if last_error else ""))
-            self.page.wait_for_timeout(150)
-
     def number(self, locator: Locator) -> float:
         text = locator.inner_text().strip()
         assert re.fullmatch(NUMBER, text), f"read-out shows {text!r}"
@@ -206,15 +183,6 @@ class BoundStatesPage:
     def shape_label(self) -> str:
         return self.shape_select.evaluate("s => s.options[s.selectedIndex].text")
 
-    def query(self) -> dict[str, list[str]]:
-        return parse_qs(urlsplit(self.page.url).query, keep_blank_values=True)
-
-    def query_number(self, name: str) -> float | None:
-        values = self.query().get(name)
-        try:
-            return float(values[-1]) if values else None
-        except ValueError:
-            return None
 
 
 @pytest.fixture
