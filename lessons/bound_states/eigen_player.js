@@ -131,13 +131,13 @@ export function render({ model, el }) {
     for (const e of niceTicks(setup.emin, setup.emax, 6)) {
       if (e < setup.emin) continue
       ctx.beginPath(); ctx.moveTo(m.l, Y(e)); ctx.lineTo(m.l + mainW, Y(e)); ctx.stroke()
-      if (showLevels) { ctx.textAlign = "right"; ctx.fillText(String(e), m.l - 6, Y(e) + 4) }
+      ctx.textAlign = "right"; ctx.fillText(String(e), m.l - 6, Y(e) + 4)
     }
     for (const x of niceTicks(setup.xmin, setup.xmax, 8)) {
       ctx.textAlign = "center"; ctx.fillText(String(x), X(x), m.t + mainH + 16 * big)
     }
     ctx.save(); ctx.translate(14, m.t + mainH / 2); ctx.rotate(-Math.PI / 2)
-    ctx.textAlign = "center"; ctx.fillText(showLevels ? "energy" : "energy (scale hidden)", 0, 0); ctx.restore()
+    ctx.textAlign = "center"; ctx.fillText("energy", 0, 0); ctx.restore()
     ctx.textAlign = "center"; ctx.fillText("position x", m.l + mainW / 2, m.t + mainH + 31 * big)
     // potential (hard walls and anything above the axis drawn to the top)
     const n = setup.npts, top = setup.emax
