@@ -11,6 +11,8 @@ wavepacket  -- Gaussian packets and the split-operator FFT solver with absorbing
 eigen       -- bound states on a grid (SciPy tridiagonal solver, Richardson-extrapolated),
                superpositions in time, and energy/position measurement
 pinn        -- a physics-informed neural network for H psi = E psi, derivatives written out in NumPy
+spinchain   -- Heisenberg XYZ chains with DM/KSEA couplings as quantum batteries: thermal states,
+               ergotropy, capacity, coherence, concurrence, charging (sigma units, k_B = 1)
 
 No module here imports Panel, Bokeh or HoloViews: the lessons call into this package, never the
 other way round.  Every compiled kernel has a pure-NumPy twin (see ``physics._backend``) so the
