@@ -14,33 +14,23 @@ import time
 import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
-from bokeh.plotting import figure
 
 from physics import potentials
 from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
-from lessons.common.ui import Debounced, lesson_app, lesson_text, notice_alert, plain_text, tab_closed
+from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
 
 __all__ = ["BoundStatesView", "create_app"]
 
 HERE = pathlib.Path(__file__).parent
+FIGURE_HEIGHT = 260           # the measurement and PINN figures (two side by side)
 DISPLAY_STRIDE = 2            # every 2nd grid point goes to the browser (481 points)
 DEBOUNCE_MS = 120             # settings changes closer together than this cause one resend
 TRAIN_PERIOD_MS = 150         # the PINN trains in slices this often ...
 TRAIN_SLICE_S = 0.06          # ... of about this much CPU, so other sessions and events get turns
 PINN_MAX_STEPS = 30000        # training stops by itself here
 LR_CHOICES = {"0.0001": 1e-4, "0.0003": 3e-4, "0.001": 1e-3, "0.003": 3e-3, "0.01": 1e-2, "0.03": 3e-2}
-
-
-def _figure(title: str, x_label: str, y_label: str, height: int = 260, **kw):
-    fig = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location=None,
-                 x_axis_label=x_label, y_axis_label=y_label, **kw)
-    fig.title.text_font_size = "15px"
-    for axis in (fig.xaxis, fig.yaxis):
-        axis.axis_label_text_font_size = "14px"
-        axis.major_label_text_font_size = "13px"
-    return fig
 
 
 def _thin(a: np.ndarray, n: int = 600) -> np.ndarray:
@@ -162,7 +152,8 @@ class BoundStatesView:
     # ---- figures ---------------------------------------------------------------------------
     def _make_figures(self):
         self.e_hist = ColumnDataSource(dict(n=[], observed=[], predicted=[]))
-        f = _figure("Energy measurements: fraction of outcomes per level", "level n", "fraction")
+        f = lesson_figure("Energy measurements: fraction of outcomes per level", "level n", "fraction",
+                          height=FIGURE_HEIGHT)
         f.vbar("n", top="observed", width=0.7, source=self.e_hist, color="#2b8a3e", alpha=0.7,
                legend_label="measured")
         f.scatter("n", "predicted", source=self.e_hist, size=12, marker="dash", color="#111", line_width=3,
@@ -171,8 +162,8 @@ class BoundStatesView:
         self.e_fig = f
         self.x_hist = ColumnDataSource(dict(left=[], right=[], observed=[]))
         self.x_density = ColumnDataSource(dict(x=[], p=[]))
-        g = _figure("Position measurements: histogram of outcomes", "x", "probability density",
-                    x_range=Range1d(X_MIN, X_MAX))
+        g = lesson_figure("Position measurements: histogram of outcomes", "x", "probability density",
+                    x_range=Range1d(X_MIN, X_MAX), height=FIGURE_HEIGHT)
         g.quad(left="left", right="right", top="observed", bottom=0, source=self.x_hist, color="#c2255c",
                alpha=0.5, legend_label="measured")
         g.line("x", "p", source=self.x_density, color="#1f4e79", line_width=2, legend_label="|ψ(x, t)|² now")
@@ -182,7 +173,8 @@ class BoundStatesView:
                                               sizing_mode="stretch_width")
 
         self.loss_src = ColumnDataSource(dict(step=[], loss=[], residual=[], norm=[], orth=[]))
-        lf = _figure("PINN loss (log scale)", "training step", "loss", y_axis_type="log")
+        lf = lesson_figure("PINN loss (log scale)", "training step", "loss", y_axis_type="log",
+                           height=FIGURE_HEIGHT)
         lf.line("step", "loss", source=self.loss_src, color="#111", line_width=2.5, legend_label="total")
         lf.line("step", "residual", source=self.loss_src, color="#d9480f", line_width=1.8,
                 legend_label="Schrödinger residual")
@@ -198,7 +190,8 @@ class BoundStatesView:
         lf.add_layout(self.warm_spans[0])
         self.loss_fig = lf
         self.energy_src = ColumnDataSource(dict(step=[], E=[]))
-        ef = _figure("PINN energy E(step); dashed: exact", "training step", "E", y_range=Range1d(0, 1))
+        ef = lesson_figure("PINN energy E(step); dashed: exact", "training step", "E", y_range=Range1d(0, 1),
+                           height=FIGURE_HEIGHT)
         ef.line("step", "E", source=self.energy_src, color="#2b8a3e", line_width=2.5, legend_label="network's E")
         self.e_exact = Span(location=0, dimension="width", line_color="#111", line_dash="dashed", line_width=2)
         ef.add_layout(self.e_exact)
@@ -206,7 +199,7 @@ class BoundStatesView:
         ef.legend.location = "top_right"
         self.energy_fig = ef
         self.psi_src = ColumnDataSource(dict(x=[], exact=[], net=[], error=[]))
-        pf = _figure("Network ψ over the exact ψ, and their difference", "x", "ψ", height=300,
+        pf = lesson_figure("Network ψ over the exact ψ, and their difference", "x", "ψ", height=300,
                      x_range=Range1d(X_MIN, X_MAX))
         pf.line("x", "exact", source=self.psi_src, color="#111", line_width=3, alpha=0.5, legend_label="exact ψ")
         pf.line("x", "net", source=self.psi_src, color="#2b8a3e", line_width=2, legend_label="network ψ")

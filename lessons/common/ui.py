@@ -17,7 +17,7 @@ import param
 from lessons.common.urlstate import sanitize
 
 __all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
-           "lesson_app", "tab_closed", "Debounced", "ASSETS", "TEMPLATE_STYLE"]
+           "lesson_app", "tab_closed", "Debounced", "lesson_figure", "ASSETS", "TEMPLATE_STYLE"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
 SECONDARY_DELAY_MS = 300
@@ -122,6 +122,19 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
 def _serialized(model: param.Parameterized, pname: str) -> str:
     value = model.param[pname].serialize(getattr(model, pname))
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def lesson_figure(title: str, x_label: str, y_label: str, height: int = 300, **kw):
+    """A Bokeh figure in the lessons' style: full width, no toolbar, readable title and axes."""
+    from bokeh.plotting import figure
+
+    fig = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location=None,
+                 x_axis_label=x_label, y_axis_label=y_label, **kw)
+    fig.title.text_font_size = "15px"
+    for axis in (fig.xaxis, fig.yaxis):
+        axis.axis_label_text_font_size = "14px"
+        axis.major_label_text_font_size = "13px"
+    return fig
 
 
 def quiet_closed_sockets() -> None:

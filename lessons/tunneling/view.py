@@ -13,11 +13,10 @@ import pathlib
 import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
-from bokeh.plotting import figure
 
 from physics import potentials
 from lessons.common.player import WavePlayer
-from lessons.common.ui import Debounced, lesson_app, lesson_text, notice_alert, tab_closed
+from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, tab_closed
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
 
 __all__ = ["TunnelingView", "create_app"]
@@ -26,16 +25,6 @@ HERE = pathlib.Path(__file__).parent
 FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens of milliseconds
 CHUNK = 48          # later chunks
 DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
-
-
-def _figure(title: str, x_label: str, y_label: str, **kw):
-    fig = figure(title=title, height=300, sizing_mode="stretch_width", toolbar_location=None,
-                 x_axis_label=x_label, y_axis_label=y_label, **kw)
-    fig.title.text_font_size = "15px"
-    for axis in (fig.xaxis, fig.yaxis):
-        axis.axis_label_text_font_size = "14px"
-        axis.major_label_text_font_size = "13px"
-    return fig
 
 
 class TunnelingView:
@@ -80,7 +69,7 @@ class TunnelingView:
         self.t_source = ColumnDataSource(dict(E=[], T=[]))
         self.band_source = ColumnDataSource(dict(E=[], lo=[], hi=[]))
         self.marks = ColumnDataSource(dict(E=[], T=[], label=[], color=[]))
-        fig = _figure("Exact transmission T(E) of this barrier", "energy E", "transmission T",
+        fig = lesson_figure("Exact transmission T(E) of this barrier", "energy E", "transmission T",
                       y_range=Range1d(-0.02, 1.05))
         fig.varea("E", "lo", "hi", source=self.band_source, color="#2b8a3e", alpha=0.18,
                   legend_label="packet's energies (±1σ)")
@@ -93,7 +82,7 @@ class TunnelingView:
         self.t_fig = fig
 
         self.k_source = ColumnDataSource(dict(k=[], phi=[], T=[]))
-        kfig = _figure("Momentum distribution |φ(k)|² and T at each k", "wavenumber k", "|φ(k)|²")
+        kfig = lesson_figure("Momentum distribution |φ(k)|² and T at each k", "wavenumber k", "|φ(k)|²")
         kfig.varea("k", 0, "phi", source=self.k_source, color="#1f77b4", alpha=0.35, legend_label="|φ(k)|²")
         kfig.extra_y_ranges = {"T": Range1d(0, 1.05)}
         kfig.add_layout(LinearAxis(y_range_name="T", axis_label="T"), "right")
