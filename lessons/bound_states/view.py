@@ -182,7 +182,7 @@ class BoundStatesView:
                 legend_label="normalisation (∫ψ² − 1)²")
         lf.line("step", "orth", source=self.loss_src, color="#7048e8", line_width=1.8, line_dash="dotted",
                 legend_label="orthogonality")
-        lf.legend.location = "top_right"
+        lf.legend.location = "bottom_left"     # the warm-up leaves that corner empty; the PINN phase needs the right
         lf.legend.label_text_font_size = "12px"
         # where the variational warm-up hands over to the residual loss
         self.warm_spans = [Span(location=None, dimension="height", line_color="#888", line_dash="dotdash",
