@@ -32,4 +32,11 @@ CATALOGUE: tuple[LessonCard, ...] = (
                     "reflected probability build up, next to the exact T(E).",
         thumbnail="tunneling.svg",
     ),
+    LessonCard(
+        slug="spin_battery",
+        title="A spin chain as a quantum battery",
+        description="Tune the couplings, fields and temperature of a Heisenberg chain and see how much "
+                    "work its thermal state stores, how much can be extracted, and how fast it charges.",
+        thumbnail="spin_battery.svg",
+    ),
 )

@@ -1,0 +1,69 @@
+"""``ChargePlayer``: a Panel component that plays a battery's charging run in the browser.
+
+The server computes the whole run once per change of the charging settings (``run``: times, stored
+energy, ergotropy, local ergotropy, average power and each spin's Bloch vector, as float32) and the
+browser animates it at display rate: spins as arrows, a battery gauge, and the curves with a moving
+time cursor.  Playing costs the server nothing.  The browser sends ``ready`` when rendered (Panel
+drops messages sent before that; the component then replays the latest run).
+"""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import param
+from panel.custom import JSComponent
+
+from lessons.common.player import PLAYER_CSS, player_module
+
+__all__ = ["ChargePlayer"]
+
+
+class ChargePlayer(JSComponent):
+    """Canvas animation of a charging run: spins, gauge, E(t), W(t), local W(t) and power."""
+
+    autoplay = param.Boolean(default=True, doc="Start playing when the first run arrives.")
+    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
+    plot_height = param.Integer(default=420, bounds=(240, 1200), doc="Canvas height in pixels.")
+    page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
+
+    _esm = player_module(pathlib.Path(__file__).parent / "charge_player.js")
+    _stylesheets = [PLAYER_CSS + """
+    .ql-note { color: #8a4b00; font-size: 14px; }
+    """]
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._ready = False
+        self._run: dict | None = None
+        self._run_id = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._ready
+
+    def show_run(self, run: dict) -> None:
+        """Send a charging run (the dict of SpinBatteryModel.charging) to the browser."""
+        self._run_id += 1
+        # the arrows show the Bloch vector in the plane of sz and whichever transverse component
+        # moves more (a drive along x turns the spins in the y-z plane)
+        sx, sy = np.asarray(run["sx"]), np.asarray(run["sy"])
+        transverse = sy if np.abs(sy).max() >= np.abs(sx).max() else sx
+        f32 = lambda a: np.asarray(a, dtype=np.float32).ravel()  # noqa: E731
+        self._run = {
+            "kind": "run", "id": self._run_id, "n": int(run["fields"].size),
+            "t": f32(run["times"]), "E": f32(run["stored"]), "W": f32(run["ergotropy"]),
+            "Wloc": f32(run["local"]), "P": f32(run["power"]), "sh": f32(transverse), "sz": f32(run["sz"]),
+            "fields": [float(v) for v in run["fields"]], "Emax": float(run["max_energy"]),
+            "best_power": float(run["best_power"]), "best_time": float(run["best_time"]),
+            "note": str(run.get("note", "")),
+        }
+        if self._ready:
+            self._send_msg(self._run)
+
+    def _handle_msg(self, msg) -> None:
+        if isinstance(msg, dict) and msg.get("kind") == "ready":
+            self._ready = True
+            self.page_ready += 1
+            if self._run is not None:
+                self._send_msg(self._run)

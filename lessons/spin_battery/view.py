@@ -1,0 +1,366 @@
+"""Panel/Bokeh rendering of :class:`lessons.spin_battery.model.SpinBatteryModel`.
+
+The view owns no physics.  It shows the model's figures of merit as numbers and bars, the
+populations of rho and of its passive state on H_B's energy ladder, |rho| as a heat map, a 2-D map
+with a marker at the current settings, curves against one setting, and sends charging runs to the
+browser player (:class:`ChargePlayer`, which animates them itself).  Settings changes are coalesced
+(:class:`Debounced`); the map, the curves and the charging run are recomputed only while their tab
+is open, and then only when a setting they depend on has changed.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import panel as pn
+from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, FixedTicker, HoverTool,
+                          LinearAxis, LinearColorMapper, Range1d, Span)
+from bokeh.palettes import Viridis256
+
+from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
+from lessons.spin_battery.model import (AXIS_LABELS, CHARGER_HAMILTONIANS, CHARGERS, MAP_AXES, MAX_MAP_SITES, PRESETS, QUANTITY_LABELS,
+                                        QUERY_NAMES, SpinBatteryModel)
+from lessons.spin_battery.player import ChargePlayer
+
+__all__ = ["SpinBatteryView", "create_app"]
+
+HERE = pathlib.Path(__file__).parent
+DEBOUNCE_MS = 60
+CHAIN = ("n_sites", "Jx", "Jy", "Jz", "D", "K", "B", "b", "profile")
+COLORS = {"stored": "#1c7ed6", "incoherent": "#2b8a3e", "coherent": "#94d82d", "capacity": "#868e96",
+          "coherence": "#7048e8", "concurrence": "#c2255c", "rho": "#1c7ed6", "passive": "#e8590c"}
+CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
+         ("capacity", "Capacity C", "most a unitary could ever add or take, from the best to the worst state"),
+         ("stored", "Stored energy E", "Tr ρH_B above the empty battery"),
+         ("coherent", "Coherent part of W", "lost if ρ were dephased"),
+         ("coherence", "l1 coherence", "Σ|ρ_bc| off the diagonal"),
+         ("concurrence", "Concurrence", "entanglement of sites 1 and 2"))
+CARD_CSS = """
+.ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
+.ql-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 6px 12px; min-width: 150px; background: #f8f9fa; }
+.ql-card span { display: block; font-size: 14px; color: #333; }
+.ql-card b { display: block; font-size: 24px; font-variant-numeric: tabular-nums; }
+.ql-card small { color: #555; font-size: 12px; }
+"""
+
+
+def _legend_below(fig) -> None:
+    """Move a figure's legend under the plot, in rows, where it covers no data."""
+    legend = fig.legend[0]
+    legend.orientation = "horizontal"
+    legend.label_text_font_size = "12px"
+    legend.spacing = 14
+    fig.add_layout(legend, "below")
+
+
+class SpinBatteryView:
+    """Widgets, figures and callbacks for one browser session."""
+
+    def __init__(self, model: SpinBatteryModel):
+        self.model = m = model
+        self.player = ChargePlayer(sizing_mode="stretch_width")
+        self._dirty = {"charging": True}
+        self._map_key = self._curve_key = None
+        self._make_widgets()
+        self._make_figures()
+        self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CARD_CSS])
+        self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.tabs = pn.Tabs(
+            ("Battery state", pn.Column(
+                pn.Row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
+                       pn.pane.Bokeh(self.res_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                pn.Row(pn.pane.Bokeh(self.ladder_fig, sizing_mode="stretch_width"),
+                       pn.pane.Bokeh(self.heat_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                sizing_mode="stretch_width")),
+            ("Maps and curves", pn.Column(
+                pn.Row(self.map_axes, self.map_quantity, self.curve_axis, sizing_mode="stretch_width"),
+                self.map_note,
+                pn.Row(pn.pane.Bokeh(self.map_fig, sizing_mode="stretch_width"),
+                       pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                sizing_mode="stretch_width")),
+            ("Charging", pn.Column(
+                pn.Row(self.charger, self.omega, self.t_max, sizing_mode="stretch_width"),
+                self.charger_text, self.player, sizing_mode="stretch_width")),
+            sizing_mode="stretch_width")
+        self.tabs.param.watch(lambda e: self._refresh_visible(), "active")
+
+        on_chain = Debounced(self._on_settings, DEBOUNCE_MS)
+        m.param.watch(lambda e: on_chain(), [*CHAIN, "T"])
+        m.param.watch(lambda e: self._refresh_visible(), ["map_axes", "map_quantity", "curve_axis"])
+        m.param.watch(lambda e: self._mark("charging"), ["charger", "omega", "t_max"])
+        m.param.watch(lambda e: self._show_profile(), "n_sites")
+        self._show_profile()
+        self._on_settings()
+        self.layout = pn.Column(self.notices, self.cards, self.status, self.tabs, sizing_mode="stretch_width")
+
+    # ---- widgets ---------------------------------------------------------------------------
+    def _make_widgets(self):
+        m = self.model
+        self.preset = pn.widgets.Select.from_param(m.param.preset, label="Couplings",
+                                                   options={label: key for key, (label, _) in PRESETS.items()})
+        self.sliders = {name: pn.widgets.FloatSlider.from_param(m.param[name], label=label) for name, label in (
+            ("Jx", "Jx"), ("Jy", "Jy"), ("Jz", "Jz"), ("D", "DM coupling D"), ("K", "KSEA coupling K"),
+            ("B", "Field B"), ("b", "Inhomogeneity b (sites get B ± b)"), ("T", "Temperature T"))}
+        self.n_sites = pn.widgets.IntSlider.from_param(m.param.n_sites, label="Number of spins N")
+        self.profile = pn.widgets.RadioButtonGroup.from_param(
+            m.param.profile, options={"B+b, B−b, …": "alternating", "gradient B+b → B−b": "gradient"},
+            label="Field profile")
+        self.map_axes = pn.widgets.Select.from_param(
+            m.param.map_axes, label="Map over",
+            options={f"{AXIS_LABELS[x]} × {AXIS_LABELS[y]}": k for k, (x, y) in MAP_AXES.items()})
+        self.map_quantity = pn.widgets.Select.from_param(m.param.map_quantity, label="Map of",
+                                                         options={v: k for k, v in QUANTITY_LABELS.items()})
+        self.curve_axis = pn.widgets.Select.from_param(m.param.curve_axis, label="Curves against",
+                                                       options={AXIS_LABELS[k]: k for k in m.param.curve_axis.objects})
+        self.charger = pn.widgets.Select.from_param(m.param.charger, label="Charger",
+                                                    options={v: k for k, v in CHARGERS.items()})
+        self.omega = pn.widgets.FloatSlider.from_param(m.param.omega, label="Drive strength Ω")
+        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label="Charging time")
+        self.charger_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "14px"})
+        show = lambda *_: setattr(self.charger_text, "object", plain_text(CHARGER_HAMILTONIANS[m.charger]))  # noqa: E731
+        m.param.watch(show, "charger")
+        show()
+        self.notices = notice_alert(m)
+        self.map_note = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
+
+    def _show_profile(self):
+        self.profile.visible = self.model.n_sites > 2
+
+    # ---- figures ---------------------------------------------------------------------------
+    def _make_figures(self):
+        rows = ["capacity C", "ergotropy W", "stored energy E"]
+        self.bars = ColumnDataSource(dict(y=rows, incoherent=[0, 0, 0], coherent=[0, 0, 0], stored=[0, 0, 0],
+                                          capacity=[0, 0, 0]))
+        f = lesson_figure("Energies (units of J); dashed: a full battery", "energy", "", height=250, y_range=rows)
+        f.hbar_stack(["incoherent", "coherent"], y="y", height=0.6, source=self.bars,
+                     color=[COLORS["incoherent"], COLORS["coherent"]],
+                     legend_label=["ergotropy: incoherent part", "coherent part"])
+        f.hbar(y="y", right="stored", height=0.6, source=self.bars, color=COLORS["stored"], legend_label="stored")
+        f.hbar(y="y", right="capacity", height=0.6, source=self.bars, color=COLORS["capacity"],
+               legend_label="capacity")
+        self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color="#333", line_width=1.5)
+        f.add_layout(self.max_span)
+        f.x_range = Range1d(0, 1)
+        _legend_below(f)
+        self.bars_fig = f
+        res_rows = ["concurrence", "l1 coherence"]
+        self.res = ColumnDataSource(dict(y=res_rows, value=[0, 0], color=[COLORS["concurrence"], COLORS["coherence"]]))
+        g = lesson_figure("Quantum resources", "value", "", height=230, y_range=res_rows, x_range=Range1d(0, 1.05))
+        g.hbar(y="y", right="value", height=0.6, color="color", source=self.res)
+        self.res_fig = g
+
+        self.ladder = ColumnDataSource(dict(E=[], rho=[], passive=[], h=[], deg=[]))
+        lf = lesson_figure("Populations on H_B's levels: ρ (left) and its passive state (right)",
+                           "population", "energy of H_B", height=340, x_range=Range1d(-1.05, 1.05))
+        lf.hbar(y="E", left="rho", right=0, height="h", source=self.ladder, color=COLORS["rho"], alpha=0.8,
+                legend_label="ρ")
+        lf.hbar(y="E", left=0, right="passive", height="h", source=self.ladder, color=COLORS["passive"], alpha=0.8,
+                legend_label="passive state π")
+        lf.xaxis.formatter = CustomJSTickFormatter(code="return Math.abs(tick).toFixed(1)")
+        self.mean_lines = ColumnDataSource(dict(x0=[-1.0, 0.0], x1=[0.0, 1.0], y=[0, 0], color=[COLORS["rho"], COLORS["passive"]]))
+        lf.segment(x0="x0", x1="x1", y0="y", y1="y", source=self.mean_lines, color="color", line_width=3,
+                   line_dash="dashed", legend_label="mean energy (the gap is W)")
+        lf.add_tools(HoverTool(tooltips=[("energy", "@E{0.000}"), ("ρ", "@rho_abs{0.0000}"),
+                                         ("π", "@passive{0.0000}"), ("states", "@deg")], mode="hline"))
+        _legend_below(lf)
+        self.ladder_fig = lf
+
+        self.heat = ColumnDataSource(dict(x=[], y=[], v=[], re=[], im=[], bra=[], ket=[]))
+        self.heat_mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
+        hf = lesson_figure("|ρ| in the spin basis", "", "", height=340, match_aspect=True,
+                           x_range=Range1d(-0.5, 3.5), y_range=Range1d(3.5, -0.5))
+        hf.rect("x", "y", 1, 1, source=self.heat, fill_color={"field": "v", "transform": self.heat_mapper},
+                line_color=None)
+        hf.add_layout(ColorBar(color_mapper=self.heat_mapper, width=12), "right")
+        hf.add_tools(HoverTool(tooltips=[("⟨row|ρ|col⟩", "⟨@ket|ρ|@bra⟩"), ("Re", "@re{0.0000}"), ("Im", "@im{0.0000}")]))
+        hf.xgrid.visible = hf.ygrid.visible = False
+        self.heat_fig = hf
+
+        self.map_src = ColumnDataSource(dict(image=[np.zeros((2, 2))], x=[0], y=[0], dw=[1], dh=[1]))
+        self.map_mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
+        mf = lesson_figure("Map", "", "", height=380, x_range=Range1d(0, 1), y_range=Range1d(0, 1))
+        mf.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.map_src, color_mapper=self.map_mapper)
+        mf.add_layout(ColorBar(color_mapper=self.map_mapper, width=12), "right")
+        self.marker = ColumnDataSource(dict(x=[0.0], y=[0.0]))
+        mf.scatter("x", "y", source=self.marker, marker="circle_cross", size=18, fill_color="white",
+                   fill_alpha=0.6, line_color="#c92a2a", line_width=3)
+        mf.xgrid.visible = mf.ygrid.visible = False
+        self.map_fig = mf
+
+        self.curve_src = ColumnDataSource(dict(x=[], ergotropy=[], capacity=[], stored=[], coherence=[], incoherent=[]))
+        cf = lesson_figure("Curves", "", "energy", height=380)
+        for name, label, dash in (("capacity", "capacity C", "solid"), ("ergotropy", "ergotropy W", "solid"),
+                                  ("incoherent", "incoherent part of W", "dashed"),
+                                  ("stored", "stored energy E", "dotted")):
+            cf.line("x", name, source=self.curve_src, line_width=2.5, line_dash=dash, legend_label=label,
+                    color={"capacity": COLORS["capacity"], "ergotropy": COLORS["incoherent"],
+                           "incoherent": "#5c940d", "stored": COLORS["stored"]}[name])
+        cf.extra_y_ranges = {"coh": Range1d(0, 1)}
+        cf.add_layout(LinearAxis(y_range_name="coh", axis_label="l1 coherence"), "right")
+        cf.line("x", "coherence", source=self.curve_src, y_range_name="coh", color=COLORS["coherence"],
+                line_width=2, line_dash="dotdash", legend_label="l1 coherence (right axis)")
+        self.curve_now = Span(location=0, dimension="height", line_color="#c92a2a", line_width=2)
+        cf.add_layout(self.curve_now)
+        _legend_below(cf)
+        self.curve_fig = cf
+
+    # ---- refreshing ----------------------------------------------------------------------------
+    def _mark(self, what: str):
+        self._dirty[what] = True
+        self._refresh_visible()
+
+    def _on_settings(self):
+        self._dirty["charging"] = True
+        try:
+            self._refresh_state()
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
+            self.status.object = f"Could not compute this setting: {plain_text(str(err))}"
+            return
+        self._refresh_visible()
+
+    def _refresh_visible(self):
+        if tab_closed(self.player):
+            return
+        active = self.tabs.active if hasattr(self, "tabs") else 0
+        try:
+            if active == 1:
+                self._refresh_maps()
+            if active == 2 and self._dirty["charging"]:
+                self._dirty["charging"] = False
+                self.player.show_run(self.model.charging())
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
+            self.map_note.object = f"Could not compute: {plain_text(str(err))}"
+            self.map_note.visible = True
+
+    def _refresh_state(self):
+        m = self.model
+        r = m.readouts()
+        cards = "".join(f'<div class="ql-card" data-q="{key}"><span>{label}</span>'
+                        f'<b>{r[key]:.4f}</b><small>{hint}</small></div>' for key, label, hint in CARDS)
+        L = m.ladder()
+        heat = m.heatmap()
+        with pn.io.hold():
+            self.cards.object = f'<div class="ql-cards" aria-live="polite">{cards}</div>'
+            self.status.object = (
+                f"N = {m.n_sites} spins, fields B_i = {', '.join(f'{v:.2f}' for v in m.fields())}. "
+                f"W/C = **{r['efficiency']:.1%}** of the capacity is extractable; a full battery would store "
+                f"{r['max_energy']:.3g}.")
+            top = max(r["capacity"], r["stored"], r["max_energy"], 1e-9) * 1.05
+            self.bars.data = dict(y=["capacity C", "ergotropy W", "stored energy E"],
+                                  incoherent=[0, r["incoherent"], 0], coherent=[0, r["coherent"], 0],
+                                  stored=[0, 0, r["stored"]], capacity=[r["capacity"], 0, 0])
+            self.bars_fig.x_range.update(start=0, end=top)
+            self.max_span.location = r["max_energy"]
+            self.res.data = dict(y=["concurrence", "l1 coherence"], value=[r["concurrence"], r["coherence"]],
+                                 color=[COLORS["concurrence"], COLORS["coherence"]])
+            self.res_fig.x_range.update(start=0, end=max(1.05, r["coherence"] * 1.05))
+            E = L["energy"]
+            gap = np.min(np.diff(E)) if E.size > 1 else 1.0
+            self.ladder.data = dict(E=E, rho=-L["rho"], rho_abs=L["rho"], passive=L["passive"],
+                                    h=np.full(E.size, 0.7 * gap), deg=L["degeneracy"])
+            self.mean_lines.data = dict(x0=[-1.0, 0.0], x1=[0.0, 1.0], y=[L["mean_rho"], L["mean_passive"]],
+                                        color=[COLORS["rho"], COLORS["passive"]])
+            span = max(E[-1] - E[0], 1e-6)
+            self.ladder_fig.y_range.update(start=E[0] - 0.08 * span - gap, end=E[-1] + 0.08 * span + gap)
+            self._refresh_heat(heat)
+
+    def _refresh_heat(self, heat: dict):
+        rho, labels = heat["rho"], heat["labels"]
+        d = rho.shape[0]
+        i, j = np.meshgrid(np.arange(d), np.arange(d), indexing="ij")
+        self.heat.data = dict(x=j.ravel(), y=i.ravel(), v=np.abs(rho).ravel(), re=rho.real.ravel(),
+                              im=rho.imag.ravel(), bra=[labels[k] for k in j.ravel()],
+                              ket=[labels[k] for k in i.ravel()])
+        self.heat_mapper.update(low=0.0, high=max(float(np.abs(rho).max()), 1e-12))
+        f = self.heat_fig
+        f.x_range.update(start=-0.5, end=d - 0.5)
+        f.y_range.update(start=d - 0.5, end=-0.5)
+        ticks = list(range(d)) if d <= 16 else []
+        for axis in (f.xaxis, f.yaxis):
+            axis.ticker = FixedTicker(ticks=ticks)
+            axis.major_label_overrides = {k: labels[k] for k in ticks}
+            axis.major_label_text_font_size = "17px" if d <= 4 else "13px" if d <= 8 else "10px"
+        f.xaxis.major_label_orientation = 0 if d <= 4 else 0.9
+        f.title.text = ("|ρ| of the first 6 spins (traced over the rest)" if heat["reduced"]
+                        else "|ρ| in the spin basis (↑ = |0⟩, σz = +1)")
+
+    def _refresh_maps(self):
+        """Recompute the map and the curves if a setting they depend on changed, else move the
+        marker and the cursor (the setting that changed is one of their axes)."""
+        m = self.model
+        xname, yname = MAP_AXES[m.map_axes]
+        settings = dict(zip(("n_sites", *CHAIN[1:], "T"), (m.n_sites, *[getattr(m, k) for k in CHAIN[1:]], m.T)))
+        map_key = (m.map_axes, m.map_quantity) + tuple(v for k, v in settings.items() if k not in (xname, yname))
+        curve_key = (m.curve_axis,) + tuple(v for k, v in settings.items() if k != m.curve_axis)
+        if not m.maps_available():
+            self.map_note.object = (
+                f"Maps{'' if m.curve_axis == 'T' else ' and curves against couplings'} are computed up to "
+                f"N = {MAX_MAP_SITES} spins (each point needs two {2 ** (m.n_sites - 1)}-dimensional "
+                "diagonalisations). The curves against T work at every N.")
+        self.map_note.visible = not m.maps_available()
+        with pn.io.hold():
+            self.marker.data = dict(x=[getattr(m, xname)], y=[getattr(m, yname)])
+            self.curve_now.location = getattr(m, m.curve_axis)
+        if m.maps_available() and map_key != self._map_key:
+            self._map_key = map_key
+            self._draw_map(m.map_grid())
+        if (m.maps_available() or m.curve_axis == "T") and curve_key != self._curve_key:
+            self._curve_key = curve_key
+            self._draw_curves(m.curves())
+
+    def _draw_map(self, g: dict):
+        m = self.model
+        x, y = g["x"], g["y"]
+        dx, dy = x[1] - x[0], y[1] - y[0]
+        lo, hi = float(np.nanmin(g["z"])), float(np.nanmax(g["z"]))
+        with pn.io.hold():
+            self.map_src.data = dict(image=[g["z"]], x=[x[0] - dx / 2], y=[y[0] - dy / 2],
+                                     dw=[x[-1] - x[0] + dx], dh=[y[-1] - y[0] + dy])
+            self.map_mapper.update(low=lo, high=max(hi, lo + 1e-9))
+            f = self.map_fig
+            f.x_range.update(start=x[0] - dx / 2, end=x[-1] + dx / 2)
+            f.y_range.update(start=y[0] - dy / 2, end=y[-1] + dy / 2)
+            f.xaxis.axis_label = AXIS_LABELS[g["x_name"]]
+            f.yaxis.axis_label = AXIS_LABELS[g["y_name"]]
+            f.title.text = (f"{QUANTITY_LABELS[g['quantity']]} ({len(x)} × {len(y)} points, N = {m.n_sites}); "
+                            "⊕ = your settings")
+
+    def _draw_curves(self, c: dict):
+        nan = np.full(c["x"].size, np.nan)
+        coh = c.get("coherence")
+        with pn.io.hold():
+            self.curve_src.data = dict(x=c["x"], ergotropy=c["ergotropy"], capacity=c["capacity"],
+                                       stored=c["stored"], incoherent=c["incoherent"],
+                                       coherence=nan if coh is None else coh)
+            self.curve_fig.extra_y_ranges["coh"].update(
+                start=0, end=1.0 if coh is None else float(np.nanmax(coh)) * 1.05 + 1e-9)
+            self.curve_fig.xaxis.axis_label = AXIS_LABELS[c["axis"]]
+            self.curve_fig.title.text = f"Against {AXIS_LABELS[c['axis']]} (red line: your value)"
+
+    # ---- lifetime ------------------------------------------------------------------------------
+    def stop(self):
+        """Nothing runs periodically in this lesson; kept for the lesson_app contract."""
+
+    # ---- layout ----------------------------------------------------------------------------------
+    def sidebar(self) -> list:
+        s = self.sliders
+        return [
+            pn.pane.Markdown("### Couplings"), self.preset, s["Jx"], s["Jy"], s["Jz"], s["D"], s["K"],
+            pn.pane.Markdown("### Zeeman field"), s["B"], s["b"], self.profile,
+            pn.pane.Markdown("### Chain and bath"), self.n_sites, s["T"],
+        ]
+
+    def main(self) -> list:
+        return [self.layout]
+
+    def load_secondary(self) -> None:
+        """Add the lesson text and teacher notes (after the first paint, in a served page)."""
+        if len(self.tabs) > 3:
+            return
+        self.tabs.extend([("Lesson", lesson_text(HERE / "lesson.md")),
+                          ("Teacher notes", lesson_text(HERE / "model.md"))])
+
+
+def create_app() -> pn.template.BootstrapTemplate:
+    """One session of the Spin-battery lesson (called by apps/spin_battery.py per browser tab)."""
+    return lesson_app("Spin-chain quantum battery", SpinBatteryModel, SpinBatteryView, QUERY_NAMES)
