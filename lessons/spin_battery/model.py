@@ -40,7 +40,8 @@ MAP_AXES = {"D_T": ("D", "T"), "K_T": ("K", "T"), "B_T": ("B", "T"), "B_b": ("B"
 CURVE_AXES = ("T", "D", "K", "B", "b", "Jz")
 AXIS_LABELS = {"T": "temperature T", "D": "DM coupling D", "K": "KSEA coupling K", "B": "field B",
                "b": "inhomogeneity b", "Jz": "Jz"}
-QUANTITY_LABELS = {"ergotropy": "ergotropy W", "capacity": "capacity C", "stored": "stored energy E",
+QUANTITY_LABELS = {"ergotropy": "ergotropy W", "capacity": "capacity C", "efficiency": "W / C (usable fraction)",
+                   "stored": "stored energy E",
                    "coherence": "l1 coherence", "concurrence": "concurrence (sites 1, 2)"}
 CHARGERS = {
     "drive": "Resonant drive of each spin",
@@ -241,12 +242,18 @@ class SpinBatteryModel(param.Parameterized):
         npts = (MAP_POINTS_T if yname == "T" else MAP_POINTS)[n]
         xs = np.linspace(*self.param[xname].bounds, npts)
         ys = np.linspace(*self.param[yname].bounds, npts)
+        names = ("ergotropy", "capacity") if quantity == "efficiency" else (quantity,)
         if yname == "T":
             s = self._settings(**{xname: xs})
-            z = battery.thermal_quantities(n, **s, T=ys, quantities=(quantity,))[quantity].T
+            q = {k: v.T for k, v in battery.thermal_quantities(n, **s, T=ys, quantities=names).items()}
         else:
             s = self._settings(**{xname: xs[None, :], yname: ys[:, None]})
-            z = battery.thermal_quantities(n, **s, T=self.T, quantities=(quantity,))[quantity]
+            q = battery.thermal_quantities(n, **s, T=self.T, quantities=names)
+        if quantity == "efficiency":
+            # W / C, and 0 where the state is maximally mixed (C = 0, so W = 0 too)
+            z = np.where(q["capacity"] > 1e-12, q["ergotropy"] / np.maximum(q["capacity"], 1e-12), 0.0)
+        else:
+            z = q[quantity]
         return {"x": xs, "y": ys, "z": z, "x_name": xname, "y_name": yname, "quantity": quantity,
                 "marker": (getattr(self, xname), getattr(self, yname))}
 
