@@ -116,6 +116,14 @@ def _sector_spectra(n, coefs):
     return [(np.stack([w for w, _ in p]), np.stack([v for _, v in p])) for p in per]
 
 
+def _x_concurrence(r00, r33, r03, r11, r22, r12):
+    """Concurrence of a two-qubit X state from its diagonal and its two anti-diagonal elements:
+    2 max(0, |rho_03| - sqrt(rho_11 rho_22), |rho_12| - sqrt(rho_00 rho_33))."""
+    c = np.maximum(np.abs(r03) - np.sqrt(np.clip(r11 * r22, 0, None)),
+                   np.abs(r12) - np.sqrt(np.clip(r00 * r33, 0, None)))
+    return 2 * np.maximum(c, 0.0)
+
+
 def _check_sites(n: int) -> int:
     n = int(n)
     if not 2 <= n <= spinchain.MAX_SITES:
@@ -231,11 +239,8 @@ def thermal_quantities(n_sites: int, Jx, Jy, Jz, D=0.0, K=0.0, fields=0.0, T=0.0
                                for rh in rhos)
     if "concurrence" in quantities:
         even, odd = rhos                     # even: |00>, |11> (indices 0, 3); odd: |01>, |10>
-        d00, d33 = even[..., 0, 0].real, even[..., 1, 1].real
-        d11, d22 = odd[..., 0, 0].real, odd[..., 1, 1].real
-        c = np.maximum(np.abs(even[..., 0, 1]) - np.sqrt(np.clip(d11 * d22, 0, None)),
-                       np.abs(odd[..., 0, 1]) - np.sqrt(np.clip(d00 * d33, 0, None)))
-        out["concurrence"] = 2 * np.maximum(c, 0.0)
+        out["concurrence"] = _x_concurrence(even[..., 0, 0].real, even[..., 1, 1].real, even[..., 0, 1],
+                                            odd[..., 0, 0].real, odd[..., 1, 1].real, odd[..., 0, 1])
     tail = np.shape(np.asarray(T, float))
     return {k: out[k].reshape(shape + tail) for k in quantities}
 
@@ -290,10 +295,13 @@ def battery_state(n_sites: int, Jx: float, Jy: float, Jz: float, D: float = 0.0,
     W = max(energy - passive, 0.0)
     inc = max(energy - float(-np.sort(-pops) @ e), 0.0)
     coherence = float(np.abs(rho).sum() - np.abs(pops).sum())
+    # rho commutes with the parity, and so does its two-site reduced state: an X state
+    r2 = reduced_state(rho, n, 2)
     return BatteryState(rho=rho, h=h, populations=pops, spectrum=r, energies=np.sort(w_all[0]),
                         stored=energy - float(e[0]), ergotropy=W, capacity=float(r @ e[::-1]) - passive,
                         incoherent=inc, coherent=W - inc, coherence=coherence,
-                        concurrence=spinchain.concurrence(reduced_state(rho, n, 2)))
+                        concurrence=float(_x_concurrence(r2[0, 0].real, r2[3, 3].real, r2[0, 3],
+                                                         r2[1, 1].real, r2[2, 2].real, r2[1, 2])))
 
 
 def reduced_state(rho: np.ndarray, n_sites: int, keep: int) -> np.ndarray:

@@ -185,9 +185,10 @@ export function render({ model, el }) {
   function frame(force) {
     if (!run) { draw(); return }
     const t1 = run.t[run.t.length - 1]
-    if (t >= t1) { t = t1; if (playing) setPlaying(false) }
+    const end = t >= t1
+    if (end) { t = t1; if (playing) setPlaying(false) }
     draw()
-    readouts(force)
+    readouts(force || end)    // the last frame's numbers are the run's final ones
     root.dataset.time = t.toFixed(3)
   }
 

@@ -54,8 +54,9 @@ CHARGER_HAMILTONIANS = {
              "independently, fully at t = π/(2Ω).",
     "field": "H_charge = H + Ω Σ σx_i: a static transverse field switched on while the couplings and "
              "the Zeeman fields stay on.",
-    "chain": "H_charge = H: the couplings are switched on; only the terms that do not conserve Σσz "
-             "(Jx ≠ Jy, K) can charge.",
+    "chain": "H_charge = H: the couplings are switched on. From the empty battery at T = 0 with every "
+             "field B_i of one sign, only the terms that do not conserve Σσz (Jx ≠ Jy, K) can charge; "
+             "with fields of both signs or a warm start the exchange terms move energy in too.",
 }
 
 #: Map resolution per axis: both axes need a diagonalisation per point, unless one is T (then
@@ -104,6 +105,10 @@ class SpinBatteryModel(param.Parameterized):
     notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
 
     def __init__(self, **params):
+        preset = params.get("preset")
+        if preset in PRESETS and PRESETS[preset][1] is not None:
+            # a preset names couplings: they apply unless given explicitly
+            params = {**dict(zip(("Jx", "Jy", "Jz"), PRESETS[preset][1])), **params}
         super().__init__(**params)
         self._spectra_key = None
         self._spectra = None
@@ -116,12 +121,13 @@ class SpinBatteryModel(param.Parameterized):
     def from_query(cls, query, **kw) -> "SpinBatteryModel":
         """A model set from URL query arguments, bad values clamped with notices.
 
-        A link that names a preset and no J values opens the preset's couplings.
+        A link that names a preset opens its couplings, with any J the link also gives on top (the
+        preset then reads "custom" if they differ).
         """
         values, notices = sanitize(cls, query, QUERY_NAMES)
-        preset = values.get("preset")
-        if preset and PRESETS[preset][1] is not None and not {"Jx", "Jy", "Jz"} & set(values):
-            values.update(zip(("Jx", "Jy", "Jz"), PRESETS[preset][1]))
+        if values.get("n_sites", cls.n_sites) != 2 and values.get("map_quantity") == "concurrence":
+            values["map_quantity"] = "ergotropy"
+            notices.append("'map_q=concurrence' is mapped for two spins only: showing the ergotropy.")
         model = cls(**kw, **values)
         model._match_preset()
         model.notices = notices + model.notices
@@ -225,9 +231,11 @@ class SpinBatteryModel(param.Parameterized):
     def maps_available(self) -> bool:
         return self.n_sites <= MAX_MAP_SITES
 
-    def _quantity(self, name: str) -> str:
-        # concurrence is defined for two sites; the batched maps compute it there only
-        return "coherence" if name == "concurrence" and self.n_sites != 2 else name
+    @param.depends("n_sites", watch=True, on_init=True)
+    def _two_spin_map_only(self):
+        # the concurrence map is computed for two spins (the card shows sites 1-2 at any N)
+        if self.n_sites != 2 and self.map_quantity == "concurrence":
+            self.map_quantity = "ergotropy"
 
     def map_grid(self) -> dict:
         """The map of ``map_quantity`` over the two ``map_axes`` parameters (their slider ranges).
@@ -237,7 +245,7 @@ class SpinBatteryModel(param.Parameterized):
         if not self.maps_available():
             raise ValueError(f"maps are computed for up to {MAX_MAP_SITES} sites")
         xname, yname = MAP_AXES[self.map_axes]
-        quantity = self._quantity(self.map_quantity)
+        quantity = self.map_quantity
         n = self.n_sites
         npts = (MAP_POINTS_T if yname == "T" else MAP_POINTS)[n]
         xs = np.linspace(*self.param[xname].bounds, npts)

@@ -63,6 +63,12 @@ class SpinBatteryView:
         self._map_key = self._curve_key = None
         self._make_widgets()
         self._make_figures()
+        # visibility is toggled on a Column around each figure: toggling a rendered Bokeh pane's
+        # own `visible` fails in Panel 1.9 (its stylesheets are re-validated and rejected)
+        self.map_pane = pn.Column(pn.pane.Bokeh(self.map_fig, sizing_mode="stretch_width"),
+                                  sizing_mode="stretch_width")
+        self.curve_pane = pn.Column(pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"),
+                                    sizing_mode="stretch_width")
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CARD_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
         self.tabs = pn.Tabs(
@@ -75,21 +81,21 @@ class SpinBatteryView:
             ("Maps and curves", pn.Column(
                 pn.Row(self.map_axes, self.map_quantity, self.curve_axis, sizing_mode="stretch_width"),
                 self.map_note,
-                pn.Row(pn.pane.Bokeh(self.map_fig, sizing_mode="stretch_width"),
-                       pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                pn.Row(self.map_pane, self.curve_pane, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width")),
             ("Charging", pn.Column(
-                pn.Row(self.charger, self.omega, self.t_max, sizing_mode="stretch_width"),
+                pn.FlexBox(self.charger, self.omega, self.t_max, sizing_mode="stretch_width"),
                 self.charger_text, self.player, sizing_mode="stretch_width")),
             sizing_mode="stretch_width")
-        self.tabs.param.watch(lambda e: self._refresh_visible(), "active")
+        self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
 
         on_chain = Debounced(self._on_settings, DEBOUNCE_MS)
-        m.param.watch(lambda e: on_chain(), [*CHAIN, "T"])
-        m.param.watch(lambda e: self._refresh_visible(), ["map_axes", "map_quantity", "curve_axis"])
-        m.param.watch(lambda e: self._mark("charging"), ["charger", "omega", "t_max"])
-        m.param.watch(lambda e: self._show_profile(), "n_sites")
-        self._show_profile()
+        # a preset changes several settings at once: param then passes one event per setting
+        m.param.watch(lambda *_: on_chain(), [*CHAIN, "T"])
+        m.param.watch(lambda *_: self._refresh_visible(), ["map_axes", "map_quantity", "curve_axis"])
+        m.param.watch(lambda *_: self._mark("charging"), ["charger", "omega", "t_max"])
+        m.param.watch(lambda *_: self._show_for_size(), "n_sites")
+        self._show_for_size()
         self._on_settings()
         self.layout = pn.Column(self.notices, self.cards, self.status, self.tabs, sizing_mode="stretch_width")
 
@@ -112,10 +118,10 @@ class SpinBatteryView:
                                                          options={v: k for k, v in QUANTITY_LABELS.items()})
         self.curve_axis = pn.widgets.Select.from_param(m.param.curve_axis, label="Curves against",
                                                        options={AXIS_LABELS[k]: k for k in m.param.curve_axis.objects})
-        self.charger = pn.widgets.Select.from_param(m.param.charger, label="Charger",
+        self.charger = pn.widgets.Select.from_param(m.param.charger, label="Charger", width=320,
                                                     options={v: k for k, v in CHARGERS.items()})
-        self.omega = pn.widgets.FloatSlider.from_param(m.param.omega, label="Drive strength Ω")
-        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label="Charging time")
+        self.omega = pn.widgets.FloatSlider.from_param(m.param.omega, label="Drive strength Ω", width=240)
+        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label="Charging time", width=240)
         self.charger_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "14px"})
         show = lambda *_: setattr(self.charger_text, "object", plain_text(CHARGER_HAMILTONIANS[m.charger]))  # noqa: E731
         m.param.watch(show, "charger")
@@ -123,8 +129,12 @@ class SpinBatteryView:
         self.notices = notice_alert(m)
         self.map_note = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
 
-    def _show_profile(self):
-        self.profile.visible = self.model.n_sites > 2
+    def _show_for_size(self):
+        """Field profiles matter from three spins; the concurrence map exists for two."""
+        m = self.model
+        self.profile.visible = m.n_sites > 2
+        self.map_quantity.options = {v: k for k, v in QUANTITY_LABELS.items()
+                                     if k != "concurrence" or m.n_sites == 2}
 
     # ---- figures ---------------------------------------------------------------------------
     def _make_figures(self):
@@ -298,6 +308,8 @@ class SpinBatteryView:
                 f"N = {MAX_MAP_SITES} spins (each point needs two {2 ** (m.n_sites - 1)}-dimensional "
                 "diagonalisations). The curves against T work at every N.")
         self.map_note.visible = not m.maps_available()
+        self.map_pane.visible = m.maps_available()
+        self.curve_pane.visible = m.maps_available() or m.curve_axis == "T"
         with pn.io.hold():
             self.marker.data = dict(x=[getattr(m, xname)], y=[getattr(m, yname)])
             self.curve_now.location = getattr(m, m.curve_axis)
