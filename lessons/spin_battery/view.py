@@ -285,14 +285,14 @@ class SpinBatteryView:
         f = self.heat_fig
         f.x_range.update(start=-0.5, end=d - 0.5)
         f.y_range.update(start=d - 0.5, end=-0.5)
-        ticks = list(range(d)) if d <= 16 else []
+        ticks = list(range(d)) if d <= 8 else []      # beyond three spins the hover names the kets
         for axis in (f.xaxis, f.yaxis):
             axis.ticker = FixedTicker(ticks=ticks)
             axis.major_label_overrides = {k: labels[k] for k in ticks}
-            axis.major_label_text_font_size = "17px" if d <= 4 else "13px" if d <= 8 else "10px"
+            axis.major_label_text_font_size = "17px" if d <= 4 else "13px"
         f.xaxis.major_label_orientation = 0 if d <= 4 else 0.9
-        f.title.text = ("|ρ| of the first 6 spins (traced over the rest)" if heat["reduced"]
-                        else "|ρ| in the spin basis (↑ = |0⟩, σz = +1)")
+        f.title.text = ("|ρ| of the first 6 spins (traced over the rest); hover for the kets" if heat["reduced"]
+                        else "|ρ| in the spin basis (↑ = |0⟩, σz = +1)" + ("" if d <= 8 else "; hover for the kets"))
 
     def _refresh_maps(self):
         """Recompute the map and the curves if a setting they depend on changed, else move the
