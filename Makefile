@@ -58,6 +58,7 @@ bench: install
 	$(PY) bench/eigen.py
 	$(PY) bench/pinn.py
 	$(PY) bench/spin_battery.py
+	$(PY) bench/quantization.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
