@@ -83,7 +83,7 @@ def uniform_scale(x, bits: int, granularity: str = "tensor", block: int = 32, sy
                   clip: float | None = None) -> np.ndarray:
     """The scale s per group: absmax / (2^(bits-1) - 1) (symmetric) or (max - min) / (2^bits - 1).
 
-    ``clip`` (0 < clip <= 1) shrinks the range to that fraction of the absmax (or of max and min):
+    ``clip`` (0 < clip <= 1) shrinks the range to that fraction of the absmax (or of both ends):
     values beyond are clipped, the rest get a finer grid.  Shape: (groups, 1).
     """
     bits = _check_bits(bits)
@@ -94,7 +94,13 @@ def uniform_scale(x, bits: int, granularity: str = "tensor", block: int = 32, sy
     if symmetric:
         levels = max(2 ** (bits - 1) - 1, 1)
         return c * np.abs(g).max(axis=1, keepdims=True) / levels
-    return c * (g.max(axis=1, keepdims=True) - g.min(axis=1, keepdims=True)) / (2**bits - 1)
+    lo, hi = _asymmetric_range(g, c)
+    return (hi - lo) / (2**bits - 1)
+
+
+def _asymmetric_range(g: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """[c min(x, 0), c max(x, 0)] per group: the range always holds 0, so zero is exact."""
+    return c * np.minimum(g.min(axis=1, keepdims=True), 0.0), c * np.maximum(g.max(axis=1, keepdims=True), 0.0)
 
 
 def uniform(x, bits: int, granularity: str = "tensor", block: int = 32, symmetric: bool = True,
@@ -103,12 +109,14 @@ def uniform(x, bits: int, granularity: str = "tensor", block: int = 32, symmetri
 
     Symmetric (default):  q = clamp(round(x/s), -(2^(b-1) - 1), 2^(b-1) - 1),  x_hat = s q,  with
     s = clip * absmax / (2^(b-1) - 1) per group (the "narrow" range: zero is exact, 2^b - 1 levels).
-    Asymmetric: s = clip (max - min) / (2^b - 1), zero point z = round(-min/s),
-    q = clamp(round(x/s) + z, 0, 2^b - 1), x_hat = s (q - z).  One bit (symmetric): x_hat = s sign(x)
+    Asymmetric: the range [lo, hi] = clip [min(x, 0), max(x, 0)], s = (hi - lo) / (2^b - 1), zero point
+    z = round(-lo/s), q = clamp(round(x/s) + z, 0, 2^b - 1), x_hat = s (q - z).  One bit (symmetric): x_hat = s sign(x)
     with s = mean|x| per group (the binary-weight rule; absmax would send almost everything to 0).
     A group that is all zeros stays zero.
     """
     bits = _check_bits(bits)
+    if rounding not in ("nearest", "stochastic"):
+        raise ValueError("rounding must be 'nearest' or 'stochastic'")
     rng = np.random.default_rng(seed) if rounding == "stochastic" else None
     g, back = _groups(x, granularity, block)
     if symmetric and bits == 1:
@@ -121,7 +129,7 @@ def uniform(x, bits: int, granularity: str = "tensor", block: int = 32, symmetri
         q = np.clip(_round(g / safe, rounding, rng), -top, top)
         out = q * s
     else:
-        z = np.rint(-g.min(axis=1, keepdims=True) / safe)
+        z = np.rint(-_asymmetric_range(g, 1.0 if clip is None else float(clip))[0] / safe)
         q = np.clip(_round(g / safe, rounding, rng) + z, 0, 2**bits - 1)
         out = (q - z) * s
     return back(np.where(s > 0, out, 0.0))
@@ -152,14 +160,23 @@ def fixed_point(x, word_bits: int, frac_bits: int, overflow: str = "saturate", r
 
 
 def best_frac_bits(x, word_bits: int) -> int:
-    """The most fractional bits F with which Q(W, F) still holds max|x| without overflow.
+    """The most fractional bits F with which Q(W, F) holds every value of x without overflow.
 
-    I = floor(log2 max|x|) + 1 integer bits (2^I > max|x|), F = W - 1 - I.
+    Starts from I = floor(log2 max|x|) + 1 integer bits and takes one bit back where rounding would
+    carry the largest value past 2^(W-1) - 1 steps (0.999 at W = 8 needs F = 6, not 7); a negative
+    extreme may use the extra code -2^(W-1).
     """
-    m = float(np.max(np.abs(x))) if np.size(x) else 0.0
+    W = int(word_bits)
+    x = np.asarray(x, np.float64)
+    m = float(np.max(np.abs(x))) if x.size else 0.0
     if m == 0 or not np.isfinite(m):
-        return int(word_bits) - 1
-    return int(word_bits) - 1 - (math.frexp(m)[1])      # frexp: m = f 2^e, 0.5 <= f < 1, e = floor(log2 m) + 1
+        return W - 1
+    F = W - (math.frexp(m)[1])          # frexp: m = f 2^e, 0.5 <= f < 1, e = floor(log2 m) + 1
+    while True:
+        q = np.rint(x * 2.0**F)
+        if q.max() <= 2.0 ** (W - 1) - 1 and q.min() >= -(2.0 ** (W - 1)):
+            return F
+        F -= 1
 
 
 # ---- minifloats ------------------------------------------------------------------------------------
