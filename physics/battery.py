@@ -38,7 +38,7 @@ from scipy.sparse.linalg import expm_multiply
 from physics import spinchain
 
 __all__ = ["sectors", "site_fields", "chain_spectra", "thermal_quantities", "BatteryState", "battery_state",
-           "reduced_state", "charging", "transverse_drive", "QUANTITIES", "FIELD_PROFILES"]
+           "reduced_state", "charging", "battery_gibbs", "transverse_drive", "QUANTITIES", "FIELD_PROFILES"]
 
 #: What :func:`thermal_quantities` can return.
 QUANTITIES = ("stored", "ergotropy", "capacity", "incoherent", "coherent", "coherence", "concurrence")
@@ -331,7 +331,15 @@ def charging(rho0: np.ndarray, H_charge, fields, times) -> dict[str, np.ndarray]
     t = np.atleast_1d(np.asarray(times, float))
     z = _z_matrix(n)
     h = fields @ z
-    r_eig, r_vec = np.linalg.eigh(rho0)
+    if np.any(rho0 - np.diag(np.diagonal(rho0))):
+        r_eig, r_vec = np.linalg.eigh(rho0)
+        top = r_vec[:, -1]
+    else:
+        # a diagonal rho0 (a Gibbs state of H_B): its eigen-decomposition is read off, not computed
+        pops = np.real(np.diagonal(rho0))
+        r_eig = np.sort(pops)
+        top = np.zeros(d, complex)
+        top[int(np.argmax(pops))] = 1.0
     passive = float(r_eig[::-1] @ np.sort(h))
     pure = r_eig[-1] > 1 - 1e-12
     steps = np.diff(t)
@@ -343,13 +351,13 @@ def charging(rho0: np.ndarray, H_charge, fields, times) -> dict[str, np.ndarray]
         # a large chain from a pure state: act with exp(-iHt) on the vector (SciPy's
         # expm_multiply on the sparse H) rather than diagonalising a dense 2^n x 2^n matrix
         w = v = None
-        psi_all = expm_multiply(-1j * H_charge.tocsr(), r_vec[:, -1], start=t[0], stop=t[-1],
+        psi_all = expm_multiply(-1j * H_charge.tocsr(), top, start=t[0], stop=t[-1],
                                 num=t.size, endpoint=True)
     else:
         H = H_charge.toarray() if sp.issparse(H_charge) else np.asarray(H_charge)
         w, v = np.linalg.eigh(H)
         r0 = v.conj().T @ rho0 @ v
-        c0 = v.conj().T @ r_vec[:, -1]
+        c0 = v.conj().T @ top
     b = np.arange(d)
     flips = [b ^ (1 << (n - 1 - i)) for i in range(n)]
     E = np.empty(t.size)
@@ -378,6 +386,17 @@ def charging(rho0: np.ndarray, H_charge, fields, times) -> dict[str, np.ndarray]
     local = (fields[None, :] * sz + np.abs(fields)[None, :] * radius).sum(axis=1)
     return {"times": t, "stored": E - float(np.min(h)), "ergotropy": np.maximum(E - passive, 0.0),
             "local": local, "sx": sx, "sy": sy, "sz": sz}
+
+
+def battery_gibbs(fields, T: float) -> np.ndarray:
+    """Populations of the Gibbs state of H_B = sum_i B_i sz_i alone at temperature T (k_B = 1).
+
+    H_B is diagonal, so the state is diag(p) with p_b = exp(-h_b / T) / Z on the basis states b
+    (the uniform mixture of the lowest ones at T = 0): no diagonalisation needed.
+    """
+    fields = np.asarray(fields, float).ravel()
+    h = fields @ _z_matrix(fields.size)
+    return _gibbs(h[None, :], _check_T(float(T)))[0, 0]
 
 
 def transverse_drive(n_sites: int, omega: float) -> sp.csr_matrix:

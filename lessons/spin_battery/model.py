@@ -302,13 +302,13 @@ class SpinBatteryModel(param.Parameterized):
             T = 0.0
             note = (f"With {n} sites the charging starts from the empty battery at T = 0 "
                     f"(a mixed start is simulated up to {MAX_MIXED_CHARGE_SITES} sites).")
-        rho0 = spinchain.thermal_state(HB, T)
-        if n > MAX_MIXED_CHARGE_SITES and np.linalg.eigvalsh(rho0)[-1] < 1 - 1e-12:
+        p0 = battery.battery_gibbs(f, T)
+        if n > MAX_MIXED_CHARGE_SITES and p0.max() < 1 - 1e-12:
             # a zero field leaves the ground of H_B degenerate: take the basis state with the
             # lowest energy (spins down where B_i >= 0)
-            rho0 = np.zeros_like(rho0)
-            k = int(np.argmin(np.real(HB.diagonal()) - 1e-9 * np.arange(HB.shape[0])))
-            rho0[k, k] = 1.0
+            p0 = np.zeros_like(p0)
+            p0[int(np.argmin(np.real(HB.diagonal()) - 1e-9 * np.arange(HB.shape[0])))] = 1.0
+        rho0 = np.diag(p0).astype(complex)
         drive = battery.transverse_drive(n, self.omega)
         H = spinchain.hamiltonian(n, **self.couplings(), fields=f)
         H_charge = {"drive": drive, "field": H + drive, "chain": H}[self.charger]

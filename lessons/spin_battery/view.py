@@ -59,7 +59,7 @@ class SpinBatteryView:
     def __init__(self, model: SpinBatteryModel):
         self.model = m = model
         self.player = ChargePlayer(sizing_mode="stretch_width")
-        self._dirty = {"charging": True}
+        self._charging_stale = True    # the charging run is recomputed when its tab is next open
         self._map_key = self._curve_key = None
         self._make_widgets()
         self._make_figures()
@@ -93,7 +93,7 @@ class SpinBatteryView:
         # a preset changes several settings at once: param then passes one event per setting
         m.param.watch(lambda *_: on_chain(), [*CHAIN, "T"])
         m.param.watch(lambda *_: self._refresh_visible(), ["map_axes", "map_quantity", "curve_axis"])
-        m.param.watch(lambda *_: self._mark("charging"), ["charger", "omega", "t_max"])
+        m.param.watch(lambda *_: self._stale_charging(), ["charger", "omega", "t_max"])
         m.param.watch(lambda *_: self._show_for_size(), "n_sites")
         self._show_for_size()
         self._on_settings()
@@ -215,12 +215,12 @@ class SpinBatteryView:
         self.curve_fig = cf
 
     # ---- refreshing ----------------------------------------------------------------------------
-    def _mark(self, what: str):
-        self._dirty[what] = True
+    def _stale_charging(self):
+        self._charging_stale = True
         self._refresh_visible()
 
     def _on_settings(self):
-        self._dirty["charging"] = True
+        self._charging_stale = True
         try:
             self._refresh_state()
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
@@ -235,8 +235,8 @@ class SpinBatteryView:
         try:
             if active == 1:
                 self._refresh_maps()
-            if active == 2 and self._dirty["charging"]:
-                self._dirty["charging"] = False
+            if active == 2 and self._charging_stale:
+                self._charging_stale = False
                 self.player.show_run(self.model.charging())
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
             self.map_note.object = f"Could not compute: {plain_text(str(err))}"
@@ -299,7 +299,7 @@ class SpinBatteryView:
         marker and the cursor (the setting that changed is one of their axes)."""
         m = self.model
         xname, yname = MAP_AXES[m.map_axes]
-        settings = dict(zip(("n_sites", *CHAIN[1:], "T"), (m.n_sites, *[getattr(m, k) for k in CHAIN[1:]], m.T)))
+        settings = {k: getattr(m, k) for k in (*CHAIN, "T")}
         map_key = (m.map_axes, m.map_quantity) + tuple(v for k, v in settings.items() if k not in (xname, yname))
         curve_key = (m.curve_axis,) + tuple(v for k, v in settings.items() if k != m.curve_axis)
         if not m.maps_available():

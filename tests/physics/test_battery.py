@@ -686,3 +686,10 @@ def test_bad_input_is_refused_with_a_clear_message():
 def test_battery_state_refuses_a_bad_temperature(T):
     with pytest.raises(ValueError, match="T must"):
         bt.battery_state(2, 1, 1, 1, fields=[1.0, 0.5], T=T)
+
+
+def test_battery_gibbs_is_the_diagonal_of_the_dense_gibbs_state():
+    fields = [1.3, -0.4, 0.0, 0.7]
+    for T in (0.0, 0.3, 2.0):
+        dense = sc.thermal_state(sc.battery_hamiltonian(fields), T)
+        np.testing.assert_allclose(np.diag(bt.battery_gibbs(fields, T)), dense, atol=1e-14)
