@@ -15,31 +15,24 @@ const COLORS = {
 }
 
 export function render({ model, el }) {
-  const root = document.createElement("div")
-  root.className = "ql-player ql-eigen"
-  root.innerHTML = `
-    <div class="ql-bar" role="toolbar" aria-label="Animation and measurement">
-      <button class="ql-restart" type="button" aria-label="Restart the clock" title="Back to t = 0 (r)">⟲ Restart</button>
-      <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
-      <span class="ql-clock" aria-label="time">t = 0.00</span>
-      <span class="ql-sep"></span>
-      <button class="ql-measure-E" type="button" title="Measure the energy once: the state collapses (e)">Measure E</button>
-      <button class="ql-measure-x" type="button" title="Measure the position once: the state collapses (x)">Measure x</button>
-      <button class="ql-many-E" type="button" title="Measure the energy of 100 identical copies (no collapse)">E of 100 copies</button>
-      <button class="ql-many-x" type="button" title="Measure the position of 100 identical copies (no collapse)">x of 100 copies</button>
-    </div>
-    <canvas class="ql-canvas" role="img" aria-label="Potential, energy levels and the wavefunction"></canvas>
-    <div class="ql-readout" aria-live="polite">
-      <span>⟨x⟩ = <b class="ql-mean-x">–</b></span>
-      <span>⟨E⟩ = <b class="ql-mean-E">–</b></span>
-      <span>norm = <b class="ql-norm">–</b></span>
-      <span class="ql-status" role="status"></span>
-    </div>`
-  el.appendChild(root)
-  const canvas = root.querySelector("canvas")
-  const ctx = canvas.getContext("2d")
-  const $ = sel => root.querySelector(sel)
-  const playBtn = $(".ql-play")
+  const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-eigen", `
+      <div class="ql-bar" role="toolbar" aria-label="Animation and measurement">
+        <button class="ql-restart" type="button" aria-label="Restart the clock" title="Back to t = 0 (r)">⟲ Restart</button>
+        <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
+        <span class="ql-clock" aria-label="time">t = 0.00</span>
+        <span class="ql-sep"></span>
+        <button class="ql-measure-E" type="button" title="Measure the energy once: the state collapses (e)">Measure E</button>
+        <button class="ql-measure-x" type="button" title="Measure the position once: the state collapses (x)">Measure x</button>
+        <button class="ql-many-E" type="button" title="Measure the energy of 100 identical copies (no collapse)">E of 100 copies</button>
+        <button class="ql-many-x" type="button" title="Measure the position of 100 identical copies (no collapse)">x of 100 copies</button>
+      </div>
+      <canvas class="ql-canvas" role="img" aria-label="Potential, energy levels and the wavefunction"></canvas>
+      <div class="ql-readout" aria-live="polite">
+        <span>⟨x⟩ = <b class="ql-mean-x">–</b></span>
+        <span>⟨E⟩ = <b class="ql-mean-E">–</b></span>
+        <span>norm = <b class="ql-norm">–</b></span>
+        <span class="ql-status" role="status"></span>
+      </div>`)
 
   let setup = null        // {x, V, E, states (n x npts), ...}
   let state = null        // {re, im, t0, id}
@@ -343,10 +336,5 @@ export function render({ model, el }) {
   for (const p of ["show_re", "show_im", "show_density", "large_text", "levels", "guess"]) model.on(p, () => frame(true))
   for (const p of ["mode", "show_levels"]) model.on(p, () => { controls(); trace = []; frame(true) })
   controls()
-  model.on("plot_height", resize)
-  const ro = new ResizeObserver(() => resize())
-  ro.observe(root)
-  model.on("remove", () => { cancelAnimationFrame(raf); ro.disconnect() })
-  resize()
-  model.send_msg({kind: "ready"})
+  startPlayer(model, root, resize, () => cancelAnimationFrame(raf))
 }

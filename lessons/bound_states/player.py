@@ -12,14 +12,13 @@ import pathlib
 from typing import Callable
 
 import param
-from panel.custom import JSComponent
 
-from lessons.common.player import PLAYER_CSS, player_module
+from lessons.common.player import PLAYER_CSS, CanvasPlayer, player_module
 
 __all__ = ["EigenPlayer"]
 
 
-class EigenPlayer(JSComponent):
+class EigenPlayer(CanvasPlayer):
     """Canvas of the potential, its levels and the evolving wavefunction, with measurement buttons."""
 
     mode = param.Selector(default="superposition", objects=["superposition", "eigenstates"],
@@ -34,7 +33,6 @@ class EigenPlayer(JSComponent):
     autoplay = param.Boolean(default=True, doc="Start playing when the first state arrives.")
     large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     plot_height = param.Integer(default=480, bounds=(200, 1200), doc="Canvas height in pixels.")
-    page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
 
     _esm = player_module(pathlib.Path(__file__).parent / "eigen_player.js")
     _stylesheets = [PLAYER_CSS + """
@@ -44,32 +42,21 @@ class EigenPlayer(JSComponent):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._ready = False
         self._latest: dict[str, dict] = {}
         self.on_measure: Callable[[str, int, float, int], None] | None = None
         self.on_restart: Callable[[], None] | None = None
 
-    @property
-    def connected(self) -> bool:
-        return self._ready
-
     def send(self, kind: str, **msg) -> None:
         """Send (and remember for replay) the latest message of this kind."""
         self._latest[kind] = {"kind": kind, **msg}
-        if self._ready:
-            self._send_msg(self._latest[kind])
+        self._send(self._latest[kind])
 
-    def _handle_msg(self, msg) -> None:
-        if not isinstance(msg, dict):
-            return
+    def _replay(self) -> list[dict]:
+        return [self._latest[key] for key in ("setup", "state") if key in self._latest]
+
+    def _on_msg(self, msg: dict) -> None:
         kind = msg.get("kind")
-        if kind == "ready":
-            self._ready = True
-            self.page_ready += 1
-            for key in ("setup", "state"):
-                if key in self._latest:
-                    self._send_msg(self._latest[key])
-        elif kind == "measure" and self.on_measure is not None:
+        if kind == "measure" and self.on_measure is not None:
             what, shots, t, state = msg.get("what"), msg.get("shots"), msg.get("t"), msg.get("state")
             if what in ("energy", "position") and shots in (1, 100) and isinstance(t, (int, float)) \
                     and isinstance(state, int):

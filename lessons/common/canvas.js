@@ -34,3 +34,26 @@ function showPlaying(root, button, p) {
   button.setAttribute("aria-label", p ? "Pause" : "Play")
   return p
 }
+
+// Mount a player: a root element with class ``className`` and markup ``html`` inside ``el``, and its
+// canvas, 2-D context, a query helper and the play button.
+function mountPlayer(el, className, html) {
+  const root = document.createElement("div")
+  root.className = className
+  root.innerHTML = html
+  el.appendChild(root)
+  const canvas = root.querySelector("canvas")
+  const $ = sel => root.querySelector(sel)
+  return {root, canvas, ctx: canvas.getContext("2d"), $, playBtn: $(".ql-play")}
+}
+
+// Start a mounted player: keep its canvas sized (``resize``), call ``stop`` when Panel removes it,
+// and tell the server the page is ready (it then replays what the page must show).
+function startPlayer(model, root, resize, stop) {
+  model.on("plot_height", resize)
+  const ro = new ResizeObserver(() => resize())
+  ro.observe(root)
+  model.on("remove", () => { stop(); ro.disconnect() })
+  resize()
+  model.send_msg({kind: "ready"})
+}

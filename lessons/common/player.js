@@ -13,28 +13,21 @@ const COLORS = {
 }
 
 export function render({ model, el }) {
-  const root = document.createElement("div")
-  root.className = "ql-player"
-  root.innerHTML = `
-    <div class="ql-bar" role="toolbar" aria-label="Animation controls">
-      <button class="ql-restart" type="button" aria-label="Restart animation" title="Restart (r when the animation has focus)">⟲ Restart</button>
-      <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space when the animation has focus)">▶ Play</button>
-      <button class="ql-step" type="button" aria-label="Step one frame" title="Step one frame (→; ← steps back)">Step ▸</button>
-      <span class="ql-clock" aria-label="simulation time">t = 0.0</span>
-      <span class="ql-status" role="status"></span>
-    </div>
-    <canvas class="ql-canvas" role="img" aria-label="Animated wave packet over the potential"></canvas>
-    <div class="ql-readout" aria-live="polite">
-      <span>Passed the barrier <b class="ql-passed">–</b></span>
-      <span>Transmitted <b class="ql-T">–</b></span>
-      <span>Reflected <b class="ql-R">–</b></span>
-      <span>Still inside <b class="ql-inside">–</b></span>
-    </div>`
-  el.appendChild(root)
-  const canvas = root.querySelector("canvas")
-  const ctx = canvas.getContext("2d")
-  const $ = sel => root.querySelector(sel)
-  const playBtn = $(".ql-play")
+  const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player", `
+      <div class="ql-bar" role="toolbar" aria-label="Animation controls">
+        <button class="ql-restart" type="button" aria-label="Restart animation" title="Restart (r when the animation has focus)">⟲ Restart</button>
+        <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space when the animation has focus)">▶ Play</button>
+        <button class="ql-step" type="button" aria-label="Step one frame" title="Step one frame (→; ← steps back)">Step ▸</button>
+        <span class="ql-clock" aria-label="simulation time">t = 0.0</span>
+        <span class="ql-status" role="status"></span>
+      </div>
+      <canvas class="ql-canvas" role="img" aria-label="Animated wave packet over the potential"></canvas>
+      <div class="ql-readout" aria-live="polite">
+        <span>Passed the barrier <b class="ql-passed">–</b></span>
+        <span>Transmitted <b class="ql-T">–</b></span>
+        <span>Reflected <b class="ql-R">–</b></span>
+        <span>Still inside <b class="ql-inside">–</b></span>
+      </div>`)
 
   let setup = null          // current run's static data
   let frames = []           // [{re, im}] per frame (Float32Array views)
@@ -318,10 +311,5 @@ export function render({ model, el }) {
     }
   })
   for (const p of ["display", "phase", "large_text"]) model.on(p, draw)
-  model.on("plot_height", resize)
-  const ro = new ResizeObserver(() => resize())
-  ro.observe(root)
-  model.on("remove", () => { cancelAnimationFrame(raf); ro.disconnect() })
-  resize()
-  model.send_msg({kind: "ready"})
+  startPlayer(model, root, resize, () => cancelAnimationFrame(raf))
 }

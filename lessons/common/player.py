@@ -1,5 +1,7 @@
 """``WavePlayer``: a Panel component that plays server-computed frames in the browser.
 
+(:class:`CanvasPlayer`, the base of every lesson's player, holds the ready/replay handshake below.)
+
 The server (Numba, or NumPy in Pyodide) computes frames only when a setting changes and sends them
 in chunks of binary float32; the browser stores them and draws at display rate with
 ``requestAnimationFrame``.  Streaming every frame from the server instead costs ~3 ms of server CPU
@@ -23,7 +25,7 @@ import pathlib
 import param
 from panel.custom import JSComponent
 
-__all__ = ["WavePlayer", "PLAYER_CSS", "player_module"]
+__all__ = ["CanvasPlayer", "WavePlayer", "PLAYER_CSS", "player_module"]
 
 _CANVAS_JS = pathlib.Path(__file__).parent / "canvas.js"
 
@@ -49,7 +51,50 @@ PLAYER_CSS = """
     """
 
 
-class WavePlayer(JSComponent):
+class CanvasPlayer(JSComponent):
+    """Base of the lessons' canvas players: the page's "ready" handshake and the replay after it.
+
+    Panel drops messages sent before the page has rendered the component, so the browser sends
+    ``{"kind": "ready"}`` once it has (and again after a reconnect); the player then resends what
+    the page must show, :meth:`_replay`.  Other messages from the page go to :meth:`_on_msg`.
+    """
+
+    page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._ready = False
+
+    @property
+    def connected(self) -> bool:
+        """Whether the page has rendered the player and asked for its data at least once."""
+        return self._ready
+
+    def _send(self, msg: dict) -> None:
+        """Send ``msg`` now if the page is ready (it is replayed from the player's state otherwise)."""
+        if self._ready:
+            self._send_msg(msg)
+
+    def _replay(self) -> list[dict]:
+        """The messages that bring a freshly rendered page up to date."""
+        return []
+
+    def _on_msg(self, msg: dict) -> None:
+        """A message from the page other than "ready"."""
+
+    def _handle_msg(self, msg) -> None:
+        if not isinstance(msg, dict):
+            return
+        if msg.get("kind") == "ready":
+            self._ready = True
+            self.page_ready += 1
+            for replayed in self._replay():
+                self._send_msg(replayed)
+        else:
+            self._on_msg(msg)
+
+
+class WavePlayer(CanvasPlayer):
     """Canvas player of wave-packet frames; play/pause, step, restart and speed run in the browser."""
 
     speed = param.Number(default=1.0, bounds=(0.05, 10.0), doc="Playback speed multiplier.")
@@ -59,7 +104,6 @@ class WavePlayer(JSComponent):
     autoplay = param.Boolean(default=True, doc="Start playing when a new run arrives.")
     large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     ended_run = param.Integer(default=0, doc="Last run whose animation the browser played to the end.")
-    page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
     plot_height = param.Integer(default=430, bounds=(200, 1200), doc="Canvas height in pixels.")
 
     _esm = player_module(pathlib.Path(__file__).parent / "player.js")
@@ -68,7 +112,6 @@ class WavePlayer(JSComponent):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._ready = False
         self._setup: dict | None = None
         self._chunks: list[dict] = []
 
@@ -76,30 +119,17 @@ class WavePlayer(JSComponent):
         """Begin a new run (``setup`` must hold ``run``); older chunks are forgotten."""
         self._setup = {"kind": "setup", **setup}
         self._chunks = []
-        if self._ready:
-            self._send_msg(self._setup)
+        self._send(self._setup)
 
     def push_chunk(self, chunk: dict) -> None:
         """Send a chunk of the current run (kept for replay when the page reconnects)."""
         msg = {"kind": "chunk", **chunk}
         self._chunks.append(msg)
-        if self._ready:
-            self._send_msg(msg)
+        self._send(msg)
 
-    @property
-    def connected(self) -> bool:
-        """Whether the page has rendered the player and asked for frames at least once."""
-        return self._ready
+    def _replay(self) -> list[dict]:
+        return [] if self._setup is None else [self._setup, *self._chunks]
 
-    def _handle_msg(self, msg) -> None:
-        if not isinstance(msg, dict):
-            return
+    def _on_msg(self, msg: dict) -> None:
         if msg.get("kind") == "ended" and isinstance(msg.get("run"), int):
             self.ended_run = msg["run"]
-        elif msg.get("kind") == "ready":
-            self._ready = True
-            self.page_ready += 1
-            if self._setup is not None:
-                self._send_msg(self._setup)
-                for chunk in self._chunks:
-                    self._send_msg(chunk)

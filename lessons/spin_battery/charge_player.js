@@ -13,31 +13,24 @@ const COLORS = {
 const RUN_SECONDS = 8     // a run plays in about this many seconds at speed 1
 
 export function render({ model, el }) {
-  const root = document.createElement("div")
-  root.className = "ql-player ql-charge"
-  root.innerHTML = `
-    <div class="ql-bar" role="toolbar" aria-label="Charging animation">
-      <button class="ql-restart" type="button" aria-label="Restart the charging" title="Back to t = 0 (r)">⟲ Restart</button>
-      <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
-      <label>speed <select class="ql-speed" aria-label="Playback speed">
-        <option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>
-        <option value="2">2×</option></select></label>
-      <span class="ql-clock" aria-label="time">t = 0.00</span>
-      <span class="ql-note" role="note"></span>
-    </div>
-    <canvas class="ql-canvas" role="img" aria-label="Spins, battery gauge and charging curves"></canvas>
-    <div class="ql-readout" aria-live="off">
-      <span>stored E = <b class="ql-E">–</b></span>
-      <span>ergotropy W = <b class="ql-W">–</b></span>
-      <span>local W = <b class="ql-Wloc">–</b></span>
-      <span>average power E/t = <b class="ql-P">–</b></span>
-      <span class="ql-status" role="status"></span>
-    </div>`
-  el.appendChild(root)
-  const canvas = root.querySelector("canvas")
-  const ctx = canvas.getContext("2d")
-  const $ = sel => root.querySelector(sel)
-  const playBtn = $(".ql-play")
+  const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-charge", `
+      <div class="ql-bar" role="toolbar" aria-label="Charging animation">
+        <button class="ql-restart" type="button" aria-label="Restart the charging" title="Back to t = 0 (r)">⟲ Restart</button>
+        <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
+        <label>speed <select class="ql-speed" aria-label="Playback speed">
+          <option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>
+          <option value="2">2×</option></select></label>
+        <span class="ql-clock" aria-label="time">t = 0.00</span>
+        <span class="ql-note" role="note"></span>
+      </div>
+      <canvas class="ql-canvas" role="img" aria-label="Spins, battery gauge and charging curves"></canvas>
+      <div class="ql-readout" aria-live="off">
+        <span>stored E = <b class="ql-E">–</b></span>
+        <span>ergotropy W = <b class="ql-W">–</b></span>
+        <span>local W = <b class="ql-Wloc">–</b></span>
+        <span>average power E/t = <b class="ql-P">–</b></span>
+        <span class="ql-status" role="status"></span>
+      </div>`)
 
   let run = null, t = 0, playing = false, last = null, raf = null, lastReadout = 0, first = true
 
@@ -234,12 +227,7 @@ export function render({ model, el }) {
     frame(true)
   })
   model.on("large_text", () => frame(true))
-  model.on("plot_height", resize)
-  const ro = new ResizeObserver(() => resize())
-  ro.observe(root)
-  model.on("remove", () => { cancelAnimationFrame(raf); ro.disconnect() })
-  resize()
-  model.send_msg({kind: "ready"})
+  startPlayer(model, root, resize, () => cancelAnimationFrame(raf))
 }
 
 function sub(k) { return String(k).split("").map(c => "₀₁₂₃₄₅₆₇₈₉"[+c]).join("") }

@@ -12,20 +12,18 @@ import pathlib
 
 import numpy as np
 import param
-from panel.custom import JSComponent
 
-from lessons.common.player import PLAYER_CSS, player_module
+from lessons.common.player import PLAYER_CSS, CanvasPlayer, player_module
 
 __all__ = ["ChargePlayer"]
 
 
-class ChargePlayer(JSComponent):
+class ChargePlayer(CanvasPlayer):
     """Canvas animation of a charging run: spins, gauge, E(t), W(t), local W(t) and power."""
 
     autoplay = param.Boolean(default=True, doc="Start playing when the first run arrives.")
     large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     plot_height = param.Integer(default=420, bounds=(240, 1200), doc="Canvas height in pixels.")
-    page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
 
     _esm = player_module(pathlib.Path(__file__).parent / "charge_player.js")
     _stylesheets = [PLAYER_CSS + """
@@ -34,13 +32,8 @@ class ChargePlayer(JSComponent):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._ready = False
         self._run: dict | None = None
         self._run_id = 0
-
-    @property
-    def connected(self) -> bool:
-        return self._ready
 
     def show_run(self, run: dict) -> None:
         """Send a charging run (the dict of SpinBatteryModel.charging) to the browser."""
@@ -58,12 +51,7 @@ class ChargePlayer(JSComponent):
             "best_power": float(run["best_power"]), "best_time": float(run["best_time"]),
             "note": str(run.get("note", "")),
         }
-        if self._ready:
-            self._send_msg(self._run)
+        self._send(self._run)
 
-    def _handle_msg(self, msg) -> None:
-        if isinstance(msg, dict) and msg.get("kind") == "ready":
-            self._ready = True
-            self.page_ready += 1
-            if self._run is not None:
-                self._send_msg(self._run)
+    def _replay(self) -> list[dict]:
+        return [] if self._run is None else [self._run]

@@ -204,6 +204,8 @@ class PageWatch:
 
 
 NUMBER = r"(-?\d+(?:\.\d+)?)"
+#: A slider title's number (Bokeh writes small values such as a learning rate as 1e-4).
+SLIDER_NUMBER = r"(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
 
 
 class PlayerPage:
@@ -213,6 +215,57 @@ class PlayerPage:
         self.page = page
         self.watch = PageWatch(page)
         self.player = page.locator(player_selector)
+        self.last_frame = time.monotonic()
+        page.on("websocket", self._on_websocket)
+
+    def _on_websocket(self, ws) -> None:
+        def seen(_payload) -> None:
+            self.last_frame = time.monotonic()
+        ws.on("framereceived", seen)
+        ws.on("framesent", seen)
+
+    def settle(self, quiet: float = 1.0, timeout: float = 15.0) -> None:
+        """Wait until no websocket frame has passed for ``quiet`` seconds.
+
+        Closing a tab while the server writes to its websocket leaves a WebSocketClosedError
+        traceback in the server's log (which fails the run): let the session go quiet first.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and time.monotonic() - self.last_frame < quiet:
+            self.page.wait_for_timeout(200)
+
+    def data(self, name: str) -> str:
+        """The player's ``data-<name>`` attribute (it must be there)."""
+        value = self.player.get_attribute(f"data-{name}")
+        assert value is not None, f"no data-{name}"
+        return value
+
+    # -- Panel sliders (noUiSlider), found by the label in their title --
+    def slider(self, label: str) -> Locator:
+        return self.page.locator(".bk-input-group").filter(
+            has=self.page.locator(".bk-slider-title", has_text=re.compile("^" + re.escape(label) + ":")))
+
+    def slider_value(self, label: str) -> float:
+        title = self.slider(label).locator(".bk-slider-title").inner_text().strip()
+        match = re.fullmatch(re.escape(label) + r":\s*" + SLIDER_NUMBER, title)
+        assert match, f"slider title {title!r}"
+        return float(match.group(1))
+
+    def drag_slider(self, label: str, value: float, bounds: tuple[float, float]) -> None:
+        """Drag the slider's handle with the mouse to where ``value`` sits on the track."""
+        slider = self.slider(label)
+        slider.locator(".noUi-handle").scroll_into_view_if_needed()
+        handle = slider.locator(".noUi-handle").bounding_box()
+        track = slider.locator(".noUi-base").bounding_box()
+        assert handle and track, (handle, track)
+        lo, hi = bounds
+        x = track["x"] + track["width"] * (value - lo) / (hi - lo)
+        y = handle["y"] + handle["height"] / 2
+        mouse = self.page.mouse
+        mouse.move(handle["x"] + handle["width"] / 2, y)
+        mouse.down()
+        mouse.move(x, y, steps=8)
+        mouse.up()
 
     def wait_player(self, condition: str, timeout: float = TIMEOUT_MS) -> None:
         """Wait until the JS ``condition`` holds; it sees the player's root element as ``d``."""
@@ -323,17 +376,12 @@ class LessonPage(PlayerPage):
 
     # -- widgets --
     def slider(self, label: str) -> Locator:
+        # the Tunnelling titles are matched by substring (some carry units after the label)
         return self.page.locator(".bk-input-group").filter(
             has=self.page.locator(".bk-slider-title", has_text=label))
 
     def slider_title(self, label: str) -> str:
         return self.slider(label).locator(".bk-slider-title").inner_text().strip()
-
-    def slider_value(self, label: str) -> float:
-        title = self.slider_title(label)
-        match = re.fullmatch(re.escape(label) + r":\s*" + NUMBER, title)
-        assert match, f"slider title {title!r}"
-        return float(match.group(1))
 
     def shape_label(self) -> str:
         return self.page.locator("select").first.evaluate("s => s.options[s.selectedIndex].text")
@@ -358,6 +406,29 @@ class LessonPage(PlayerPage):
             }
             return counts.filter(n => n >= 0.05 * c.height).length
         }""")
+
+
+def open_pages(new_context, page_cls):
+    """Body of a lesson's page-factory fixture (``yield from open_pages(new_context, MyPage)``).
+
+    The factory ``make(query="", **context_args)`` opens the lesson at ``query`` in a new browser
+    context (``query=None`` opens nothing); at teardown every page waits until its session is quiet.
+    """
+    opened: list = []
+
+    def make(query: str | None = "", **context_args):
+        lesson = page_cls(new_context(**context_args).new_page())
+        opened.append(lesson)
+        if query is not None:
+            lesson.open(query)
+        return lesson
+
+    yield make
+    for lesson in opened:
+        try:
+            lesson.settle()
+        except Exception:  # the test has already failed; do not hide why
+            pass
 
 
 @pytest.fixture

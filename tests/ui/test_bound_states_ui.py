@@ -20,7 +20,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from lessons.bound_states.model import BoundStatesModel
 from physics.potentials import WELLS
-from tests.ui.conftest import TIMEOUT_MS, PlayerPage
+from tests.ui.conftest import TIMEOUT_MS, PlayerPage, open_pages
 
 pytestmark = pytest.mark.browser
 
@@ -85,24 +85,6 @@ class BoundStatesPage(PlayerPage):
         self.reveal_text = page.locator("p").filter(has_text=re.compile(r"^Your guess E₁ = "))
         self.pinn_status = page.locator("p").filter(
             has_text=re.compile(r"^(Step \d+|Press Train|Reset:|Settings changed|Training stopped)"))
-        self.last_frame = time.monotonic()
-        page.on("websocket", self._on_websocket)
-
-    def _on_websocket(self, ws) -> None:
-        def seen(_payload) -> None:
-            self.last_frame = time.monotonic()
-        ws.on("framereceived", seen)
-        ws.on("framesent", seen)
-
-    def settle(self, quiet: float = 1.0, timeout: float = 15.0) -> None:
-        """Wait until no websocket frame has passed for ``quiet`` seconds.
-
-        Closing a tab while the server writes to its websocket leaves a WebSocketClosedError
-        traceback in the server's log (which fails the run): let the session go quiet first.
-        """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and time.monotonic() - self.last_frame < quiet:
-            self.page.wait_for_timeout(200)
 
     def open(self, query: str = "") -> "BoundStatesPage":
         self.page.goto("/bound_states" + query)
@@ -119,11 +101,6 @@ class BoundStatesPage(PlayerPage):
         return self.page.locator(".bk-tab").filter(has_text=name)
 
     # -- player state --
-    def data(self, name: str) -> str:
-        value = self.player.get_attribute(f"data-{name}")
-        assert value is not None, f"no data-{name}"
-        return value
-
     def number(self, locator: Locator) -> float:
         text = locator.inner_text().strip()
         assert re.fullmatch(NUMBER, text), f"read-out shows {text!r}"
@@ -170,16 +147,6 @@ class BoundStatesPage(PlayerPage):
                     norm=float(norm), exact=float(exact), error=float(error), text=text)
 
     # -- widgets --
-    def slider(self, label: str) -> Locator:
-        return self.page.locator(".bk-input-group").filter(
-            has=self.page.locator(".bk-slider-title", has_text=re.compile("^" + re.escape(label) + ":")))
-
-    def slider_value(self, label: str) -> float:
-        title = self.slider(label).locator(".bk-slider-title").inner_text().strip()
-        match = re.fullmatch(re.escape(label) + r":\s*" + NUMBER, title)
-        assert match, f"slider title {title!r}"
-        return float(match.group(1))
-
     def shape_label(self) -> str:
         return self.shape_select.evaluate("s => s.options[s.selectedIndex].text")
 
@@ -188,21 +155,7 @@ class BoundStatesPage(PlayerPage):
 @pytest.fixture
 def bound_factory(new_context):
     """``bound_factory(query="", **context_args)``: a new browser context with the lesson open."""
-    opened: list[BoundStatesPage] = []
-
-    def make(query: str | None = "", **context_args) -> BoundStatesPage:
-        lesson = BoundStatesPage(new_context(**context_args).new_page())
-        opened.append(lesson)
-        if query is not None:
-            lesson.open(query)
-        return lesson
-
-    yield make
-    for lesson in opened:
-        try:
-            lesson.settle()
-        except Exception:  # the test has already failed; do not hide why
-            pass
+    yield from open_pages(new_context, BoundStatesPage)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from lessons.spin_battery.model import SpinBatteryModel
-from tests.ui.conftest import PlayerPage
+from tests.ui.conftest import PlayerPage, open_pages
 
 pytestmark = pytest.mark.browser
 
@@ -82,20 +82,6 @@ class BatteryPage(PlayerPage):
         self.map_note = page.locator("div.alert-info")
         self.preset_select = page.locator("select").filter(
             has=page.locator("option", has_text="XYZ antiferromagnet"))
-        self.last_frame = time.monotonic()
-        page.on("websocket", self._on_websocket)
-
-    def _on_websocket(self, ws) -> None:
-        def seen(_payload) -> None:
-            self.last_frame = time.monotonic()
-        ws.on("framereceived", seen)
-        ws.on("framesent", seen)
-
-    def settle(self, quiet: float = 1.0, timeout: float = 15.0) -> None:
-        """Wait until no websocket frame has passed for ``quiet`` seconds (see test_bound_states_ui)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and time.monotonic() - self.last_frame < quiet:
-            self.page.wait_for_timeout(200)
 
     def open(self, query: str = "") -> "BatteryPage":
         self.page.goto("/spin_battery" + query)
@@ -137,11 +123,6 @@ class BatteryPage(PlayerPage):
         return info["tag"]
 
     # -- the player --
-    def data(self, name: str) -> str:
-        value = self.player.get_attribute(f"data-{name}")
-        assert value is not None, f"no data-{name}"
-        return value
-
     def time(self) -> float:
         return float(self.data("time"))
 
@@ -153,16 +134,6 @@ class BatteryPage(PlayerPage):
             " P: d.querySelector('b.ql-P').textContent, playing: d.dataset.playing})")
 
     # -- widgets --
-    def slider(self, label: str) -> Locator:
-        return self.page.locator(".bk-input-group").filter(
-            has=self.page.locator(".bk-slider-title", has_text=re.compile("^" + re.escape(label) + ":")))
-
-    def slider_value(self, label: str) -> float:
-        title = self.slider(label).locator(".bk-slider-title").inner_text().strip()
-        match = re.fullmatch(re.escape(label) + r":\s*" + NUMBER, title)
-        assert match, f"slider title {title!r}"
-        return float(match.group(1))
-
     def preset_label(self) -> str:
         return self.preset_select.evaluate("s => s.options[s.selectedIndex].text")
 
@@ -174,41 +145,11 @@ class BatteryPage(PlayerPage):
         for _ in range(times):
             self.page.keyboard.press(key)
 
-    def drag_slider(self, label: str, value: float, bounds: tuple[float, float]) -> None:
-        """Drag the slider's handle with the mouse to where ``value`` sits on the track."""
-        slider = self.slider(label)
-        slider.locator(".noUi-handle").scroll_into_view_if_needed()
-        handle = slider.locator(".noUi-handle").bounding_box()
-        track = slider.locator(".noUi-base").bounding_box()
-        assert handle and track, (handle, track)
-        lo, hi = bounds
-        x = track["x"] + track["width"] * (value - lo) / (hi - lo)
-        y = handle["y"] + handle["height"] / 2
-        mouse = self.page.mouse
-        mouse.move(handle["x"] + handle["width"] / 2, y)
-        mouse.down()
-        mouse.move(x, y, steps=8)
-        mouse.up()
-
 
 @pytest.fixture
 def battery_factory(new_context):
     """``battery_factory(query="", **context_args)``: a new browser context with the lesson open."""
-    opened: list[BatteryPage] = []
-
-    def make(query: str | None = "", **context_args) -> BatteryPage:
-        lesson = BatteryPage(new_context(**context_args).new_page())
-        opened.append(lesson)
-        if query is not None:
-            lesson.open(query)
-        return lesson
-
-    yield make
-    for lesson in opened:
-        try:
-            lesson.settle()
-        except Exception:  # the test has already failed; do not hide why
-            pass
+    yield from open_pages(new_context, BatteryPage)
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def test_width_slider_changes_barrier_and_prediction(lesson_factory):
 
     # Panel sliders are noUiSlider: drag the handle to where 2.0 sits on the track (one release,
     # so one new run; the keyboard is used in test_sessions_are_isolated)
-    drag_slider(lesson, "Barrier width", 2.0, bounds=(0.1, 10.0))
+    lesson.drag_slider("Barrier width", 2.0, bounds=(0.1, 10.0))
     width = lesson.wait_until(lambda: (w := lesson.slider_value("Barrier width")) > 1.8 and w,
                               "the slider moved to about 2")
     assert width == pytest.approx(2.0, abs=0.1)
@@ -128,22 +128,6 @@ def test_width_slider_changes_barrier_and_prediction(lesson_factory):
     px_after = lesson.barrier_pixels()
     assert px_after >= px_before + 2, (px_before, px_after)
     lesson.watch.assert_no_errors()
-
-
-def drag_slider(lesson, label: str, value: float, bounds: tuple[float, float]) -> None:
-    """Drag a Panel (noUiSlider) slider's handle with the mouse to ``value``."""
-    slider = lesson.slider(label)
-    handle = slider.locator(".noUi-handle").bounding_box()
-    track = slider.locator(".noUi-base").bounding_box()
-    assert handle and track, (handle, track)
-    lo, hi = bounds
-    x = track["x"] + track["width"] * (value - lo) / (hi - lo)
-    y = handle["y"] + handle["height"] / 2
-    mouse = lesson.page.mouse
-    mouse.move(handle["x"] + handle["width"] / 2, y)
-    mouse.down()
-    mouse.move(x, y, steps=8)
-    mouse.up()
 
 
 def test_bad_link_is_clamped_with_notice(lesson_factory):
