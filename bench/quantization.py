@@ -21,9 +21,8 @@ GOAL_S = 0.050
 
 
 def minifloat_for(bits: int):
-    """A sign bit, then roughly a third of the rest for the exponent (E4M3 at 8 bits, E5M10 at 16)."""
-    e = max(1, min(8, round((bits - 1) * 0.4)))
-    return partial(qz.minifloat, fmt=(e, max(0, bits - 1 - e)))
+    """The minifloat of that width with the lesson's automatic E/M split (E4M3 at 8 bits)."""
+    return partial(qz.minifloat, fmt=qz.minifloat_split(bits, 0))
 
 
 def main():

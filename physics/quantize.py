@@ -31,7 +31,8 @@ import numpy as np
 from scipy.stats import norm
 
 __all__ = ["MiniFloat", "FORMATS", "float_format", "uniform", "uniform_scale", "fixed_point", "best_frac_bits",
-           "minifloat", "mx", "nvfp4", "nf4", "NF4_LEVELS", "power", "power_of_two", "fsq", "FSQ",
+           "minifloat", "minifloat_split", "AUTO_EXP_BITS", "mx", "nvfp4", "nf4", "NF4_LEVELS", "power",
+           "power_of_two", "fsq", "FSQ",
            "mse", "sqnr_db", "kernel_fraction", "entropy_bits"]
 
 
@@ -251,6 +252,22 @@ def float_format(fmt) -> MiniFloat:
     if not (1 <= E <= 8 and 0 <= M <= 23):
         raise ValueError("exp_bits must be 1..8 and man_bits 0..23")
     return MiniFloat(f"e{E}m{M}", E, M, 2 ** (E - 1) - 1, _fn(E, M))
+
+
+#: Automatic exponent bits per width: the OCP and IEEE choices where they exist (E2M1, E2M3, E4M3,
+#: E5M10 = float16), and E1 (which is a uniform grid) below 4 bits.
+AUTO_EXP_BITS = {2: 1, 3: 1, 4: 2, 5: 2, 6: 2, 7: 3, 8: 4, 9: 4, 10: 4, 11: 5, 12: 5, 13: 5, 14: 5, 15: 5, 16: 5}
+
+
+def minifloat_split(bits: int, exp_bits: int) -> tuple[int, int]:
+    """(E, M) for a ``bits``-wide minifloat: 1 sign bit, E exponent bits (1 ... min(8, bits - 1)), M the rest.
+
+    ``exp_bits = 0`` picks :data:`AUTO_EXP_BITS`.
+    """
+    room = int(bits) - 1
+    e = AUTO_EXP_BITS.get(int(bits), 5) if exp_bits <= 0 else exp_bits
+    e = int(max(1, min(8, room, e)))
+    return e, room - e
 
 
 def minifloat(x, fmt, rounding: str = "nearest", seed: int | None = None) -> np.ndarray:

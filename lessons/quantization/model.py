@@ -17,6 +17,7 @@ import param
 
 from physics import digits, lowprec
 from physics import quantize as qz
+from physics.quantize import minifloat_split
 from lessons.common.urlstate import Setting, sanitize
 
 __all__ = ["QuantizationModel", "QUERY_NAMES", "FORMATS", "minifloat_split"]
@@ -42,22 +43,6 @@ SIGNAL_POINTS = 512
 QUERY_NAMES = {"bits": "bits", "format": "fmt", "gran": "granularity", "block": "block", "round": "rounding",
                "clip": "clip", "E": "exp_bits", "F": "frac_bits", "a": "exponent", "signal": "signal",
                "acts": "activations", "seed": "seed"}
-
-
-#: Automatic exponent bits per width: the OCP and IEEE choices where they exist (E2M1, E2M3, E4M3,
-#: E5M10 = float16), and E1 (which is a uniform grid) below 4 bits.
-AUTO_EXP_BITS = {2: 1, 3: 1, 4: 2, 5: 2, 6: 2, 7: 3, 8: 4, 9: 4, 10: 4, 11: 5, 12: 5, 13: 5, 14: 5, 15: 5, 16: 5}
-
-
-def minifloat_split(bits: int, exp_bits: int) -> tuple[int, int]:
-    """(E, M) for a ``bits``-wide minifloat: 1 sign bit, E exponent bits (1 ... min(8, bits - 1)), M the rest.
-
-    ``exp_bits = 0`` picks :data:`AUTO_EXP_BITS`.
-    """
-    room = int(bits) - 1
-    e = AUTO_EXP_BITS.get(int(bits), 5) if exp_bits <= 0 else exp_bits
-    e = int(max(1, min(8, room, e)))
-    return e, room - e
 
 
 class QuantizationModel(param.Parameterized):
