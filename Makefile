@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 5006
-APPS   := apps/index.py apps/bound_states.py apps/tunneling.py apps/spin_battery.py
+APPS   := apps/index.py apps/bound_states.py apps/tunneling.py apps/spin_battery.py apps/quantization.py
 # Serve settings for a class: closed tabs are noticed within 2 s and dropped after 5 s so they stop
 # computing; --warm runs each app once at start-up so Numba's compiled kernels are ready (and
 # cached) before the first student arrives.

@@ -4,7 +4,9 @@ Prints, measured in the same run and with one BLAS thread:
 - the full accuracy-against-bits sweep of the digits network (bits 1..16 for integer per-tensor,
   integer per-channel, power companding a = 0.65 and the minifloat E/M split of each width), against
   the goal of 50 ms, and as a ratio to one float forward pass over the test set;
-- one stored-psi Schrödinger run (2000 steps) against the same run without quantization.
+- one stored-psi Schrödinger run (2000 steps) against the same run without quantization;
+- what the lesson computes when its bit slider moves (cards, signal, number lines) and when its
+  Network tab needs new curves, against the sweep above.
 """
 import os
 
@@ -48,6 +50,25 @@ def main():
     t_q = seconds_per_call(lambda: lp.stored_run(partial(qz.uniform, bits=8), steps=2000), 1.0)
     print(f"stored-psi run, 2000 steps: int8 storage {t_q:.3f} s, unquantized {t_ref:.3f} s "
           f"(ratio {t_q / t_ref:.2f})")
+    lesson(t_sweep)
+
+
+def lesson(t_sweep: float) -> None:
+    """The lesson model's work per slider move and per new set of curves."""
+    from lessons.quantization.model import QuantizationModel
+
+    m = QuantizationModel()
+
+    def slider_move():
+        sv = m.signal_view()
+        m.accuracy_now(), m.number_line(sv["x"]), m.weights_view()
+
+    t_move = seconds_per_call(slider_move, 1.0)
+    t_curves = seconds_per_call(m.accuracy_curves, 1.0)
+    print(f"lesson, one bit-slider move (cards, signal, three number lines): {t_move * 1e3:.1f} ms "
+          f"({t_move / t_sweep:.2f} sweeps)")
+    print(f"lesson, accuracy curves (3 schemes x 16 widths + kernel): {t_curves * 1e3:.1f} ms "
+          f"(goal/ours = {GOAL_S / t_curves:.1f})")
 
 
 if __name__ == "__main__":

@@ -39,4 +39,11 @@ CATALOGUE: tuple[LessonCard, ...] = (
                     "work its thermal state stores, how much can be extracted, and how fast it charges.",
         thumbnail="spin_battery.svg",
     ),
+    LessonCard(
+        slug="quantization",
+        title="Quantization: how few bits?",
+        description="Slide the bit width and watch what a number format can represent, what a small "
+                    "neural network still gets right, and what a low-precision memory does to ψ.",
+        thumbnail="quantization.svg",
+    ),
 )

@@ -58,14 +58,17 @@ class StoredRun:
     fidelity: np.ndarray    # |<psi_ref|psi>|^2 / ||psi||^2 against the unquantized run
     mean_x: np.ndarray      # <x> / ||psi||^2
     psi: np.ndarray         # the final stored state
+    density: np.ndarray | None = None      # |psi|^2 at each record (records x points), if asked for
+    ref_density: np.ndarray | None = None  # |psi_ref|^2 of the unquantized run, likewise
 
 
 def stored_run(store: Quantizer | None, steps: int = 2000, setup: Setup | None = None,
-               record_every: int = 10) -> StoredRun:
+               record_every: int = 10, densities: bool = False) -> StoredRun:
     """Run ``steps`` split-operator steps, storing Re psi and Im psi through ``store`` after each.
 
     ``store=None`` is the float64 reference.  The reference run is computed alongside for the
     fidelity.  A quantizer that returns NaN or inf stops the run there (the rest is NaN).
+    ``densities=True`` also records |psi|^2 and |psi_ref|^2 (float32) for an animation.
     """
     s = setup or harmonic_setup()
     n, dx, dt = s.x.size, s.dx, s.dt
@@ -79,19 +82,27 @@ def stored_run(store: Quantizer | None, steps: int = 2000, setup: Setup | None =
     psi, ref = s.psi0.astype(complex), s.psi0.astype(complex)
     marks = np.arange(0, steps + 1, max(1, int(record_every)))
     out = {key: np.full(marks.size, np.nan) for key in ("norm", "fidelity", "mean_x")}
+    if densities:
+        out["density"] = np.full((marks.size, n), np.nan, np.float32)
+        out["ref_density"] = np.full((marks.size, n), np.nan, np.float32)
     j = 0
-    for i in range(steps + 1):
-        if i > 0:
-            psi, ref = step(psi), step(ref)
-            if store is not None:
-                psi = store(psi.real) + 1j * store(psi.imag)
-        if j < marks.size and i == marks[j]:
-            norm = float(np.sum(np.abs(psi) ** 2) * dx)
-            if not np.isfinite(norm):
-                break
-            overlap = np.sum(np.conj(ref) * psi) * dx
-            out["norm"][j] = norm
-            out["fidelity"][j] = abs(overlap) ** 2 / norm if norm > 0 else 0.0
-            out["mean_x"][j] = float(np.sum(s.x * np.abs(psi) ** 2) * dx / norm) if norm > 0 else np.nan
-            j += 1
+    # a blown-up run overflows on its way to inf: it ends at its first non-finite norm, quietly
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(steps + 1):
+            if i > 0:
+                psi, ref = step(psi), step(ref)
+                if store is not None:
+                    psi = store(psi.real) + 1j * store(psi.imag)
+            if j < marks.size and i == marks[j]:
+                norm = float(np.sum(np.abs(psi) ** 2) * dx)
+                if not np.isfinite(norm):
+                    break
+                overlap = np.sum(np.conj(ref) * psi) * dx
+                out["norm"][j] = norm
+                out["fidelity"][j] = abs(overlap) ** 2 / norm if norm > 0 else 0.0
+                out["mean_x"][j] = float(np.sum(s.x * np.abs(psi) ** 2) * dx / norm) if norm > 0 else np.nan
+                if densities:
+                    out["density"][j] = np.minimum(np.abs(psi) ** 2, 1e30)  # stays finite in float32
+                    out["ref_density"][j] = np.abs(ref) ** 2
+                j += 1
     return StoredRun(steps=marks, times=marks * dt, psi=psi, **out)

@@ -328,7 +328,8 @@ def nvfp4(x, rounding: str = "nearest", seed: int | None = None) -> np.ndarray:
     """NVFP4: E2M1 elements in blocks of 16 along the last axis, an E4M3 block scale and an FP32 tensor scale.
 
     tensor scale t = amax / (448 * 6); block scale s_b = E4M3(block_amax / 6 / t) (round to nearest,
-    saturating); x_hat = E2M1(x / (s_b t)) s_b t.  (torchao's nvfp4 recipe.)
+    saturating); x_hat = E2M1(x / (s_b t)) s_b t.  (torchao's nvfp4 recipe.)  An all-zero tensor, or
+    one holding NaN or inf (whose tensor scale is undefined), gives all zeros.
     """
     g, back = _groups(x, "block", 16)
     amax = float(np.abs(g).max()) if g.size else 0.0

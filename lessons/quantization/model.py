@@ -39,10 +39,16 @@ FIXED_WIDTH = {"nvfp4": 4, "nf4": 4}
 MX_ELEMENTS = {4: "float4_e2m1fn", 6: "float6_e2m3fn", 8: "float8_e4m3fn"}
 SIGNALS = ("sine", "chirp", "gaussian", "heavy_tails")
 SIGNAL_POINTS = 512
+#: Formats with a stochastic-rounding variant (NF4, power and power-of-two round to nearest only).
+SR_FORMATS = ("int", "fixed", "minifloat", "mx", "nvfp4")
+#: Block length of the block formats (their grids are per block).
+FORMAT_BLOCK = {"mx": 32, "nvfp4": 16, "nf4": 64}
+#: Audio: sample rate (Hz) and length (s) of the tones a student can listen to.
+AUDIO_RATE, AUDIO_SECONDS = 8000, 1.5
 
 QUERY_NAMES = {"bits": "bits", "format": "fmt", "gran": "granularity", "block": "block", "round": "rounding",
                "clip": "clip", "E": "exp_bits", "F": "frac_bits", "a": "exponent", "signal": "signal",
-               "acts": "activations", "seed": "seed"}
+               "acts": "activations", "seed": "seed", "L": "fsq_levels", "zstd": "latent_std"}
 
 
 class QuantizationModel(param.Parameterized):
@@ -62,6 +68,9 @@ class QuantizationModel(param.Parameterized):
     signal = param.Selector(default="sine", objects=list(SIGNALS), doc="The signal to quantize.")
     activations = param.Boolean(default=False, doc="Quantize the network's activations too (per tensor).")
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="Seed of stochastic rounding and random signals.")
+    fsq_levels = param.Integer(default=17, bounds=(3, 33), doc="FSQ levels per channel (iFSQ uses 17).")
+    latent_std = Setting(default=1.0, bounds=(0.25, 4.0), step=0.05,
+                         doc="Standard deviation of the Gaussian latent fed to FSQ.")
 
     notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
 
@@ -78,11 +87,27 @@ class QuantizationModel(param.Parameterized):
         """The bits per value actually used (NVFP4 and NF4 are 4-bit formats)."""
         return FIXED_WIDTH.get(self.fmt, self.bits)
 
-    def quantizer(self, bits: int | None = None, fmt: str | None = None) -> Callable[[np.ndarray], np.ndarray]:
-        """x -> x_hat for the current settings (at ``bits`` / ``fmt`` if given)."""
+    def applies(self) -> dict[str, bool]:
+        """Which settings the current format uses (the others are ignored, and the view greys them)."""
+        f = self.fmt
+        return {"bits": f not in FIXED_WIDTH, "granularity": f in ("int", "power", "power_of_two"),
+                "block": f in ("int", "power", "power_of_two") and self.granularity == "block",
+                "rounding": f in SR_FORMATS, "clip": f in ("int", "minifloat"), "exp_bits": f == "minifloat",
+                "frac_bits": f == "fixed", "exponent": f == "power"}
+
+    def quantizer(self, bits: int | None = None, fmt: str | None = None, rounding: str | None = None,
+                  stream: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+        """x -> x_hat for the current settings (at ``bits`` / ``fmt`` / ``rounding`` if given).
+
+        Stochastic rounding draws from ``seed``: the same draws on every call (a link reproduces
+        its numbers), or, with ``stream=True``, fresh draws from one generator on each call (a run
+        that rounds the same memory again and again needs independent draws).
+        """
         b = int(self.bits if bits is None else bits)
         f = fmt or self.fmt
-        sr = dict(rounding=self.rounding, seed=self.seed) if self.rounding == "stochastic" else {}
+        r = rounding or self.rounding
+        seed = np.random.default_rng(self.seed) if stream else self.seed
+        sr = dict(rounding=r, seed=seed) if r == "stochastic" and f in SR_FORMATS else {}
         if f == "int":
             return partial(qz.uniform, bits=b, granularity=self.granularity, block=self.block, clip=self.clip, **sr)
         if f == "fixed":
@@ -97,7 +122,9 @@ class QuantizationModel(param.Parameterized):
             def mini(x):
                 # a scale s maps the group's max onto the format's max: x_hat = s G(x / s)
                 g = np.asarray(x, float)
-                s = self.clip * np.abs(g).max() / fmt_.max if g.size and np.abs(g).max() > 0 else 1.0
+                s = self.clip * np.abs(g).max() / fmt_.max if g.size else 1.0
+                if not (np.isfinite(s) and s > 0):      # all zeros, subnormal-tiny or overflowed data
+                    s = 1.0
                 return s * qz.minifloat(g / s, fmt_, **sr)
             return mini
         if f == "mx":
@@ -114,6 +141,42 @@ class QuantizationModel(param.Parameterized):
             return partial(qz.power_of_two, bits=max(b, 2), granularity=self.granularity, block=self.block)
         raise ValueError(f"unknown format {f!r}")
 
+    def grid(self, x) -> np.ndarray:
+        """The values the current quantizer can give data ``x`` (rounding to nearest).
+
+        The scale follows the data, so this is the grid of the group (channel or block) that holds
+        max|x|: a group with smaller values gets a finer grid.  Sampled on 4096 points of
+        [-max|x|, max|x|], so a grid of more levels shows as a dense band.
+        """
+        x = np.asarray(x, float)
+        top = float(np.abs(x).max()) if x.size else 0.0
+        q = self.quantizer(rounding="nearest")
+        if top == 0 or not np.isfinite(top):
+            return np.zeros(1)
+        if self.fmt == "int" and self.bits == 1:
+            return np.unique(q(x))          # one bit: s = mean|x|, not a function of the maximum
+        # rows that each hold max|x| first: every row (channel, block) then has the data's scale
+        B = FORMAT_BLOCK.get(self.fmt, self.block if self.granularity == "block" else 64)
+        dense = np.linspace(-top, top, 4096)
+        rows = -(-dense.size // (B - 1))
+        D = np.full((rows, B), top)
+        D[:, 1:].flat[:dense.size] = dense
+        return np.unique(q(D))
+
+    def number_line(self, x, bins: int = 60) -> dict:
+        """Histogram of ``x`` (density), the grid, and where the quantized values land.
+
+        ``levels``/``share``: each distinct quantized value and the fraction of values on it;
+        ``kernel``: the fraction of nonzero values that became 0.
+        """
+        x = np.asarray(x, float)
+        xq = self.quantizer()(x)
+        top = float(np.abs(x).max()) or 1.0
+        hist, edges = np.histogram(x, bins=bins, range=(-1.02 * top, 1.02 * top), density=True)
+        levels, counts = np.unique(xq, return_counts=True)
+        return {"hist": hist, "edges": edges, "grid": self.grid(x), "levels": levels, "share": counts / x.size,
+                "kernel": qz.kernel_fraction(x, xq), "mse": qz.mse(x, xq), "top": top}
+
     # ---- data and signals ----------------------------------------------------------------------
     def signal_data(self) -> tuple[np.ndarray, np.ndarray]:
         """(t, x): the signal to quantize, SIGNAL_POINTS samples on t in [0, 1)."""
@@ -129,12 +192,56 @@ class QuantizationModel(param.Parameterized):
             x = rng.standard_t(3, size=t.size)
         return t, x
 
-    def signal_view(self) -> dict:
-        """The signal, its quantized copy, the error and the metrics."""
+    def signal_view(self, draws: int = 64) -> dict:
+        """The signal, its quantized copy, the error and the metrics.
+
+        ``bias`` is the mean error.  With stochastic rounding, ``xq_mean`` averages ``draws``
+        independent roundings: it converges to x (the rounding is unbiased), which no number of
+        round-to-nearest copies would do.
+        """
         t, x = self.signal_data()
         xq = self.quantizer()(x)
-        return {"t": t, "x": x, "xq": xq, "error": xq - x, "mse": qz.mse(x, xq), "sqnr_db": qz.sqnr_db(x, xq),
-                "kernel": qz.kernel_fraction(x, xq), "levels": int(np.unique(xq).size)}
+        out = {"t": t, "x": x, "xq": xq, "error": xq - x, "mse": qz.mse(x, xq), "sqnr_db": qz.sqnr_db(x, xq),
+               "kernel": qz.kernel_fraction(x, xq), "levels": int(np.unique(xq).size),
+               "bias": float(np.mean(xq - x)), "xq_mean": None}
+        if self.rounding == "stochastic" and self.fmt in SR_FORMATS:
+            q = self.quantizer(stream=True)
+            out["xq_mean"] = np.mean([q(x) for _ in range(draws)], axis=0)
+        return out
+
+    def storage_bits(self) -> float:
+        """Bits stored per weight of the network, the scales included (32-bit scales unless the
+        format says otherwise: E8M0 for MX, E4M3 for NVFP4; W1 rows hold 64 weights)."""
+        b = self.width()
+        if self.fmt == "mx":
+            return b + 8 / 32
+        if self.fmt == "nvfp4":
+            return 4 + 8 / 16
+        if self.fmt == "nf4":
+            return 4 + 32 / 64
+        if self.fmt == "fixed":
+            return float(b)
+        per_group = {"tensor": 0.0, "channel": 32 / 64, "block": 32 / self.block}[self.granularity]
+        return b + (per_group if self.fmt in ("int", "power", "power_of_two") else 0.0)
+
+    def audio(self) -> tuple[np.ndarray, np.ndarray]:
+        """(original, quantized): AUDIO_SECONDS of the chosen kind of signal at AUDIO_RATE, in [-1, 1].
+
+        A 330 Hz tone (sine), a 200 -> 2000 Hz sweep (chirp), or noise (gaussian, heavy tails),
+        scaled to peak 0.9 and quantized as one tensor with the current quantizer.
+        """
+        t = np.arange(int(AUDIO_RATE * AUDIO_SECONDS)) / AUDIO_RATE
+        rng = np.random.default_rng(self.seed)
+        if self.signal == "sine":
+            x = np.sin(2 * np.pi * 330 * t)
+        elif self.signal == "chirp":
+            x = np.sin(2 * np.pi * (200 * t + 600 * t**2))
+        elif self.signal == "gaussian":
+            x = rng.normal(size=t.size)
+        else:
+            x = rng.standard_t(3, size=t.size)
+        x = 0.9 * x / np.abs(x).max()
+        return x, np.clip(self.quantizer()(x), -1, 1)
 
     # ---- the network ----------------------------------------------------------------------------
     def network(self) -> digits.Network:
@@ -149,7 +256,8 @@ class QuantizationModel(param.Parameterized):
                 "kernel_W1": qz.kernel_fraction(net.W1, q(net.W1)), "kernel_W2": qz.kernel_fraction(net.W2, q(net.W2))}
 
     def accuracy_curves(self, bits=range(1, 17)) -> dict:
-        """Accuracy against bits for integer per-tensor, per-channel and the current format (live)."""
+        """Accuracy against bits for integer per-tensor, per-channel and the current format (live),
+        and the current format's quantization kernel of all weights (W1 and W2 together)."""
         net = self.network()
         bits = list(bits)
         schemes = {
@@ -157,10 +265,29 @@ class QuantizationModel(param.Parameterized):
             "int per-channel": lambda b: partial(qz.uniform, bits=b, granularity="channel"),
             "current": lambda b: self.quantizer(bits=b),
         }
-        return {"bits": np.array(bits), **digits.sweep(net, schemes, bits)}
+        out = {"bits": np.array(bits), **digits.sweep(net, schemes, bits)}
+        W = (net.W1, net.W2)
+        out["kernel"] = np.array([np.mean([qz.kernel_fraction(w, self.quantizer(bits=b)(w)) for w in W])
+                                  for b in bits])
+        return out
+
+    def weights_view(self) -> dict:
+        """Number lines (see :meth:`number_line`) of the network's two weight matrices."""
+        net = self.network()
+        return {"W1": self.number_line(net.W1), "W2": self.number_line(net.W2)}
+
+    def fine_tune(self, steps: int = 200) -> dict:
+        """A short quantization-aware fine-tune (straight-through estimator) with the current quantizer.
+
+        Accuracy of the quantized network before and after ``steps`` Adam steps on the float weights
+        whose forward pass uses the quantized ones.
+        """
+        q = self.quantizer()
+        tuned = digits.qat(self.network(), q, steps=steps)
+        return {"before": digits.accuracy(self.network(), q), "after": digits.accuracy(tuned, q), "steps": steps}
 
     # ---- FSQ and the Schrödinger run --------------------------------------------------------------
-    def fsq_usage(self, levels: int = 17, n: int = 4096) -> dict:
+    def fsq_usage(self, levels: int | None = None, n: int = 4096) -> dict:
         """Bin usage of FSQ with tanh and with iFSQ's bound on N(0, 1) latents.
 
         For each bound: the usage per level, its entropy in bits, the spread (coefficient of
@@ -169,7 +296,8 @@ class QuantizationModel(param.Parameterized):
         inner levels almost equally used; its entropy is slightly *lower* than tanh's because tanh
         piles extra values into the (half-width) edge levels.
         """
-        z = np.random.default_rng(self.seed).normal(size=(n, 1))
+        levels = int(self.fsq_levels if levels is None else levels)
+        z = self.latent_std * np.random.default_rng(self.seed).normal(size=(n, 1))
         ideal = np.concatenate([[0.5], np.ones(levels - 2), [0.5]]) / (levels - 1)
         out = {}
         for bound in ("tanh", "ifsq"):
@@ -182,6 +310,29 @@ class QuantizationModel(param.Parameterized):
         out["max_entropy"] = float(np.log2(levels))
         return out
 
-    def stored_psi(self, steps: int = 2000) -> lowprec.StoredRun:
-        """The harmonic-oscillator run with Re psi and Im psi stored through the current quantizer."""
-        return lowprec.stored_run(self.quantizer(), steps=steps)
+    def fsq_curves(self, levels=range(3, 34, 2)) -> dict:
+        """Against the number of levels L (odd): usage entropy and inner-level spread for both bounds."""
+        L = np.array(list(levels))
+        out = {"levels": L, "max_entropy": np.log2(L)}
+        rows = [self.fsq_usage(int(k)) for k in L]
+        for bound in ("tanh", "ifsq"):
+            out[f"{bound}_entropy"] = np.array([r[bound]["entropy"] for r in rows])
+            out[f"{bound}_spread"] = np.array([r[bound]["spread"] for r in rows])
+        return out
+
+    def stored_psi(self, steps: int = 2000, rounding: str | None = None,
+                   densities: bool = False) -> lowprec.StoredRun:
+        """The harmonic-oscillator run with Re psi and Im psi stored through the current quantizer
+        (with fresh stochastic draws at every step)."""
+        return lowprec.stored_run(self.quantizer(rounding=rounding, stream=True), steps=steps, densities=densities)
+
+    def norm_runs(self, steps: int = 2000) -> dict:
+        """The stored-psi run with round-to-nearest and, where the format has it, stochastic rounding.
+
+        ``runs``: rounding -> StoredRun; the run with the current rounding also records the densities
+        (for the animation) and is ``runs[current]``.
+        """
+        roundings = ["nearest", "stochastic"] if self.fmt in SR_FORMATS else ["nearest"]
+        current = self.rounding if self.rounding in roundings else "nearest"
+        runs = {r: self.stored_psi(steps, r, densities=(r == current)) for r in roundings}
+        return {"runs": runs, "current": current, "x": lowprec.harmonic_setup().x}

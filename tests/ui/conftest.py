@@ -26,7 +26,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 REPO = Path(__file__).resolve().parents[2]
-APPS = ["apps/index.py", "apps/bound_states.py", "apps/tunneling.py", "apps/spin_battery.py"]
+APPS = ["apps/index.py", "apps/bound_states.py", "apps/tunneling.py", "apps/spin_battery.py",
+        "apps/quantization.py"]
 
 #: The machine is small and shared (and the first session compiles the Numba kernels).
 TIMEOUT_MS = 30_000

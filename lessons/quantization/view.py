@@ -1,0 +1,503 @@
+"""Panel/Bokeh rendering of :class:`lessons.quantization.model.QuantizationModel`.
+
+The view owns no numerics.  It shows the quantizer's grid over the histogram of the data (a signal
+and the digits network's two weight matrices), the signal with its quantized copy and error (and,
+on request, both as sound), the network's accuracy against bits for several schemes with the current
+setting marked, FSQ's and iFSQ's use of their levels, and a Schrödinger run whose memory is
+quantized (played by :class:`PsiPlayer` in the browser, with its norm drift on a log axis).
+Settings changes are coalesced (:class:`Debounced`); the network curves, the FSQ figures and the
+Schrödinger run are recomputed only while their tab is open, and only when a setting they depend on
+has changed.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import panel as pn
+from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
+from bokeh.transform import dodge
+
+from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
+from lessons.quantization.model import (AUDIO_RATE, FORMATS, QUERY_NAMES, SR_FORMATS, QuantizationModel,
+                                        minifloat_split)
+from lessons.quantization.player import PsiPlayer
+
+__all__ = ["QuantizationView", "create_app", "TABS"]
+
+HERE = pathlib.Path(__file__).parent
+DEBOUNCE_MS = 60
+#: Settings that change the quantizer (everything the signal, weights and curves depend on).
+QUANTIZER = ("bits", "fmt", "granularity", "block", "rounding", "clip", "exp_bits", "frac_bits", "exponent", "seed")
+TABS = ("Number line and signal", "Network", "FSQ and iFSQ", "Schrödinger memory")
+COLORS = {"data": "#adb5bd", "grid": "#c92a2a", "landed": "#1c7ed6", "x": "#495057", "xq": "#1c7ed6",
+          "error": "#e8590c", "mean": "#2b8a3e", "tensor": "#868e96", "channel": "#1c7ed6", "current": "#e8590c",
+          "kernel": "#7048e8", "tanh": "#868e96", "ifsq": "#1c7ed6", "nearest": "#c92a2a", "stochastic": "#2b8a3e"}
+ROUNDING_LABELS = {"nearest": "round to nearest", "stochastic": "stochastic rounding"}
+SIGNAL_LABELS = {"sine": "Sine", "chirp": "Chirp (rising pitch)", "gaussian": "Gaussian noise",
+                 "heavy_tails": "Heavy-tailed noise (Student t, 3)"}
+CARDS = (("quantized", "Digits accuracy", "test set, quantized weights"),
+         ("float", "Float accuracy", "the same network unquantized"),
+         ("kernel", "Kernel of W1", "weights rounded to 0"),
+         ("sqnr", "Signal SQNR", "10 log₁₀ Σx² / Σ(x̂ − x)²"),
+         ("levels", "Levels used", "distinct values in the quantized signal"),
+         ("storage", "Bits per weight", "scales included"))
+CARD_CSS = """
+.ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
+.ql-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 6px 12px; min-width: 150px; background: #f8f9fa; }
+.ql-card span { display: block; font-size: 14px; color: #333; }
+.ql-card b { display: block; font-size: 24px; font-variant-numeric: tabular-nums; }
+.ql-card small { color: #555; font-size: 12px; }
+"""
+
+
+def _legend_below(fig, rows: int | None = None) -> None:
+    """Move a figure's legend under the plot (in ``rows`` rows), where it covers no data."""
+    legend = fig.legend[0]
+    legend.orientation = "horizontal"
+    if rows:
+        legend.nrows = rows
+    legend.label_text_font_size = "12px"
+    legend.spacing = 14
+    fig.add_layout(legend, "below")
+
+
+class NumberLine:
+    """A figure: histogram of data, the quantizer's grid as ticks, and where the values landed (stems)."""
+
+    def __init__(self, title: str, x_label: str, height: int = 300, rows: int | None = None):
+        self.hist = ColumnDataSource(dict(left=[], right=[], top=[]))
+        self.grid = ColumnDataSource(dict(x=[], y0=[], y1=[]))
+        self.landed = ColumnDataSource(dict(x=[], share=[]))
+        f = lesson_figure(title, x_label, "density of the data", height=height)
+        f.quad(left="left", right="right", top="top", bottom=0, source=self.hist, color=COLORS["data"],
+               alpha=0.7, legend_label="data")
+        f.segment(x0="x", x1="x", y0="y0", y1="y1", source=self.grid, color=COLORS["grid"], line_width=1.5,
+                  legend_label="grid: the values x̂ can take (under the axis)")
+        f.extra_y_ranges = {"share": Range1d(0, 1)}
+        f.add_layout(LinearAxis(y_range_name="share", axis_label="share of values landed"), "right")
+        f.segment(x0="x", x1="x", y0=0, y1="share", source=self.landed, y_range_name="share",
+                  color=COLORS["landed"], line_width=3, alpha=0.8, legend_label="where the values landed")
+        f.scatter("x", "share", source=self.landed, y_range_name="share", color=COLORS["landed"], size=6)
+        f.y_range = Range1d(0, 1)
+        _legend_below(f, rows)
+        self.fig = f
+
+    def update(self, nl: dict, title: str) -> None:
+        top = float(nl["hist"].max()) * 1.15 or 1.0
+        grid = nl["grid"]
+        # a grid too dense to draw one tick per level is drawn as a band of at most 600 ticks
+        shown = grid if grid.size <= 600 else grid[np.linspace(0, grid.size - 1, 600).astype(int)]
+        tick = 0.12 * top      # the grid is drawn as a comb under the axis, where no data can hide it
+        self.hist.data = dict(left=nl["edges"][:-1], right=nl["edges"][1:], top=nl["hist"])
+        self.grid.data = dict(x=shown, y0=np.full(shown.size, -tick), y1=np.zeros(shown.size))
+        self.landed.data = dict(x=nl["levels"], share=nl["share"])
+        self.fig.y_range.update(start=-tick, end=top)
+        share_top = max(float(nl["share"].max()) * 1.15, 1e-3)
+        self.fig.extra_y_ranges["share"].update(start=-share_top * tick / top, end=share_top)
+        edge = 1.06 * nl["top"]
+        self.fig.x_range.update(start=-edge, end=edge)
+        self.fig.title.text = title
+
+
+class QuantizationView:
+    """Widgets, figures and callbacks for one browser session."""
+
+    def __init__(self, model: QuantizationModel):
+        self.model = m = model
+        self.player = PsiPlayer(sizing_mode="stretch_width")
+        self._curves_key = self._fsq_key = self._run_key = None
+        self._make_widgets()
+        self._make_figures()
+        self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CARD_CSS])
+        self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.tabs = pn.Tabs(
+            (TABS[0], pn.Column(
+                pn.Row(self.signal, self.listen, sizing_mode="stretch_width"),
+                self.audio_row,
+                pn.pane.Bokeh(self.signal_line.fig, sizing_mode="stretch_width"),
+                pn.pane.Bokeh(self.signal_fig, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width")),
+            (TABS[1], pn.Column(
+                pn.Row(pn.pane.Bokeh(self.w1_line.fig, sizing_mode="stretch_width"),
+                       pn.pane.Bokeh(self.w2_line.fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                self.grid_note,
+                pn.pane.Bokeh(self.acc_fig, sizing_mode="stretch_width"),
+                pn.Row(self.qat_button, self.qat_text, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width")),
+            (TABS[2], pn.Column(
+                pn.Row(self.fsq_levels, self.latent_std, sizing_mode="stretch_width"),
+                self.fsq_text,
+                pn.Row(pn.pane.Bokeh(self.usage_fig, sizing_mode="stretch_width"),
+                       pn.pane.Bokeh(self.entropy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                sizing_mode="stretch_width")),
+            (TABS[3], pn.Column(
+                self.run_text, self.player,
+                pn.Row(pn.pane.Bokeh(self.norm_fig, sizing_mode="stretch_width"),
+                       pn.pane.Bokeh(self.fid_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+                sizing_mode="stretch_width")),
+            sizing_mode="stretch_width")
+        self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
+
+        on_quantizer = Debounced(self._on_settings, DEBOUNCE_MS)
+        # several settings can change at once (a link, a reset): param passes one event per setting
+        m.param.watch(lambda *_: on_quantizer(), [*QUANTIZER, "signal", "activations"])
+        m.param.watch(lambda *_: self._refresh_visible(), ["fsq_levels", "latent_std"])
+        m.param.watch(lambda *_: self._show_applicable(),
+                      ["bits", "fmt", "granularity", "rounding", "frac_bits", "exp_bits", "signal"])
+        self._show_applicable()
+        self._on_settings()
+        self.layout = pn.Column(self.notices, self.cards, self.status, self.tabs, sizing_mode="stretch_width")
+
+    # ---- widgets ---------------------------------------------------------------------------
+    def _make_widgets(self):
+        m = self.model
+        self.bits = pn.widgets.IntSlider.from_param(m.param.bits, label="Bits per value")
+        self.fmt = pn.widgets.Select.from_param(m.param.fmt, label="Grid G (number format)",
+                                                options={v: k for k, v in FORMATS.items()})
+        self.exp_bits = pn.widgets.IntSlider.from_param(m.param.exp_bits, label="Exponent bits E (0: automatic)")
+        self.best_f = pn.widgets.Checkbox(label="Best binary point for each tensor", value=m.frac_bits == -99)
+        self.frac = pn.widgets.IntSlider(label="Bits after the binary point F", start=-8, end=24,
+                                         value=4 if m.frac_bits == -99 else m.frac_bits)
+        self.exponent = pn.widgets.FloatSlider.from_param(m.param.exponent, label="Power exponent a")
+        self.granularity = pn.widgets.RadioButtonGroup.from_param(
+            m.param.granularity, options={"per tensor": "tensor", "per channel": "channel", "per block": "block"})
+        self.block = pn.widgets.IntSlider.from_param(m.param.block, label="Block length", step=4)
+        self.clip = pn.widgets.FloatSlider.from_param(m.param.clip, label="Clip at this fraction of max|x|")
+        self.rounding = pn.widgets.RadioButtonGroup.from_param(
+            m.param.rounding, options={"round to nearest": "nearest", "stochastic": "stochastic"})
+        self.reroll = pn.widgets.Button(label="New random draws", description="Another seed for stochastic "
+                                        "rounding and the noise signals")
+        self.reroll.on_click(lambda _e: setattr(m, "seed", (m.seed + 1) % (2**31 - 1)))
+        self.activations = pn.widgets.Checkbox.from_param(m.param.activations,
+                                                          label="Quantize the activations too (per tensor)")
+        self.applies_text = pn.pane.Markdown(styles={"font-size": "14px", "color": "#555"}, margin=(0, 10))
+        self.signal = pn.widgets.Select.from_param(m.param.signal, label="Signal", width=300,
+                                                   options={v: k for k, v in SIGNAL_LABELS.items()})
+        self.listen = pn.widgets.Toggle(label="Hear the signal and its quantized copy", width=320,
+                                        margin=(24, 10, 10, 10))
+        self.audio_orig = pn.pane.Audio(sample_rate=AUDIO_RATE, width=300)
+        self.audio_q = pn.pane.Audio(sample_rate=AUDIO_RATE, width=300)
+        self.audio_row = pn.Row(pn.pane.Markdown("Original"), self.audio_orig, pn.pane.Markdown("Quantized"),
+                                self.audio_q, visible=False)
+        self.listen.param.watch(lambda *_: self._refresh_audio(), "value")
+        self.qat_button = pn.widgets.Button(label="Fine-tune with this quantizer (QAT, 200 steps)", width=380)
+        self.qat_button.on_click(lambda _e: self._fine_tune())
+        self.qat_text = pn.pane.Markdown(styles={"font-size": "15px"}, margin=(12, 10))
+        self.fsq_levels = pn.widgets.IntSlider.from_param(m.param.fsq_levels, label="Levels L per channel", step=2)
+        self.latent_std = pn.widgets.FloatSlider.from_param(m.param.latent_std, label="Spread (std) of the latent")
+        self.fsq_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.grid_note = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "14px", "color": "#444"})
+        self.run_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.notices = notice_alert(m)
+
+        def from_widgets(*_):
+            m.frac_bits = -99 if self.best_f.value else int(self.frac.value)
+
+        def to_widgets(*_):
+            self.best_f.value = m.frac_bits == -99
+            if m.frac_bits != -99:
+                self.frac.value = int(np.clip(m.frac_bits, self.frac.start, self.frac.end))
+        self.best_f.param.watch(from_widgets, "value")
+        self.frac.param.watch(lambda *_: setattr(self.best_f, "value", False) or from_widgets(), "value")
+        m.param.watch(to_widgets, "frac_bits")
+
+    def _show_applicable(self):
+        """Show only the settings the chosen format uses, and say which ones it ignores."""
+        m = self.model
+        a = m.applies()
+        self.bits.disabled = not a["bits"]
+        self.exp_bits.visible = a["exp_bits"]
+        self.best_f.visible = a["frac_bits"]
+        self.frac.visible = a["frac_bits"] and m.frac_bits != -99
+        self.exponent.visible = a["exponent"]
+        self.granularity.visible = a["granularity"]
+        self.block.visible = a["block"]
+        self.clip.visible = a["clip"]
+        self.rounding.disabled = not a["rounding"]
+        self.reroll.visible = (m.rounding == "stochastic" and a["rounding"]) or m.signal in ("gaussian", "heavy_tails")
+        notes = []
+        if not a["bits"]:
+            notes.append(f"{FORMATS[m.fmt]} is a {m.width()}-bit format: the bit slider does not apply.")
+        if m.fmt in ("minifloat", "power", "power_of_two") and m.bits == 1:
+            notes.append("This grid needs at least 2 bits: at 1 bit it uses 2.")
+        if m.fmt in ("mx", "nvfp4", "nf4"):
+            notes.append("Its scale is one per block, fixed by the format.")
+        if not a["rounding"]:
+            notes.append("It rounds to the nearest level only.")
+        if m.fmt == "minifloat":
+            E, M = minifloat_split(max(m.bits, 2), m.exp_bits)
+            notes.append(f"Split used: **E{E}M{M}** (1 sign, {E} exponent, {M} mantissa bits).")
+        self.applies_text.object = " ".join(notes)
+
+    # ---- figures ---------------------------------------------------------------------------
+    def _make_figures(self):
+        self.signal_line = NumberLine("Number line", "value x")
+        self.w1_line = NumberLine("W1 (input → hidden)", "weight", height=300, rows=2)
+        self.w2_line = NumberLine("W2 (hidden → class)", "weight", height=300, rows=2)
+
+        self.sig = ColumnDataSource(dict(t=[], x=[], xq=[], error=[], mean=[]))
+        f = lesson_figure("Signal", "time", "value", height=300)
+        f.line("t", "x", source=self.sig, color=COLORS["x"], line_width=2, legend_label="original x")
+        f.step("t", "xq", source=self.sig, color=COLORS["xq"], line_width=2, mode="center",
+               legend_label="quantized x̂")
+        self.mean_line = f.line("t", "mean", source=self.sig, color=COLORS["mean"], line_width=2,
+                                line_dash="dashed", legend_label="average of 64 stochastic roundings")
+        f.line("t", "error", source=self.sig, color=COLORS["error"], line_width=1.5, legend_label="error x̂ − x")
+        _legend_below(f)
+        self.signal_fig = f
+
+        self.acc = ColumnDataSource(dict(bits=[], tensor=[], channel=[], current=[], kernel=[]))
+        g = lesson_figure("Digits accuracy against bits", "bits per weight", "test accuracy (%)", height=340,
+                          x_range=Range1d(0.5, 16.5), y_range=Range1d(0, 100))
+        for key, label, dash in (("tensor", "integer, per tensor", "dashed"), ("channel", "integer, per channel", "solid"),
+                                 ("current", "your quantizer", "solid")):
+            g.line("bits", key, source=self.acc, color=COLORS[key], line_width=3 if key == "current" else 2,
+                   line_dash=dash, legend_label=label)
+        g.scatter("bits", "current", source=self.acc, color=COLORS["current"], size=6)
+        g.extra_y_ranges = {"kernel": Range1d(0, 100)}
+        g.add_layout(LinearAxis(y_range_name="kernel", axis_label="kernel: weights → 0 (%)"), "right")
+        g.line("bits", "kernel", source=self.acc, y_range_name="kernel", color=COLORS["kernel"], line_width=2,
+               line_dash="dotted", legend_label="kernel of your quantizer (right axis)")
+        self.acc_now = ColumnDataSource(dict(bits=[0], acc=[0.0]))
+        g.scatter("bits", "acc", source=self.acc_now, marker="circle_cross", size=20, fill_color="white",
+                  fill_alpha=0.6, line_color="#c92a2a", line_width=3, legend_label="your setting")
+        self.float_span = Span(location=0, dimension="width", line_color="#333", line_dash="dotdash", line_width=1)
+        g.add_layout(self.float_span)
+        _legend_below(g)
+        self.acc_fig = g
+
+        self.usage = ColumnDataSource(dict(level=[], tanh=[], ifsq=[], ideal=[]))
+        u = lesson_figure("Share of latents on each FSQ level", "level", "share (%)", height=320)
+        u.vbar(x=dodge("level", -0.2), top="tanh", width=0.4, source=self.usage, color=COLORS["tanh"],
+               legend_label="FSQ (tanh)", alpha=0.85)
+        u.vbar(x=dodge("level", 0.2), top="ifsq", width=0.4, source=self.usage, color=COLORS["ifsq"],
+               legend_label="iFSQ (2σ(1.6z) − 1)", alpha=0.85)
+        u.step("level", "ideal", source=self.usage, mode="center", color="#333", line_dash="dashed",
+               legend_label="uniformly spread values")
+        _legend_below(u, 2)
+        self.usage_fig = u
+
+        self.ent = ColumnDataSource(dict(L=[], tanh_spread=[], ifsq_spread=[], tanh_entropy=[], ifsq_entropy=[], max=[]))
+        e = lesson_figure("Against the number of levels", "levels L", "inner-level spread (CV, %)", height=320)
+        e.line("L", "tanh_spread", source=self.ent, color=COLORS["tanh"], line_width=2.5, legend_label="spread, tanh")
+        e.line("L", "ifsq_spread", source=self.ent, color=COLORS["ifsq"], line_width=2.5, legend_label="spread, iFSQ")
+        e.extra_y_ranges = {"H": Range1d(0, 6)}
+        e.add_layout(LinearAxis(y_range_name="H", axis_label="usage entropy (bits)"), "right")
+        for key, label, color, dash in (("tanh_entropy", "entropy, tanh", COLORS["tanh"], "dashed"),
+                                        ("ifsq_entropy", "entropy, iFSQ", COLORS["ifsq"], "dashed"),
+                                        ("max", "log₂ L", "#333", "dotted")):
+            e.line("L", key, source=self.ent, y_range_name="H", color=color, line_dash=dash, line_width=2,
+                   legend_label=label)
+        self.levels_now = Span(location=17, dimension="height", line_color="#c92a2a", line_width=2)
+        e.add_layout(self.levels_now)
+        _legend_below(e, 2)
+        self.entropy_fig = e
+
+        self.norm_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
+        n = lesson_figure("Norm drift |‖ψ‖² − 1| (log axis)", "time t", "|‖ψ‖² − 1|", height=320, y_axis_type="log")
+        self._norm_lines = {}
+        for key in ("nearest", "stochastic"):
+            self._norm_lines[key] = n.line("t", key, source=self.norm_src, color=COLORS[key], line_width=2.5,
+                                           legend_label=ROUNDING_LABELS[key])
+        _legend_below(n)
+        self.norm_fig = n
+        self.fid_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
+        fd = lesson_figure("Fidelity with the exact state |⟨ψ_exact|ψ⟩|² / ‖ψ‖²", "time t", "fidelity", height=320,
+                           y_range=Range1d(0, 1.02))
+        self._fid_lines = {}
+        for key in ("nearest", "stochastic"):
+            self._fid_lines[key] = fd.line("t", key, source=self.fid_src, color=COLORS[key], line_width=2.5,
+                                           legend_label=ROUNDING_LABELS[key])
+        _legend_below(fd)
+        self.fid_fig = fd
+
+    # ---- refreshing ----------------------------------------------------------------------------
+    def _on_settings(self):
+        try:
+            self._refresh_state()
+        except (ValueError, FloatingPointError, OverflowError) as err:
+            self.status.object = f"Could not compute this setting: {plain_text(str(err))}"
+            return
+        self._refresh_visible()
+
+    def _refresh_state(self):
+        """Cards, status, the number lines, the signal and the accuracy marker (cheap: every change)."""
+        m = self.model
+        now = m.accuracy_now()
+        sv = m.signal_view()
+        snl = m.number_line(sv["x"])
+        wv = m.weights_view()
+        sqnr = sv["sqnr_db"]
+        values = {"quantized": f"{100 * now['quantized']:.1f} %", "float": f"{100 * now['float']:.1f} %",
+                  "kernel": f"{100 * now['kernel_W1']:.1f} %",
+                  "sqnr": "exact" if np.isinf(sqnr) and sqnr > 0 else f"{sqnr:.1f} dB",
+                  "levels": str(sv["levels"]), "storage": f"{m.storage_bits():.3g}"}
+        cards = "".join(f'<div class="ql-card" data-q="{key}"><span>{label}</span>'
+                        f'<b>{values[key]}</b><small>{hint}</small></div>' for key, label, hint in CARDS)
+        drop = 100 * (now["float"] - now["quantized"])
+        width = m.width()
+        with pn.io.hold():
+            self.cards.object = f'<div class="ql-cards" aria-live="polite">{cards}</div>'
+            self.status.object = (
+                f"**{FORMATS[m.fmt]}, {width} bit{'s' if width > 1 else ''}**: the network loses "
+                f"**{drop:.1f}** points of accuracy ({'weights and activations' if m.activations else 'weights'} "
+                f"quantized); {100 * now['kernel_W2']:.1f} % of W2 rounds to 0. "
+                f"Signal: MSE {sv['mse']:.2e}, mean error {sv['bias']:+.1e}.")
+            self.signal_line.update(snl, f"{SIGNAL_LABELS[m.signal]}: {snl['grid'].size} grid values shown "
+                                         f"over the data; {100 * snl['kernel']:.0f} % of nonzero values → 0")
+            mean = sv["xq_mean"] if sv["xq_mean"] is not None else np.full(sv["t"].size, np.nan)
+            self.sig.data = dict(t=sv["t"], x=sv["x"], xq=sv["xq"], error=sv["error"], mean=mean)
+            self.mean_line.visible = sv["xq_mean"] is not None
+            for item in self.signal_fig.legend[0].items:
+                if self.mean_line in item.renderers:
+                    item.visible = self.mean_line.visible
+            self.signal_fig.title.text = (f"{SIGNAL_LABELS[m.signal]}, quantized: SQNR {values['sqnr']}, "
+                                          f"{sv['levels']} distinct values")
+            scope = {"tensor": "the tensor", "channel": "the row", "block": "the block"}.get(
+                m.granularity if m.applies()["granularity"] else "", "the block" if m.fmt in ("mx", "nvfp4", "nf4")
+                else "the tensor")
+            for line, key, name in ((self.w1_line, "W1", "W1, input → hidden"), (self.w2_line, "W2", "W2, hidden → class")):
+                nl = wv[key]
+                line.update(nl, f"{name}: {100 * nl['kernel']:.0f} % of weights → 0")
+            self.grid_note.object = (f"The red comb is the grid of {scope} holding the largest |w|; "
+                                     "smaller rows or blocks get finer grids of their own.")
+            self.acc_now.data = dict(bits=[width], acc=[100 * now["quantized"]])
+            self.float_span.location = 100 * now["float"]
+        if self.listen.value:
+            self._refresh_audio()
+
+    def _refresh_audio(self):
+        self.audio_row.visible = self.listen.value
+        if not self.listen.value:
+            return
+        x, xq = self.model.audio()
+        pcm = lambda a: (np.clip(a, -1, 1) * 32767).astype(np.int16)  # noqa: E731
+        self.audio_orig.object = pcm(x)
+        self.audio_q.object = pcm(xq)
+
+    def _refresh_visible(self):
+        if tab_closed(self.player):
+            return
+        active = self.tabs.active if hasattr(self, "tabs") else 0
+        m = self.model
+        try:
+            if active == 1:
+                key = tuple(getattr(m, k) for k in QUANTIZER if k != "bits")
+                if key != self._curves_key:
+                    self._curves_key = key
+                    self._draw_curves(m.accuracy_curves())
+            elif active == 2:
+                key = (m.fsq_levels, m.latent_std, m.seed)
+                if key != self._fsq_key:
+                    self._fsq_key = key
+                    self._draw_fsq()
+            elif active == 3:
+                key = tuple(getattr(m, k) for k in QUANTIZER)
+                if key != self._run_key:
+                    self._run_key = key
+                    self._draw_runs(m.norm_runs())
+        except (ValueError, FloatingPointError, OverflowError) as err:
+            self.status.object = f"Could not compute: {plain_text(str(err))}"
+
+    def _draw_curves(self, c: dict):
+        with pn.io.hold():
+            self.acc.data = dict(bits=c["bits"], tensor=100 * c["int per-tensor"], channel=100 * c["int per-channel"],
+                                 current=100 * c["current"], kernel=100 * c["kernel"])
+            self.acc_fig.title.text = (f"Digits accuracy against bits, computed now for {FORMATS[self.model.fmt]} "
+                                       "(dash-dot line: float)")
+
+    def _fine_tune(self):
+        m = self.model
+        self.qat_button.loading = True
+        try:
+            r = m.fine_tune()
+            self.qat_text.object = (f"After {r['steps']} steps of quantization-aware training: "
+                                    f"**{100 * r['before']:.1f} % → {100 * r['after']:.1f} %** "
+                                    f"({FORMATS[m.fmt]}, {m.width()} bits). The float weights moved to where "
+                                    "their rounded copies work.")
+        except (ValueError, FloatingPointError, OverflowError) as err:
+            self.qat_text.object = f"Could not fine-tune: {plain_text(str(err))}"
+        finally:
+            self.qat_button.loading = False
+
+    def _draw_fsq(self):
+        m = self.model
+        u = m.fsq_usage()
+        c = m.fsq_curves()
+        L = m.fsq_levels
+        ideal = np.concatenate([[0.5], np.ones(L - 2), [0.5]]) / (L - 1)
+        levels = np.arange(L) - L // 2
+        with pn.io.hold():
+            self.usage.data = dict(level=levels, tanh=100 * u["tanh"]["usage"], ifsq=100 * u["ifsq"]["usage"],
+                                   ideal=100 * ideal)
+            self.usage_fig.title.text = f"Share of {L}-level FSQ codes used, latent std {m.latent_std:g}"
+            self.ent.data = dict(L=c["levels"], tanh_spread=100 * c["tanh_spread"], ifsq_spread=100 * c["ifsq_spread"],
+                                 tanh_entropy=c["tanh_entropy"], ifsq_entropy=c["ifsq_entropy"], max=c["max_entropy"])
+            self.entropy_fig.extra_y_ranges["H"].update(start=0, end=float(c["max_entropy"].max()) * 1.1)
+            self.levels_now.location = L
+            self.fsq_text.object = (
+                f"With {L} levels: the inner levels' use varies by **{100 * u['ifsq']['spread']:.1f} %** with iFSQ's "
+                f"bound against **{100 * u['tanh']['spread']:.1f} %** with tanh (coefficient of variation); usage "
+                f"entropy {u['ifsq']['entropy']:.2f} vs {u['tanh']['entropy']:.2f} bits of "
+                f"log₂ {L} = {u['max_entropy']:.2f}. Evenness, not entropy, is the better sign of a well-used "
+                "codebook here: tanh piles values onto the two half-width edge levels.")
+
+    def _draw_runs(self, r: dict):
+        m = self.model
+        runs, current = r["runs"], r["current"]
+        ref = runs["nearest"]
+        drift = {k: np.abs(v.norm - 1) for k, v in runs.items()}
+        # a log axis cannot show 0 (a run that kept its norm to the last bit)
+        clean = {k: np.where(d > 1e-16, d, np.nan) for k, d in drift.items()}
+        nan = np.full(ref.times.size, np.nan)
+        label = f"{FORMATS[m.fmt]}, {m.width()} bits"
+        with pn.io.hold():
+            self.norm_src.data = dict(t=ref.times, nearest=clean["nearest"], stochastic=clean.get("stochastic", nan))
+            self.fid_src.data = dict(t=ref.times, nearest=ref.fidelity,
+                                     stochastic=runs["stochastic"].fidelity if "stochastic" in runs else nan)
+            ends = []
+            for key in ("nearest", "stochastic"):
+                have = key in runs
+                self._norm_lines[key].visible = self._fid_lines[key].visible = have
+                if have:
+                    norm = runs[key].norm[np.isfinite(runs[key].norm)]
+                    last = float(norm[-1]) if norm.size else float("nan")
+                    word = "grows" if last > 1 else "shrinks" if last < 1 else "stays"
+                    ends.append(f"{'round to nearest' if key == 'nearest' else 'stochastic rounding'}: ‖ψ‖² {word} "
+                                f"to **{last:.4g}**, fidelity {runs[key].fidelity[norm.size - 1]:.3f}")
+            self.run_text.object = (
+                f"ψ of a harmonic oscillator (coherent state from x₀ = 3) evolves by exact split-operator steps, but "
+                f"after each of the 2000 steps Re ψ and Im ψ are written to memory as **{label}**. "
+                "The dashed curve is the exact run. At t = 20: " + "; ".join(ends) + "."
+                + ("" if m.fmt in SR_FORMATS else " This format has no stochastic rounding."))
+        self.player.show_run(runs[current], r["x"], f"{label} ({current})")
+
+    # ---- lifetime ------------------------------------------------------------------------------
+    def stop(self):
+        """Nothing runs periodically in this lesson; kept for the lesson_app contract."""
+
+    # ---- layout ----------------------------------------------------------------------------------
+    def sidebar(self) -> list:
+        return [
+            pn.pane.Markdown("### Bits"), self.bits,
+            pn.pane.Markdown("### Grid G"), self.fmt, self.exp_bits, self.best_f, self.frac, self.exponent,
+            pn.pane.Markdown("### Scale s"), self.granularity, self.block, self.clip,
+            pn.pane.Markdown("### Rounding"), self.rounding, self.reroll, self.applies_text,
+            pn.pane.Markdown("### Network"), self.activations,
+        ]
+
+    def main(self) -> list:
+        return [self.layout]
+
+    def load_secondary(self) -> None:
+        """Add the lesson text and teacher notes (after the first paint, in a served page)."""
+        if len(self.tabs) > len(TABS):
+            return
+        self.tabs.extend([("Lesson", lesson_text(HERE / "lesson.md")),
+                          ("Teacher notes", lesson_text(HERE / "model.md"))])
+
+
+def create_app() -> pn.template.BootstrapTemplate:
+    """One session of the Quantization lesson (called by apps/quantization.py per browser tab)."""
+    return lesson_app("Quantization: the bit-width slider", QuantizationModel, QuantizationView, QUERY_NAMES)
