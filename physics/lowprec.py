@@ -58,8 +58,8 @@ class StoredRun:
     fidelity: np.ndarray    # |<psi_ref|psi>|^2 / ||psi||^2 against the unquantized run
     mean_x: np.ndarray      # <x> / ||psi||^2
     psi: np.ndarray         # the final stored state
-    density: np.ndarray | None = None      # |psi|^2 at each record (records x points), if asked for
-    ref_density: np.ndarray | None = None  # |psi_ref|^2 of the unquantized run, likewise
+    density: np.ndarray | None = None      # |psi|^2 / ||psi||^2 at each record (records x points), if asked for
+    ref_density: np.ndarray | None = None  # |psi_ref|^2 of the unquantized run (norm 1), likewise
 
 
 def stored_run(store: Quantizer | None, steps: int = 2000, setup: Setup | None = None,
@@ -68,7 +68,8 @@ def stored_run(store: Quantizer | None, steps: int = 2000, setup: Setup | None =
 
     ``store=None`` is the float64 reference.  The reference run is computed alongside for the
     fidelity.  A quantizer that returns NaN or inf stops the run there (the rest is NaN).
-    ``densities=True`` also records |psi|^2 and |psi_ref|^2 (float32) for an animation.
+    ``densities=True`` also records the shape |psi|^2 / ||psi||^2 and |psi_ref|^2 (float32) for an
+    animation (the shape, normalised in float64, stays in float32's range however far the norm went).
     """
     s = setup or harmonic_setup()
     n, dx, dt = s.x.size, s.dx, s.dt
@@ -102,7 +103,7 @@ def stored_run(store: Quantizer | None, steps: int = 2000, setup: Setup | None =
                 out["fidelity"][j] = abs(overlap) ** 2 / norm if norm > 0 else 0.0
                 out["mean_x"][j] = float(np.sum(s.x * np.abs(psi) ** 2) * dx / norm) if norm > 0 else np.nan
                 if densities:
-                    out["density"][j] = np.minimum(np.abs(psi) ** 2, 1e30)  # stays finite in float32
+                    out["density"][j] = np.abs(psi) ** 2 / norm if norm > 0 else 0.0
                     out["ref_density"][j] = np.abs(ref) ** 2
                 j += 1
     return StoredRun(steps=marks, times=marks * dt, psi=psi, **out)

@@ -74,6 +74,11 @@ class QuantizationModel(param.Parameterized):
 
     notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
 
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._snap_frac_bits()
+        self.param.watch(self._snap_frac_bits, "frac_bits")
+
     # ---- URL -----------------------------------------------------------------------------
     @classmethod
     def from_query(cls, query, **kw) -> "QuantizationModel":
@@ -84,8 +89,24 @@ class QuantizationModel(param.Parameterized):
 
     # ---- the quantizer -----------------------------------------------------------------------
     def width(self) -> int:
-        """The bits per value actually used (NVFP4 and NF4 are 4-bit formats)."""
-        return FIXED_WIDTH.get(self.fmt, self.bits)
+        """The bits per element actually used: NVFP4 and NF4 are 4-bit formats, MX has elements of 4, 6
+        or 8 bits (the nearest below 8, MXINT8 above), and the minifloat, power and power-of-two grids
+        need at least 2 bits."""
+        if self.fmt in FIXED_WIDTH:
+            return FIXED_WIDTH[self.fmt]
+        if self.fmt == "mx":
+            return 8 if self.bits >= 8 else min(MX_ELEMENTS, key=lambda k: (abs(k - self.bits), k))
+        if self.fmt in ("minifloat", "power", "power_of_two"):
+            return max(self.bits, 2)
+        return self.bits
+
+    def _snap_frac_bits(self, *_):
+        # below F = -8 every value of the lesson's data rounds to 0 and the page's slider ends there;
+        # -99 means "best for the data"
+        if -99 < self.frac_bits < -8:
+            self.notices = [*self.notices, f"F={self.frac_bits} leaves nothing of the data (steps of "
+                            f"2^{-self.frac_bits}); using the page's lowest, F=-8."]
+            self.frac_bits = -8
 
     def applies(self) -> dict[str, bool]:
         """Which settings the current format uses (the others are ignored, and the view greys them)."""
@@ -128,7 +149,7 @@ class QuantizationModel(param.Parameterized):
                 return s * qz.minifloat(g / s, fmt_, **sr)
             return mini
         if f == "mx":
-            elem = MX_ELEMENTS.get(b, "int8" if b >= 8 else MX_ELEMENTS[min(MX_ELEMENTS, key=lambda k: abs(k - b))])
+            elem = MX_ELEMENTS.get(b, "int8" if b > 8 else MX_ELEMENTS[min(MX_ELEMENTS, key=lambda k: (abs(k - b), k))])
             return partial(qz.mx, element_format=elem, block=32, **sr)
         if f == "nvfp4":
             return partial(qz.nvfp4, **sr)
@@ -154,7 +175,9 @@ class QuantizationModel(param.Parameterized):
         if top == 0 or not np.isfinite(top):
             return np.zeros(1)
         if self.fmt == "int" and self.bits == 1:
-            return np.unique(q(x))          # one bit: s = mean|x|, not a function of the maximum
+            # one bit: x_hat = s sign(x) with s = mean|x| of the group, not a function of the maximum
+            s = abs(float(q(x).flat[int(np.argmax(np.abs(x)))]))
+            return np.array([-s, s])
         # rows that each hold max|x| first: every row (channel, block) then has the data's scale
         B = FORMAT_BLOCK.get(self.fmt, self.block if self.granularity == "block" else 64)
         dense = np.linspace(-top, top, 4096)
@@ -214,7 +237,7 @@ class QuantizationModel(param.Parameterized):
         format says otherwise: E8M0 for MX, E4M3 for NVFP4; W1 rows hold 64 weights)."""
         b = self.width()
         if self.fmt == "mx":
-            return b + 8 / 32
+            return b + 8 / 32       # MXINT8 (above 8 bits) stores 8-bit elements too
         if self.fmt == "nvfp4":
             return 4 + 8 / 16
         if self.fmt == "nf4":

@@ -38,20 +38,24 @@ class PsiPlayer(CanvasPlayer):
         self._run_id = 0
 
     def show_run(self, run, x: np.ndarray, label: str) -> None:
-        """Send a :class:`physics.lowprec.StoredRun` recorded with densities (``label`` names its memory)."""
+        """Send a :class:`physics.lowprec.StoredRun` recorded with densities (``label`` names its memory).
+
+        NaN (records after a run blew up) is sent as -1, which the page never shows.
+        """
         self._run_id += 1
         keep = np.abs(x) <= VIEW_HALF_WIDTH
         f32 = lambda a: np.clip(np.nan_to_num(np.asarray(a, dtype=np.float64), nan=-1.0),  # noqa: E731
                                 -3e38, 3e38).astype(np.float32).ravel()
         finite = np.isfinite(run.norm)
-        with np.errstate(all="ignore"):
-            shape = run.density[:, keep] / run.norm[:, None]
+        with np.errstate(divide="ignore"):
+            lognorm = np.where(run.norm > 0, np.log10(np.where(run.norm > 0, run.norm, 1.0)), -400.0)
         self._run = {
             "kind": "run", "id": self._run_id, "label": str(label),
             # the shape |psi|^2 / ||psi||^2: a memory that heats or decays changes the norm (read out
-            # and plotted beside), and the shape stays on the scale
-            "x": f32(x[keep]), "t": f32(run.times), "q": f32(shape),
-            "ref": f32(run.ref_density[:, keep]), "norm": f32(run.norm), "fid": f32(run.fidelity),
+            # beside, as log10 since it can leave float32's range), and the shape stays on the scale
+            "x": f32(x[keep]), "t": f32(run.times), "q": f32(run.density[:, keep]),
+            "ref": f32(run.ref_density[:, keep]), "lognorm": f32(np.where(finite, lognorm, np.nan)),
+            "fid": f32(run.fidelity),
             "mx": f32(run.mean_x),
             # records after a run blew up are NaN, sent as -1: the page stops its clock there
             "valid": int(finite.sum()),

@@ -1,7 +1,7 @@
 // Browser-side animation of a Schrödinger run whose memory is quantized.
 //
 // The server sends a whole run once ("run": x, times t_k, |psi|^2 of the stored run q and of the
-// exact run ref (frame-major, float32), the norm, the fidelity and <x>); this module plays it at
+// exact run ref (frame-major, float32), log10 of the norm, the fidelity and <x>); this module plays it at
 // display rate: both densities over the harmonic well, with a clock and text read-outs (for screen
 // readers and tests).  Records after a run blew up (valid..end) are not played.
 
@@ -105,8 +105,8 @@ export function render({ model, el }) {
     lastReadout = now
     const j = index()
     $(".ql-clock").textContent = `t = ${fmt(t, 2)}`
-    const norm = run.norm[j]
-    $(".ql-norm").textContent = norm >= 0 ? (norm < 1e4 ? fmt(norm, 4) : norm.toExponential(2)) : "–"
+    const lg = run.lognorm[j]
+    $(".ql-norm").textContent = j >= run.valid ? "–" : Math.abs(lg) < 4 ? fmt(Math.pow(10, lg), 4) : `${fmt(Math.pow(10, lg - Math.floor(lg)), 2)}e${Math.floor(lg)}`
     $(".ql-fid").textContent = run.fid[j] >= 0 ? fmt(run.fid[j], 4) : "–"
     $(".ql-mx").textContent = fmt(run.mx[j], 3)
     $(".ql-mx-exact").textContent = fmt(3 * Math.cos(run.t[j]), 3)
@@ -149,7 +149,7 @@ export function render({ model, el }) {
 
   model.on("msg:custom", (msg) => {
     if (msg.kind !== "run") return
-    run = {...msg, x: plain(msg.x), t: plain(msg.t), q: plain(msg.q), ref: plain(msg.ref), norm: plain(msg.norm),
+    run = {...msg, x: plain(msg.x), t: plain(msg.t), q: plain(msg.q), ref: plain(msg.ref), lognorm: plain(msg.lognorm),
            fid: plain(msg.fid), mx: plain(msg.mx)}
     root.dataset.run = String(msg.id)
     $(".ql-note").textContent = run.valid < run.t.length ? `the stored run blew up at t = ${fmt(tEnd(), 2)}` : ""

@@ -191,15 +191,29 @@ class QuantizationView:
         self.run_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
         self.notices = notice_alert(m)
 
+        syncing = []     # set while the model's value is copied to the widgets: no echo back
+
         def from_widgets(*_):
-            m.frac_bits = -99 if self.best_f.value else int(self.frac.value)
+            if not syncing:
+                m.frac_bits = -99 if self.best_f.value else int(self.frac.value)
+
+        def slider_moved(*_):
+            if not syncing:
+                syncing.append(1)
+                self.best_f.value = False
+                syncing.pop()
+                from_widgets()
 
         def to_widgets(*_):
-            self.best_f.value = m.frac_bits == -99
-            if m.frac_bits != -99:
-                self.frac.value = int(np.clip(m.frac_bits, self.frac.start, self.frac.end))
+            syncing.append(1)
+            try:
+                if m.frac_bits != -99:
+                    self.frac.value = int(np.clip(m.frac_bits, self.frac.start, self.frac.end))
+                self.best_f.value = m.frac_bits == -99
+            finally:
+                syncing.pop()
         self.best_f.param.watch(from_widgets, "value")
-        self.frac.param.watch(lambda *_: setattr(self.best_f, "value", False) or from_widgets(), "value")
+        self.frac.param.watch(slider_moved, "value")
         m.param.watch(to_widgets, "frac_bits")
 
     def _show_applicable(self):
@@ -221,6 +235,8 @@ class QuantizationView:
             notes.append(f"{FORMATS[m.fmt]} is a {m.width()}-bit format: the bit slider does not apply.")
         if m.fmt in ("minifloat", "power", "power_of_two") and m.bits == 1:
             notes.append("This grid needs at least 2 bits: at 1 bit it uses 2.")
+        if m.fmt == "mx" and m.width() != m.bits:
+            notes.append(f"MX elements have 4, 6 or 8 bits (MXINT8 above 8): {m.bits} bits uses {m.width()}.")
         if m.fmt in ("mx", "nvfp4", "nf4"):
             notes.append("Its scale is one per block, fixed by the format.")
         if not a["rounding"]:

@@ -114,3 +114,33 @@ def test_a_coarse_minifloat_memory_decays_and_stochastic_rounding_heats_twice_as
                   for k in range(6)])
     rne = lp.stored_run(partial(qz.uniform, bits=10), steps=500).norm[-1] - 1
     assert rne > 0 and 1.3 < sr / rne < 3.0
+
+
+def test_recorded_shapes_integrate_to_one_and_stay_finite():
+    s = lp.harmonic_setup()
+    q = partial(qz.uniform, bits=8)
+    r = lp.stored_run(q, steps=400, densities=True)
+    records = 400 // 10 + 1
+    assert r.density.shape == r.ref_density.shape == (records, s.x.size)
+    assert r.density.dtype == r.ref_density.dtype == np.float32
+    np.testing.assert_allclose(r.density.sum(axis=1, dtype=np.float64) * s.dx, 1.0, rtol=1e-5)
+    np.testing.assert_allclose(r.ref_density.sum(axis=1, dtype=np.float64) * s.dx, 1.0, rtol=1e-5)
+    # at t = 0 both are |psi0|^2 = exp(-(x - 3)^2) / sqrt(pi); the last row is the final state's
+    np.testing.assert_allclose(r.density[0], np.exp(-(s.x - 3) ** 2) / np.sqrt(np.pi), rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(r.ref_density[0], r.density[0], rtol=0, atol=0)
+    np.testing.assert_allclose(r.density[-1], np.abs(r.psi) ** 2 / r.norm[-1], rtol=1e-6, atol=1e-30)
+    # recording changes nothing of the run
+    plain = lp.stored_run(q, steps=400)
+    assert plain.density is None and plain.ref_density is None
+    np.testing.assert_array_equal(plain.norm, r.norm)
+
+    # a memory that multiplies psi by 1e3 per step: |psi|^2 passes float32's 3.4e38 at once and
+    # float64's range within ~50 steps; what is recorded stays finite in float32, the rest is NaN
+    with np.errstate(over="ignore", invalid="ignore"):
+        blow = lp.stored_run(lambda a: 1e3 * a, steps=200, densities=True)
+    ok = np.isfinite(blow.norm)
+    assert 2 <= ok.sum() < ok.size and ok[:ok.sum()].all()
+    assert blow.norm[ok.sum() - 1] > 1e38
+    assert np.isfinite(blow.density[ok]).all() and np.isfinite(blow.ref_density[ok]).all()
+    assert np.isnan(blow.density[~ok]).all()
+    np.testing.assert_allclose(blow.ref_density[ok].sum(axis=1, dtype=np.float64) * s.dx, 1.0, rtol=1e-5)
