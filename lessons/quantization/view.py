@@ -4,7 +4,7 @@ The view owns no numerics.  It shows the quantizer's grid over the histogram of 
 and the digits network's two weight matrices), the signal with its quantized copy and error (and,
 on request, both as sound), the network's accuracy against bits for several schemes with the current
 setting marked, FSQ's and iFSQ's use of their levels, and a Schrödinger run whose memory is
-quantized (played by :class:`PsiPlayer` in the browser, with its norm drift on a log axis).
+quantized (played by :class:`PsiPlayer` in the browser, with its norm on a log axis).
 Settings changes are coalesced (:class:`Debounced`); the network curves, the FSQ figures and the
 Schrödinger run are recomputed only while their tab is open, and only when a setting they depend on
 has changed.
@@ -311,7 +311,9 @@ class QuantizationView:
         self.entropy_fig = e
 
         self.norm_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
-        n = lesson_figure("Norm drift |‖ψ‖² − 1| (log axis)", "time t", "|‖ψ‖² − 1|", height=320, y_axis_type="log")
+        n = lesson_figure("Norm ‖ψ‖² of the stored state (log axis; exact arithmetic keeps 1)", "time t", "‖ψ‖²",
+                          height=320, y_axis_type="log")
+        n.add_layout(Span(location=1.0, dimension="width", line_color="#333", line_dash="dashed", line_width=1.5))
         self._norm_lines = {}
         for key in ("nearest", "stochastic"):
             self._norm_lines[key] = n.line("t", key, source=self.norm_src, color=COLORS[key], line_width=2.5,
@@ -463,9 +465,8 @@ class QuantizationView:
         m = self.model
         runs, current = r["runs"], r["current"]
         ref = runs["nearest"]
-        drift = {k: np.abs(v.norm - 1) for k, v in runs.items()}
-        # a log axis cannot show 0 (a run that kept its norm to the last bit)
-        clean = {k: np.where(d > 1e-16, d, np.nan) for k, d in drift.items()}
+        # a log axis shows heating (up), exponential decay (down, a straight line) and a blow-up alike
+        clean = {k: np.where(v.norm > 0, v.norm, np.nan) for k, v in runs.items()}
         nan = np.full(ref.times.size, np.nan)
         label = f"{FORMATS[m.fmt]}, {m.width()} bits"
         with pn.io.hold():
