@@ -311,7 +311,7 @@ class QuantizationView:
         self.entropy_fig = e
 
         self.norm_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
-        n = lesson_figure("Norm ‖ψ‖² of the stored state (log axis; exact arithmetic keeps 1)", "time t", "‖ψ‖²",
+        n = lesson_figure("‖ψ‖² of the stored state (log axis; exact: 1, dashed)", "time t", "‖ψ‖²",
                           height=320, y_axis_type="log")
         n.add_layout(Span(location=1.0, dimension="width", line_color="#333", line_dash="dashed", line_width=1.5))
         self._norm_lines = {}
