@@ -17,7 +17,8 @@ import param
 from lessons.common.urlstate import sanitize
 
 __all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
-           "lesson_app", "tab_closed", "Debounced", "lesson_figure", "ASSETS", "TEMPLATE_STYLE"]
+           "lesson_app", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
+           "ASSETS", "TEMPLATE_STYLE"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
 SECONDARY_DELAY_MS = 300
@@ -135,6 +136,38 @@ def lesson_figure(title: str, x_label: str, y_label: str, height: int = 300, **k
         axis.axis_label_text_font_size = "14px"
         axis.major_label_text_font_size = "13px"
     return fig
+
+
+def legend_below(fig, rows: int | None = None) -> None:
+    """Move a figure's legend under the plot (horizontal, in ``rows`` rows if given), where it covers no data."""
+    legend = fig.legend[0]
+    legend.orientation = "horizontal"
+    if rows:
+        legend.nrows = rows
+    legend.label_text_font_size = "12px"
+    legend.spacing = 14
+    fig.add_layout(legend, "below")
+
+
+#: Look of the read-out cards (a stylesheet for the pane that shows :func:`readout_cards`).
+READOUT_CSS = """
+.ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
+.ql-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 6px 12px; min-width: 150px; background: #f8f9fa; }
+.ql-card span { display: block; font-size: 14px; color: #333; }
+.ql-card b { display: block; font-size: 24px; font-variant-numeric: tabular-nums; }
+.ql-card small { color: #555; font-size: 12px; }
+"""
+
+
+def readout_cards(cards, values: dict[str, str]) -> str:
+    """HTML of the read-out cards: ``cards`` is (key, label, hint) per card, ``values`` the shown text per key.
+
+    Each card is ``div.ql-card[data-q=key]`` with the value in ``b`` (the hook of the UI tests); the
+    row is a polite live region, so screen readers announce new values.
+    """
+    body = "".join(f'<div class="ql-card" data-q="{key}"><span>{label}</span><b>{values[key]}</b>'
+                   f'<small>{hint}</small></div>' for key, label, hint in cards)
+    return f'<div class="ql-cards" aria-live="polite">{body}</div>'
 
 
 def quiet_closed_sockets() -> None:

@@ -18,7 +18,8 @@ import panel as pn
 from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 from bokeh.transform import dodge
 
-from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
+from lessons.common.ui import (READOUT_CSS, Debounced, legend_below, lesson_app, lesson_figure, lesson_text,
+                               notice_alert, plain_text, readout_cards, tab_closed)
 from lessons.quantization.model import (AUDIO_RATE, FORMATS, QUERY_NAMES, SR_FORMATS, QuantizationModel,
                                         minifloat_split)
 from lessons.quantization.player import PsiPlayer
@@ -42,24 +43,6 @@ CARDS = (("quantized", "Digits accuracy", "test set, quantized weights"),
          ("sqnr", "Signal SQNR", "10 log₁₀ Σx² / Σ(x̂ − x)²"),
          ("levels", "Levels used", "distinct values in the quantized signal"),
          ("storage", "Bits per weight", "scales included"))
-CARD_CSS = """
-.ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
-.ql-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 6px 12px; min-width: 150px; background: #f8f9fa; }
-.ql-card span { display: block; font-size: 14px; color: #333; }
-.ql-card b { display: block; font-size: 24px; font-variant-numeric: tabular-nums; }
-.ql-card small { color: #555; font-size: 12px; }
-"""
-
-
-def _legend_below(fig, rows: int | None = None) -> None:
-    """Move a figure's legend under the plot (in ``rows`` rows), where it covers no data."""
-    legend = fig.legend[0]
-    legend.orientation = "horizontal"
-    if rows:
-        legend.nrows = rows
-    legend.label_text_font_size = "12px"
-    legend.spacing = 14
-    fig.add_layout(legend, "below")
 
 
 class NumberLine:
@@ -80,7 +63,7 @@ class NumberLine:
                   color=COLORS["landed"], line_width=3, alpha=0.8, legend_label="where the values landed")
         f.scatter("x", "share", source=self.landed, y_range_name="share", color=COLORS["landed"], size=6)
         f.y_range = Range1d(0, 1)
-        _legend_below(f, rows)
+        legend_below(f, rows)
         self.fig = f
 
     def update(self, nl: dict, title: str) -> None:
@@ -109,7 +92,7 @@ class QuantizationView:
         self._curves_key = self._fsq_key = self._run_key = None
         self._make_widgets()
         self._make_figures()
-        self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CARD_CSS])
+        self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
         self.tabs = pn.Tabs(
             (TABS[0], pn.Column(
@@ -260,7 +243,7 @@ class QuantizationView:
         self.mean_line = f.line("t", "mean", source=self.sig, color=COLORS["mean"], line_width=2,
                                 line_dash="dashed", legend_label="average of 64 stochastic roundings")
         f.line("t", "error", source=self.sig, color=COLORS["error"], line_width=1.5, legend_label="error x̂ − x")
-        _legend_below(f)
+        legend_below(f)
         self.signal_fig = f
 
         self.acc = ColumnDataSource(dict(bits=[], tensor=[], channel=[], current=[], kernel=[]))
@@ -280,7 +263,7 @@ class QuantizationView:
                   fill_alpha=0.6, line_color="#c92a2a", line_width=3, legend_label="your setting")
         self.float_span = Span(location=0, dimension="width", line_color="#333", line_dash="dotdash", line_width=1)
         g.add_layout(self.float_span)
-        _legend_below(g)
+        legend_below(g)
         self.acc_fig = g
 
         self.usage = ColumnDataSource(dict(level=[], tanh=[], ifsq=[], ideal=[]))
@@ -291,7 +274,7 @@ class QuantizationView:
                legend_label="iFSQ (2σ(1.6z) − 1)", alpha=0.85)
         u.step("level", "ideal", source=self.usage, mode="center", color="#333", line_dash="dashed",
                legend_label="uniformly spread values")
-        _legend_below(u, 2)
+        legend_below(u, 2)
         self.usage_fig = u
 
         self.ent = ColumnDataSource(dict(L=[], tanh_spread=[], ifsq_spread=[], tanh_entropy=[], ifsq_entropy=[], max=[]))
@@ -307,7 +290,7 @@ class QuantizationView:
                    legend_label=label)
         self.levels_now = Span(location=17, dimension="height", line_color="#c92a2a", line_width=2)
         e.add_layout(self.levels_now)
-        _legend_below(e, 2)
+        legend_below(e, 2)
         self.entropy_fig = e
 
         self.norm_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
@@ -318,7 +301,7 @@ class QuantizationView:
         for key in ("nearest", "stochastic"):
             self._norm_lines[key] = n.line("t", key, source=self.norm_src, color=COLORS[key], line_width=2.5,
                                            legend_label=ROUNDING_LABELS[key])
-        _legend_below(n)
+        legend_below(n)
         self.norm_fig = n
         self.fid_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
         fd = lesson_figure("Fidelity with the exact state |⟨ψ_exact|ψ⟩|² / ‖ψ‖²", "time t", "fidelity", height=320,
@@ -327,7 +310,7 @@ class QuantizationView:
         for key in ("nearest", "stochastic"):
             self._fid_lines[key] = fd.line("t", key, source=self.fid_src, color=COLORS[key], line_width=2.5,
                                            legend_label=ROUNDING_LABELS[key])
-        _legend_below(fd)
+        legend_below(fd)
         self.fid_fig = fd
 
     # ---- refreshing ----------------------------------------------------------------------------
@@ -351,12 +334,10 @@ class QuantizationView:
                   "kernel": f"{100 * now['kernel_W1']:.1f} %",
                   "sqnr": "exact" if np.isinf(sqnr) and sqnr > 0 else f"{sqnr:.1f} dB",
                   "levels": str(sv["levels"]), "storage": f"{m.storage_bits():.3g}"}
-        cards = "".join(f'<div class="ql-card" data-q="{key}"><span>{label}</span>'
-                        f'<b>{values[key]}</b><small>{hint}</small></div>' for key, label, hint in CARDS)
         drop = 100 * (now["float"] - now["quantized"])
         width = m.width()
         with pn.io.hold():
-            self.cards.object = f'<div class="ql-cards" aria-live="polite">{cards}</div>'
+            self.cards.object = readout_cards(CARDS, values)
             self.status.object = (
                 f"**{FORMATS[m.fmt]}, {width} bit{'s' if width > 1 else ''}**: the network loses "
                 f"**{drop:.1f}** points of accuracy ({'weights and activations' if m.activations else 'weights'} "

@@ -17,7 +17,8 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, Fix
                           LinearAxis, LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Viridis256
 
-from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
+from lessons.common.ui import (READOUT_CSS, Debounced, legend_below, lesson_app, lesson_figure, lesson_text,
+                               notice_alert, plain_text, readout_cards, tab_closed)
 from lessons.spin_battery.model import (AXIS_LABELS, CHARGER_HAMILTONIANS, CHARGERS, MAP_AXES, MAX_MAP_SITES, PRESETS, QUANTITY_LABELS,
                                         QUERY_NAMES, SpinBatteryModel)
 from lessons.spin_battery.player import ChargePlayer
@@ -35,22 +36,6 @@ CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
          ("coherent", "Coherent part of W", "lost if ρ were dephased"),
          ("coherence", "l1 coherence", "Σ|ρ_bc| off the diagonal"),
          ("concurrence", "Concurrence", "entanglement of sites 1 and 2"))
-CARD_CSS = """
-.ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
-.ql-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 6px 12px; min-width: 150px; background: #f8f9fa; }
-.ql-card span { display: block; font-size: 14px; color: #333; }
-.ql-card b { display: block; font-size: 24px; font-variant-numeric: tabular-nums; }
-.ql-card small { color: #555; font-size: 12px; }
-"""
-
-
-def _legend_below(fig) -> None:
-    """Move a figure's legend under the plot, in rows, where it covers no data."""
-    legend = fig.legend[0]
-    legend.orientation = "horizontal"
-    legend.label_text_font_size = "12px"
-    legend.spacing = 14
-    fig.add_layout(legend, "below")
 
 
 class SpinBatteryView:
@@ -69,7 +54,7 @@ class SpinBatteryView:
                                   sizing_mode="stretch_width")
         self.curve_pane = pn.Column(pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"),
                                     sizing_mode="stretch_width")
-        self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CARD_CSS])
+        self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
         self.tabs = pn.Tabs(
             ("Battery state", pn.Column(
@@ -151,7 +136,7 @@ class SpinBatteryView:
         self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color="#333", line_width=1.5)
         f.add_layout(self.max_span)
         f.x_range = Range1d(0, 1)
-        _legend_below(f)
+        legend_below(f)
         self.bars_fig = f
         res_rows = ["concurrence", "l1 coherence"]
         self.res = ColumnDataSource(dict(y=res_rows, value=[0, 0], color=[COLORS["concurrence"], COLORS["coherence"]]))
@@ -172,7 +157,7 @@ class SpinBatteryView:
                    line_dash="dashed", legend_label="mean energy (the gap is W)")
         lf.add_tools(HoverTool(tooltips=[("energy", "@E{0.000}"), ("ρ", "@rho_abs{0.0000}"),
                                          ("π", "@passive{0.0000}"), ("states", "@deg")], mode="hline"))
-        _legend_below(lf)
+        legend_below(lf)
         self.ladder_fig = lf
 
         self.heat = ColumnDataSource(dict(x=[], y=[], v=[], re=[], im=[], bra=[], ket=[]))
@@ -211,7 +196,7 @@ class SpinBatteryView:
                 line_width=2, line_dash="dotdash", legend_label="l1 coherence (right axis)")
         self.curve_now = Span(location=0, dimension="height", line_color="#c92a2a", line_width=2)
         cf.add_layout(self.curve_now)
-        _legend_below(cf)
+        legend_below(cf)
         self.curve_fig = cf
 
     # ---- refreshing ----------------------------------------------------------------------------
@@ -245,12 +230,10 @@ class SpinBatteryView:
     def _refresh_state(self):
         m = self.model
         r = m.readouts()
-        cards = "".join(f'<div class="ql-card" data-q="{key}"><span>{label}</span>'
-                        f'<b>{r[key]:.4f}</b><small>{hint}</small></div>' for key, label, hint in CARDS)
         L = m.ladder()
         heat = m.heatmap()
         with pn.io.hold():
-            self.cards.object = f'<div class="ql-cards" aria-live="polite">{cards}</div>'
+            self.cards.object = readout_cards(CARDS, {key: f"{r[key]:.4f}" for key, _, _ in CARDS})
             self.status.object = (
                 f"N = {m.n_sites} spins, fields B_i = {', '.join(f'{v:.2f}' for v in m.fields())}. "
                 f"W/C = **{r['efficiency']:.1%}** of the capacity is extractable; a full battery would store "
