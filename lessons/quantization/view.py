@@ -166,7 +166,7 @@ class QuantizationView:
         self.listen.param.watch(lambda *_: self._refresh_audio(), "value")
         self.qat_button = pn.widgets.Button(label="Fine-tune with this quantizer (QAT, 200 steps)", width=380)
         self.qat_button.on_click(lambda _e: self._fine_tune())
-        self.qat_text = pn.pane.Markdown(styles={"font-size": "15px"}, margin=(12, 10))
+        self.qat_text = pn.pane.Markdown(styles={"font-size": "15px"}, margin=(12, 10), sizing_mode="stretch_width")
         self.fsq_levels = pn.widgets.IntSlider.from_param(m.param.fsq_levels, label="Levels L per channel", step=2)
         self.latent_std = pn.widgets.FloatSlider.from_param(m.param.latent_std, label="Spread (std) of the latent")
         self.fsq_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
