@@ -57,3 +57,18 @@ function startPlayer(model, root, resize, stop) {
   resize()
   model.send_msg({kind: "ready"})
 }
+
+// Keyboard control of a player with a play and a restart button: focusable root named ``label``,
+// space plays or pauses, r restarts (a focused button or select keeps its own space and Enter).
+function playRestartKeys(root, label, playBtn, restartBtn) {
+  root.tabIndex = 0
+  root.setAttribute("aria-label", label)
+  root.addEventListener("keydown", (ev) => {
+    if (["BUTTON", "SELECT"].includes(ev.target.tagName) && (ev.key === " " || ev.key === "Enter")) return
+    const k = ev.key.toLowerCase()
+    if (k === " ") playBtn.click()
+    else if (k === "r") restartBtn.click()
+    else return
+    ev.preventDefault()
+  })
+}

@@ -25,7 +25,7 @@ import pathlib
 import param
 from panel.custom import JSComponent
 
-__all__ = ["CanvasPlayer", "WavePlayer", "PLAYER_CSS", "player_module"]
+__all__ = ["CanvasPlayer", "RunPlayer", "WavePlayer", "PLAYER_CSS", "player_module"]
 
 _CANVAS_JS = pathlib.Path(__file__).parent / "canvas.js"
 
@@ -92,6 +92,28 @@ class CanvasPlayer(JSComponent):
                 self._send_msg(replayed)
         else:
             self._on_msg(msg)
+
+
+class RunPlayer(CanvasPlayer):
+    """A canvas player that shows one whole run at a time: sent once as ``{"kind": "run", "id", ...}``
+    and replayed when the page (re)connects; the browser animates it."""
+
+    autoplay = param.Boolean(default=True, doc="Start playing when the first run arrives.")
+    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._run: dict | None = None
+        self._run_id = 0
+
+    def _publish(self, fields: dict) -> None:
+        """Send a new run (``fields`` without kind and id) and keep it for replay."""
+        self._run_id += 1
+        self._run = {"kind": "run", "id": self._run_id, **fields}
+        self._send(self._run)
+
+    def _replay(self) -> list[dict]:
+        return [] if self._run is None else [self._run]
 
 
 class WavePlayer(CanvasPlayer):

@@ -12,7 +12,7 @@ import pathlib
 import numpy as np
 import param
 
-from lessons.common.player import PLAYER_CSS, CanvasPlayer, player_module
+from lessons.common.player import PLAYER_CSS, RunPlayer, player_module
 
 __all__ = ["PsiPlayer", "VIEW_HALF_WIDTH"]
 
@@ -20,11 +20,9 @@ __all__ = ["PsiPlayer", "VIEW_HALF_WIDTH"]
 VIEW_HALF_WIDTH = 8.0
 
 
-class PsiPlayer(CanvasPlayer):
+class PsiPlayer(RunPlayer):
     """Canvas animation of |psi(x, t)|^2 stored through a quantizer, over the exact |psi|^2."""
 
-    autoplay = param.Boolean(default=True, doc="Start playing when the first run arrives.")
-    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     plot_height = param.Integer(default=360, bounds=(200, 1200), doc="Canvas height in pixels.")
 
     _esm = player_module(pathlib.Path(__file__).parent / "psi_player.js")
@@ -32,25 +30,19 @@ class PsiPlayer(CanvasPlayer):
     .ql-note { color: #8a4b00; font-size: 14px; }
     """]
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        self._run: dict | None = None
-        self._run_id = 0
-
     def show_run(self, run, x: np.ndarray, label: str) -> None:
         """Send a :class:`physics.lowprec.StoredRun` recorded with densities (``label`` names its memory).
 
         NaN (records after a run blew up) is sent as -1, which the page never shows.
         """
-        self._run_id += 1
         keep = np.abs(x) <= VIEW_HALF_WIDTH
         f32 = lambda a: np.clip(np.nan_to_num(np.asarray(a, dtype=np.float64), nan=-1.0),  # noqa: E731
                                 -3e38, 3e38).astype(np.float32).ravel()
         finite = np.isfinite(run.norm)
         with np.errstate(divide="ignore"):
             lognorm = np.where(run.norm > 0, np.log10(np.where(run.norm > 0, run.norm, 1.0)), -400.0)
-        self._run = {
-            "kind": "run", "id": self._run_id, "label": str(label),
+        self._publish({
+            "label": str(label),
             # the shape |psi|^2 / ||psi||^2: a memory that heats or decays changes the norm (read out
             # beside, as log10 since it can leave float32's range), and the shape stays on the scale
             "x": f32(x[keep]), "t": f32(run.times), "q": f32(run.density[:, keep]),
@@ -59,8 +51,4 @@ class PsiPlayer(CanvasPlayer):
             "mx": f32(run.mean_x),
             # records after a run blew up are NaN, sent as -1: the page stops its clock there
             "valid": int(finite.sum()),
-        }
-        self._send(self._run)
-
-    def _replay(self) -> list[dict]:
-        return [] if self._run is None else [self._run]
+        })

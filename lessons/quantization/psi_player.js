@@ -136,16 +136,7 @@ export function render({ model, el }) {
     if (run && !playing && t >= tEnd()) t = 0
     setPlaying(!playing); frame(true)
   })
-  root.tabIndex = 0
-  root.setAttribute("aria-label", "Quantized wave function animation: space plays or pauses, r restarts")
-  root.addEventListener("keydown", (ev) => {
-    if (["BUTTON", "SELECT"].includes(ev.target.tagName) && (ev.key === " " || ev.key === "Enter")) return
-    const k = ev.key.toLowerCase()
-    if (k === " ") playBtn.click()
-    else if (k === "r") $(".ql-restart").click()
-    else return
-    ev.preventDefault()
-  })
+  playRestartKeys(root, "Quantized wave function animation: space plays or pauses, r restarts", playBtn, $(".ql-restart"))
 
   model.on("msg:custom", (msg) => {
     if (msg.kind !== "run") return

@@ -203,16 +203,7 @@ export function render({ model, el }) {
     setPlaying(!playing); frame(true)
   })
 
-  root.tabIndex = 0
-  root.setAttribute("aria-label", "Charging animation: space plays or pauses, r restarts")
-  root.addEventListener("keydown", (ev) => {
-    if (["BUTTON", "SELECT"].includes(ev.target.tagName) && (ev.key === " " || ev.key === "Enter")) return
-    const k = ev.key.toLowerCase()
-    if (k === " ") playBtn.click()
-    else if (k === "r") $(".ql-restart").click()
-    else return
-    ev.preventDefault()
-  })
+  playRestartKeys(root, "Charging animation: space plays or pauses, r restarts", playBtn, $(".ql-restart"))
 
   model.on("msg:custom", (msg) => {
     if (msg.kind !== "run") return

@@ -13,16 +13,14 @@ import pathlib
 import numpy as np
 import param
 
-from lessons.common.player import PLAYER_CSS, CanvasPlayer, player_module
+from lessons.common.player import PLAYER_CSS, RunPlayer, player_module
 
 __all__ = ["ChargePlayer"]
 
 
-class ChargePlayer(CanvasPlayer):
+class ChargePlayer(RunPlayer):
     """Canvas animation of a charging run: spins, gauge, E(t), W(t), local W(t) and power."""
 
-    autoplay = param.Boolean(default=True, doc="Start playing when the first run arrives.")
-    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     plot_height = param.Integer(default=420, bounds=(240, 1200), doc="Canvas height in pixels.")
 
     _esm = player_module(pathlib.Path(__file__).parent / "charge_player.js")
@@ -30,28 +28,18 @@ class ChargePlayer(CanvasPlayer):
     .ql-note { color: #8a4b00; font-size: 14px; }
     """]
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        self._run: dict | None = None
-        self._run_id = 0
-
     def show_run(self, run: dict) -> None:
         """Send a charging run (the dict of SpinBatteryModel.charging) to the browser."""
-        self._run_id += 1
         # the arrows show the Bloch vector in the plane of sz and whichever transverse component
         # moves more (a drive along x turns the spins in the y-z plane)
         sx, sy = np.asarray(run["sx"]), np.asarray(run["sy"])
         transverse = sy if np.abs(sy).max() >= np.abs(sx).max() else sx
         f32 = lambda a: np.asarray(a, dtype=np.float32).ravel()  # noqa: E731
-        self._run = {
-            "kind": "run", "id": self._run_id, "n": int(run["fields"].size),
+        self._publish({
+            "n": int(run["fields"].size),
             "t": f32(run["times"]), "E": f32(run["stored"]), "W": f32(run["ergotropy"]),
             "Wloc": f32(run["local"]), "P": f32(run["power"]), "sh": f32(transverse), "sz": f32(run["sz"]),
             "fields": [float(v) for v in run["fields"]], "Emax": float(run["max_energy"]),
             "best_power": float(run["best_power"]), "best_time": float(run["best_time"]),
             "note": str(run.get("note", "")),
-        }
-        self._send(self._run)
-
-    def _replay(self) -> list[dict]:
-        return [] if self._run is None else [self._run]
+        })
