@@ -72,3 +72,70 @@ function playRestartKeys(root, label, playBtn, restartBtn) {
     ev.preventDefault()
   })
 }
+
+// Tool bar of a run player: restart, play/pause, speed, the clock and a note (``name`` labels it,
+// ``restartLabel`` is the restart button's accessible name).
+function runBar(name, restartLabel) {
+  return `
+      <div class="ql-bar" role="toolbar" aria-label="${name}">
+        <button class="ql-restart" type="button" aria-label="${restartLabel}" title="Back to t = 0 (r)">⟲ Restart</button>
+        <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
+        <label>speed <select class="ql-speed" aria-label="Playback speed">
+          <option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>
+          <option value="2">2×</option></select></label>
+        <span class="ql-clock" aria-label="time">t = 0.00</span>
+        <span class="ql-note" role="note"></span>
+      </div>`
+}
+
+// The clock of a run player (a whole run is known; the browser plays it): time ``clock.t`` runs
+// from 0 to ``end()`` at ``length() / seconds`` units per second at speed 1; play/pause, restart
+// (buttons and space / r, with ``label`` naming the focusable root), and the end of the run.
+// ``hasRun()`` says whether there is a run, ``draw()`` paints the current time and
+// ``readouts(force)`` writes the text read-outs (``force``: now, not throttled).
+function runClock({root, $, playBtn, label, seconds, hasRun, end, length, draw, readouts}) {
+  const clock = {t: 0, playing: false}
+  let last = null, first = true, raf = null
+
+  clock.setPlaying = (p) => { clock.playing = showPlaying(root, playBtn, p); last = null }
+  clock.setPlaying(false)
+
+  // paint the current time; at the end of the run stop there with the run's final numbers
+  clock.frame = (force) => {
+    if (!hasRun()) { draw(); return }
+    const e = end(), atEnd = clock.t >= e
+    if (atEnd) { clock.t = e; if (clock.playing) clock.setPlaying(false) }
+    draw()
+    readouts(force || atEnd)
+    root.dataset.time = clock.t.toFixed(3)
+  }
+
+  function tick(now) {
+    raf = requestAnimationFrame(tick)
+    if (!clock.playing || !hasRun()) { last = now; return }
+    if (last === null) last = now
+    const dt = Math.min(now - last, 250) / 1000; last = now
+    clock.t += dt * (Number($(".ql-speed").value) || 1) * length() / seconds
+    clock.frame(false)
+  }
+  raf = requestAnimationFrame(tick)
+
+  const restartBtn = $(".ql-restart")
+  restartBtn.addEventListener("click", () => { clock.t = 0; clock.frame(true); clock.setPlaying(true) })
+  playBtn.addEventListener("click", () => {
+    if (hasRun() && !clock.playing && clock.t >= end()) clock.t = 0
+    clock.setPlaying(!clock.playing); clock.frame(true)
+  })
+  playRestartKeys(root, label, playBtn, restartBtn)
+
+  // a new run starts at t = 0 (the first one plays by itself if ``autoplay``)
+  clock.newRun = (autoplay) => {
+    clock.t = 0
+    if (first && autoplay) clock.setPlaying(true)
+    else if (clock.playing) last = null
+    first = false
+    clock.frame(true)
+  }
+  clock.stop = () => cancelAnimationFrame(raf)
+  return clock
+}

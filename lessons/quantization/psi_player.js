@@ -10,16 +10,7 @@ const COLORS = {q: "#1c7ed6", ref: "#495057", V: "rgba(232,89,12,0.35)", axis: "
 const RUN_SECONDS = 10    // a run plays in about this many seconds at speed 1
 
 export function render({ model, el }) {
-  const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-psi", `
-      <div class="ql-bar" role="toolbar" aria-label="Quantized wave function animation">
-        <button class="ql-restart" type="button" aria-label="Restart the run" title="Back to t = 0 (r)">⟲ Restart</button>
-        <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
-        <label>speed <select class="ql-speed" aria-label="Playback speed">
-          <option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>
-          <option value="2">2×</option></select></label>
-        <span class="ql-clock" aria-label="time">t = 0.00</span>
-        <span class="ql-note" role="note"></span>
-      </div>
+  const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-psi", runBar("Quantized wave function animation", "Restart the run") + `
       <canvas class="ql-canvas" role="img" aria-label="Probability density of the stored and the exact wave function"></canvas>
       <div class="ql-readout" aria-live="off">
         <span>‖ψ‖² = <b class="ql-norm">–</b></span>
@@ -27,16 +18,18 @@ export function render({ model, el }) {
         <span>⟨x⟩ = <b class="ql-mx">–</b> (exact 3 cos t = <b class="ql-mx-exact">–</b>)</span>
       </div>`)
 
-  let run = null, t = 0, playing = false, last = null, raf = null, lastReadout = 0, first = true
-
-  function setPlaying(p) { playing = showPlaying(root, playBtn, p); last = null }
-  setPlaying(false)
+  let run = null, lastReadout = 0
+  const clock = runClock({
+    root, $, playBtn, label: "Quantized wave function animation: space plays or pauses, r restarts",
+    seconds: RUN_SECONDS, hasRun: () => run !== null, end: () => tEnd(), length: () => run.t[run.t.length - 1],
+    draw: () => draw(), readouts: (force) => readouts(force),
+  })
 
   function tEnd() { return run.t[Math.max(0, run.valid - 1)] }
   // the record at or before the current time
   function index() {
     const ts = run.t, n = Math.max(1, run.valid)
-    const f = (t - ts[0]) / Math.max(ts[n - 1] - ts[0], 1e-12) * (n - 1)
+    const f = (clock.t - ts[0]) / Math.max(ts[n - 1] - ts[0], 1e-12) * (n - 1)
     return Math.max(0, Math.min(n - 1, Math.round(f)))
   }
 
@@ -104,7 +97,7 @@ export function render({ model, el }) {
     if (!force && now - lastReadout < 200) return
     lastReadout = now
     const j = index()
-    $(".ql-clock").textContent = `t = ${fmt(t, 2)}`
+    $(".ql-clock").textContent = `t = ${fmt(clock.t, 2)}`
     const lg = run.lognorm[j]
     $(".ql-norm").textContent = j >= run.valid ? "–" : Math.abs(lg) < 4 ? fmt(Math.pow(10, lg), 4) : `${fmt(Math.pow(10, lg - Math.floor(lg)), 2)}e${Math.floor(lg)}`
     $(".ql-fid").textContent = run.fid[j] >= 0 ? fmt(run.fid[j], 4) : "–"
@@ -112,44 +105,14 @@ export function render({ model, el }) {
     $(".ql-mx-exact").textContent = fmt(3 * Math.cos(run.t[j]), 3)
   }
 
-  function frame(force) {
-    if (!run) { draw(); return }
-    const end = t >= tEnd()
-    if (end) { t = tEnd(); if (playing) setPlaying(false) }
-    draw()
-    readouts(force || end)
-    root.dataset.time = t.toFixed(3)
-  }
-
-  function tick(now) {
-    raf = requestAnimationFrame(tick)
-    if (!playing || !run) { last = now; return }
-    if (last === null) last = now
-    const dt = Math.min(now - last, 250) / 1000; last = now
-    t += dt * (Number($(".ql-speed").value) || 1) * run.t[run.t.length - 1] / RUN_SECONDS
-    frame(false)
-  }
-  raf = requestAnimationFrame(tick)
-
-  $(".ql-restart").addEventListener("click", () => { t = 0; frame(true); setPlaying(true) })
-  playBtn.addEventListener("click", () => {
-    if (run && !playing && t >= tEnd()) t = 0
-    setPlaying(!playing); frame(true)
-  })
-  playRestartKeys(root, "Quantized wave function animation: space plays or pauses, r restarts", playBtn, $(".ql-restart"))
-
   model.on("msg:custom", (msg) => {
     if (msg.kind !== "run") return
     run = {...msg, x: plain(msg.x), t: plain(msg.t), q: plain(msg.q), ref: plain(msg.ref), lognorm: plain(msg.lognorm),
            fid: plain(msg.fid), mx: plain(msg.mx)}
     root.dataset.run = String(msg.id)
     $(".ql-note").textContent = run.valid < run.t.length ? `the stored run blew up at t = ${fmt(tEnd(), 2)}` : ""
-    t = 0
-    if (first && model.autoplay) setPlaying(true)
-    else if (playing) last = null
-    first = false
-    frame(true)
+    clock.newRun(model.autoplay)
   })
-  model.on("large_text", () => frame(true))
-  startPlayer(model, root, resize, () => cancelAnimationFrame(raf))
+  model.on("large_text", () => clock.frame(true))
+  startPlayer(model, root, resize, clock.stop)
 }

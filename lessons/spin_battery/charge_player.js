@@ -13,16 +13,7 @@ const COLORS = {
 const RUN_SECONDS = 8     // a run plays in about this many seconds at speed 1
 
 export function render({ model, el }) {
-  const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-charge", `
-      <div class="ql-bar" role="toolbar" aria-label="Charging animation">
-        <button class="ql-restart" type="button" aria-label="Restart the charging" title="Back to t = 0 (r)">⟲ Restart</button>
-        <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
-        <label>speed <select class="ql-speed" aria-label="Playback speed">
-          <option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>
-          <option value="2">2×</option></select></label>
-        <span class="ql-clock" aria-label="time">t = 0.00</span>
-        <span class="ql-note" role="note"></span>
-      </div>
+  const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-charge", runBar("Charging animation", "Restart the charging") + `
       <canvas class="ql-canvas" role="img" aria-label="Spins, battery gauge and charging curves"></canvas>
       <div class="ql-readout" aria-live="off">
         <span>stored E = <b class="ql-E">–</b></span>
@@ -32,14 +23,16 @@ export function render({ model, el }) {
         <span class="ql-status" role="status"></span>
       </div>`)
 
-  let run = null, t = 0, playing = false, last = null, raf = null, lastReadout = 0, first = true
-
-  function setPlaying(p) { playing = showPlaying(root, playBtn, p); last = null }
-  setPlaying(false)
+  let run = null, lastReadout = 0
+  const clock = runClock({
+    root, $, playBtn, label: "Charging animation: space plays or pauses, r restarts", seconds: RUN_SECONDS,
+    hasRun: () => run !== null, end: () => run.t[run.t.length - 1], length: () => run.t[run.t.length - 1],
+    draw: () => draw(), readouts: (force) => readouts(force),   // the last frame's numbers are the run's final ones
+  })
 
   // linear interpolation of series a (or column j of an (nt x n) array) at the current time
   function at(a, j = -1, n = 1) {
-    const ts = run.t, nt = ts.length
+    const ts = run.t, nt = ts.length, t = clock.t
     if (!(t > ts[0])) return j < 0 ? a[0] : a[j]
     if (t >= ts[nt - 1]) return j < 0 ? a[nt - 1] : a[(nt - 1) * n + j]
     const f = (t - ts[0]) / (ts[nt - 1] - ts[0]) * (nt - 1), k = Math.floor(f), u = f - k
@@ -148,7 +141,7 @@ export function render({ model, el }) {
     ctx.fillStyle = COLORS.P
     ctx.beginPath(); ctx.arc(X(run.best_time), YP(run.best_power), 5 * big, 0, 2 * Math.PI); ctx.fill()
     ctx.strokeStyle = COLORS.cursor; ctx.lineWidth = 2 * big
-    ctx.beginPath(); ctx.moveTo(X(t), y0); ctx.lineTo(X(t), y0 + h); ctx.stroke()
+    ctx.beginPath(); ctx.moveTo(X(clock.t), y0); ctx.lineTo(X(clock.t), y0 + h); ctx.stroke()
     ctx.restore()
     // legend
     const items = [["stored energy E", COLORS.E, []], ["ergotropy W", COLORS.W, []],
@@ -167,43 +160,13 @@ export function render({ model, el }) {
     const now = performance.now()
     if (!force && now - lastReadout < 200) return
     lastReadout = now
-    $(".ql-clock").textContent = `t = ${fmt(t, 2)}`
+    $(".ql-clock").textContent = `t = ${fmt(clock.t, 2)}`
     $(".ql-E").textContent = fmt(at(run.E))
     $(".ql-W").textContent = fmt(at(run.W))
     $(".ql-Wloc").textContent = fmt(at(run.Wloc))
-    $(".ql-P").textContent = t > 0 ? fmt(at(run.P)) : "–"
+    $(".ql-P").textContent = clock.t > 0 ? fmt(at(run.P)) : "–"
     $(".ql-status").textContent = `best average power ${fmt(run.best_power)} at t = ${fmt(run.best_time, 2)}`
   }
-
-  function frame(force) {
-    if (!run) { draw(); return }
-    const t1 = run.t[run.t.length - 1]
-    const end = t >= t1
-    if (end) { t = t1; if (playing) setPlaying(false) }
-    draw()
-    readouts(force || end)    // the last frame's numbers are the run's final ones
-    root.dataset.time = t.toFixed(3)
-  }
-
-  function tick(now) {
-    raf = requestAnimationFrame(tick)
-    if (!playing || !run) { last = now; return }
-    if (last === null) last = now
-    const dt = Math.min(now - last, 250) / 1000; last = now
-    t += dt * speed() * run.t[run.t.length - 1] / RUN_SECONDS
-    frame(false)
-  }
-  raf = requestAnimationFrame(tick)
-  function speed() { return Number($(".ql-speed").value) || 1 }
-
-  function restart() { t = 0; frame(true) }
-  $(".ql-restart").addEventListener("click", () => { restart(); setPlaying(true) })
-  playBtn.addEventListener("click", () => {
-    if (run && !playing && t >= run.t[run.t.length - 1]) t = 0
-    setPlaying(!playing); frame(true)
-  })
-
-  playRestartKeys(root, "Charging animation: space plays or pauses, r restarts", playBtn, $(".ql-restart"))
 
   model.on("msg:custom", (msg) => {
     if (msg.kind !== "run") return
@@ -211,14 +174,10 @@ export function render({ model, el }) {
            sh: plain(msg.sh), sz: plain(msg.sz)}
     root.dataset.run = String(msg.id)
     $(".ql-note").textContent = msg.note || ""
-    t = 0
-    if (first && model.autoplay) setPlaying(true)
-    else if (playing) last = null
-    first = false
-    frame(true)
+    clock.newRun(model.autoplay)
   })
-  model.on("large_text", () => frame(true))
-  startPlayer(model, root, resize, () => cancelAnimationFrame(raf))
+  model.on("large_text", () => clock.frame(true))
+  startPlayer(model, root, resize, clock.stop)
 }
 
 function sub(k) { return String(k).split("").map(c => "₀₁₂₃₄₅₆₇₈₉"[+c]).join("") }

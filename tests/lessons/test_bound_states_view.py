@@ -4,18 +4,7 @@ import pytest
 
 from lessons.bound_states.model import N_BASIS, BoundStatesModel
 from lessons.bound_states.view import DISPLAY_STRIDE, BoundStatesView
-
-
-class Recorder:
-    """Stands in for the browser: collects what the player sends once the page is 'ready'."""
-
-    def __init__(self, player):
-        self.sent = []
-        player._send_msg = self.sent.append
-        player._handle_msg({"kind": "ready"})
-
-    def last(self, kind):
-        return [m for m in self.sent if m["kind"] == kind][-1]
+from tests.lessons.helpers import Recorder
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from lessons.quantization.view import TABS, QuantizationView
 from physics import digits as dg
 from physics import lowprec as lp
 from physics import quantize as qz
+from tests.lessons.helpers import Recorder, read_cards
 
 CARD_KEYS = ("quantized", "float", "kernel", "sqnr", "levels", "storage")
-CARD = re.compile(r'<div class="ql-card" data-q="(\w+)"><span>[^<]*</span><b>([^<]*)</b>')
 NETWORK, FSQ, RUN = 1, 2, 3
 
 
@@ -29,19 +29,8 @@ def view():
     v.stop()
 
 
-class Recorder:
-    """Stands in for the browser: collects what the player sends once the page is 'ready'."""
-
-    def __init__(self, player):
-        self.sent = []
-        player._send_msg = self.sent.append
-        player._handle_msg({"kind": "ready"})
-
-
 def cards(view) -> dict[str, str]:
-    found = dict(CARD.findall(view.cards.object))
-    assert list(found) == list(CARD_KEYS), view.cards.object
-    return found
+    return read_cards(view.cards.object, CARD_KEYS)
 
 
 def expected_cards(model) -> dict[str, str]:

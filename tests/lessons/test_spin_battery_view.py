@@ -3,7 +3,6 @@
 Outside a server the view's debouncing runs at once, so setting a widget or the model updates
 every figure source before the next line; the player's ``_run`` is what it would send the page.
 """
-import re
 
 import numpy as np
 import pytest
@@ -12,9 +11,9 @@ from lessons.common.ui import plain_text
 from lessons.spin_battery.model import (CHARGE_TIMES, CHARGER_HAMILTONIANS, CURVE_AXES, MAP_AXES, MAX_MAP_SITES,
                                         QUANTITY_LABELS, SpinBatteryModel)
 from lessons.spin_battery.view import SpinBatteryView
+from tests.lessons.helpers import Recorder, read_cards
 
 CARD_KEYS = ("ergotropy", "capacity", "stored", "coherent", "coherence", "concurrence")
-CARD = re.compile(r'<div class="ql-card" data-q="(\w+)"><span>[^<]*</span><b>([^<]*)</b>')
 MAPS, CHARGING = 1, 2
 
 
@@ -25,19 +24,8 @@ def view():
     v.stop()
 
 
-class Recorder:
-    """Stands in for the browser: collects what the player sends once the page is 'ready'."""
-
-    def __init__(self, player):
-        self.sent = []
-        player._send_msg = self.sent.append
-        player._handle_msg({"kind": "ready"})
-
-
 def cards(view) -> dict[str, str]:
-    found = dict(CARD.findall(view.cards.object))
-    assert list(found) == list(CARD_KEYS), view.cards.object
-    return found
+    return read_cards(view.cards.object, CARD_KEYS)
 
 
 def assert_cards_show(view, model):

@@ -4,6 +4,7 @@ import pytest
 
 from lessons.tunneling.model import TunnelingModel
 from lessons.tunneling.view import TunnelingView
+from tests.lessons.helpers import Recorder
 
 
 @pytest.fixture
@@ -12,14 +13,6 @@ def view():
     v = TunnelingView(TunnelingModel())
     yield v
     v.stop()
-
-
-class Recorder:
-    """Stands in for the browser: collects what the player would send."""
-
-    def __init__(self, player):
-        self.sent = []
-        player._send_msg = self.sent.append
 
 
 def test_width_slider_restarts_run_and_updates_prediction(view):
@@ -37,7 +30,7 @@ def test_width_slider_restarts_run_and_updates_prediction(view):
 
 def test_player_replays_current_run_when_page_reports_ready(view):
     model = view.model
-    rec = Recorder(view.player)
+    rec = Recorder(view.player, ready=False)
     view._pump()
     assert rec.sent == []                       # nothing goes out before the page is ready
     view.player._handle_msg({"kind": "ready"})

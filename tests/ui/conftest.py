@@ -252,6 +252,14 @@ class PlayerPage:
         assert match, f"slider title {title!r}"
         return float(match.group(1))
 
+    def press_on_slider(self, label: str, key: str, times: int) -> None:
+        """Focus the slider's handle (noUiSlider) and press ``key`` ``times`` times: a keyboard user."""
+        handle = self.slider(label).locator(".noUi-handle")
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        for _ in range(times):
+            self.page.keyboard.press(key)
+
     def drag_slider(self, label: str, value: float, bounds: tuple[float, float]) -> None:
         """Drag the slider's handle with the mouse to where ``value`` sits on the track."""
         slider = self.slider(label)

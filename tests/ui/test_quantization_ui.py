@@ -62,12 +62,6 @@ class QuantPage(PlayerPage):
         self.wait_until(lambda: self.card("quantized").inner_text().strip() == expected,
                         f"the accuracy card reads {expected} ({what})")
 
-    def press_on_slider(self, label: str, key: str, times: int) -> None:
-        handle = self.slider(label).locator(".noUi-handle")
-        handle.scroll_into_view_if_needed()
-        handle.focus()
-        for _ in range(times):
-            self.page.keyboard.press(key)
 
 
 @pytest.fixture

@@ -137,14 +137,6 @@ class BatteryPage(PlayerPage):
     def preset_label(self) -> str:
         return self.preset_select.evaluate("s => s.options[s.selectedIndex].text")
 
-    def press_on_slider(self, label: str, key: str, times: int) -> None:
-        """Focus the slider's handle (noUiSlider) and press ``key`` ``times`` times: a keyboard user."""
-        handle = self.slider(label).locator(".noUi-handle")
-        handle.scroll_into_view_if_needed()
-        handle.focus()
-        for _ in range(times):
-            self.page.keyboard.press(key)
-
 
 @pytest.fixture
 def battery_factory(new_context):

@@ -1,0 +1,32 @@
+"""Stand-ins and parsers shared by the view tests (no browser)."""
+from __future__ import annotations
+
+import re
+
+__all__ = ["Recorder", "read_cards"]
+
+_CARD = re.compile(r'<div class="ql-card" data-q="(\w+)"><span>[^<]*</span><b>([^<]*)</b>')
+
+
+class Recorder:
+    """Stands in for the browser: collects what ``player`` sends.
+
+    ``ready=True`` first reports the page as ready, as a browser does once it has rendered the
+    player (which then replays its current state); ``ready=False`` records without that.
+    """
+
+    def __init__(self, player, ready: bool = True):
+        self.sent = []
+        player._send_msg = self.sent.append
+        if ready:
+            player._handle_msg({"kind": "ready"})
+
+    def last(self, kind):
+        return [m for m in self.sent if m["kind"] == kind][-1]
+
+
+def read_cards(html: str, keys) -> dict[str, str]:
+    """key -> shown text of the read-out cards (lessons.common.ui.readout_cards), checking their order."""
+    found = dict(_CARD.findall(html))
+    assert list(found) == list(keys), html
+    return found
