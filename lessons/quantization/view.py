@@ -20,7 +20,7 @@ from bokeh.transform import dodge
 
 from lessons.common.ui import (READOUT_CSS, Debounced, legend_below, lesson_app, lesson_figure, lesson_text,
                                notice_alert, plain_text, readout_cards, tab_closed)
-from lessons.quantization.model import (AUDIO_RATE, FORMATS, QUERY_NAMES, SR_FORMATS, QuantizationModel,
+from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUERY_NAMES, SR_FORMATS, QuantizationModel,
                                         minifloat_split)
 from lessons.quantization.player import PsiPlayer
 
@@ -353,9 +353,12 @@ class QuantizationView:
                     item.visible = self.mean_line.visible
             self.signal_fig.title.text = (f"{SIGNAL_LABELS[m.signal]}, quantized: SQNR {values['sqnr']}, "
                                           f"{sv['levels']} distinct values")
-            scope = {"tensor": "the tensor", "channel": "the row", "block": "the block"}.get(
-                m.granularity if m.applies()["granularity"] else "", "the block" if m.fmt in ("mx", "nvfp4", "nf4")
-                else "the tensor")
+            if m.fmt in FORMAT_BLOCK:
+                scope = "the block"
+            elif m.applies()["granularity"]:
+                scope = {"tensor": "the tensor", "channel": "the row", "block": "the block"}[m.granularity]
+            else:
+                scope = "the tensor"
             for line, key, name in ((self.w1_line, "W1", "W1, input → hidden"), (self.w2_line, "W2", "W2, hidden → class")):
                 nl = wv[key]
                 line.update(nl, f"{name}: {100 * nl['kernel']:.0f} % of weights → 0")
