@@ -154,6 +154,7 @@ class QuantizationView:
         self.reroll.on_click(lambda _e: setattr(m, "seed", (m.seed + 1) % (2**31 - 1)))
         self.activations = pn.widgets.Checkbox.from_param(m.param.activations,
                                                           label="Quantize the activations too (per tensor)")
+        self.scale_header = pn.pane.Markdown("### Scale s")
         self.applies_text = pn.pane.Markdown(styles={"font-size": "14px", "color": "#555"}, margin=(0, 10))
         self.signal = pn.widgets.Select.from_param(m.param.signal, label="Signal", width=300,
                                                    options={v: k for k, v in SIGNAL_LABELS.items()})
@@ -211,6 +212,8 @@ class QuantizationView:
         self.granularity.visible = a["granularity"]
         self.block.visible = a["block"]
         self.clip.visible = a["clip"]
+        # fixed point has no scale, and the block formats fix theirs (the note below says so)
+        self.scale_header.visible = a["granularity"] or a["clip"]
         self.rounding.disabled = not a["rounding"]
         self.reroll.visible = (m.rounding == "stochastic" and a["rounding"]) or m.signal in ("gaussian", "heavy_tails")
         notes = []
@@ -483,7 +486,7 @@ class QuantizationView:
         return [
             pn.pane.Markdown("### Bits"), self.bits,
             pn.pane.Markdown("### Grid G"), self.fmt, self.exp_bits, self.best_f, self.frac, self.exponent,
-            pn.pane.Markdown("### Scale s"), self.granularity, self.block, self.clip,
+            self.scale_header, self.granularity, self.block, self.clip,
             pn.pane.Markdown("### Rounding"), self.rounding, self.reroll, self.applies_text,
             pn.pane.Markdown("### Network"), self.activations,
         ]
