@@ -342,8 +342,9 @@ class QuantizationView:
         with pn.io.hold():
             self.cards.object = readout_cards(CARDS, values)
             self.status.object = (
-                f"**{FORMATS[m.fmt]}, {width} bit{'s' if width > 1 else ''}**: the network loses "
-                f"**{drop:.1f}** points of accuracy ({'weights and activations' if m.activations else 'weights'} "
+                f"**{FORMATS[m.fmt]}, {width} bit{'s' if width > 1 else ''}**: the network "
+                f"{'loses' if drop >= 0 else 'gains'} **{abs(drop):.1f}** points of accuracy "
+                f"({'weights and activations' if m.activations else 'weights'} "
                 f"quantized); {100 * now['kernel_W2']:.1f} % of W2 rounds to 0. "
                 f"Signal: MSE {sv['mse']:.2e}, mean error {sv['bias']:+.1e}.")
             self.signal_line.update(snl, f"{SIGNAL_LABELS[m.signal]}: {snl['grid'].size} grid values shown "
