@@ -5,11 +5,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 5006
 APPS   := apps/index.py apps/bound_states.py apps/tunneling.py apps/spin_battery.py apps/quantization.py
-# Serve settings for a class: closed tabs are noticed within 2 s and dropped after 5 s so they stop
-# computing; --warm runs each app once at start-up so Numba's compiled kernels are ready (and
-# cached) before the first student arrives.
+# Serve settings for a class (README, "Serving a class"): closed tabs are noticed within 2 s and
+# dropped after 5 s so they stop computing; --warm runs each app once at start-up so Numba's compiled
+# kernels and the digits network are ready before the first student arrives.  Websockets are
+# accepted only from pages served as localhost: set HOST to the address students type (e.g.
+# `make serve HOST=192.168.1.20`).  PROCS=2 forks a second server process for a second core.
+HOST   ?=
+PROCS  ?= 1
+ORIGINS := --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT) \
+           $(if $(HOST),--allow-websocket-origin=$(HOST):$(PORT))
 SERVE_OPTS ?= --port $(PORT) --index index --static-dirs assets=assets --warm \
-              --check-unused-sessions 2000 --unused-session-lifetime 5000
+              --check-unused-sessions 2000 --unused-session-lifetime 5000 --num-procs $(PROCS) $(ORIGINS)
 
 # One BLAS thread per process.  A server's sessions (and the test suite's parallel server) already
 # keep the cores busy; two OpenBLAS threads fighting for a busy 2-core machine made one 512 x 512

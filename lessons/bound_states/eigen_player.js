@@ -7,19 +7,22 @@
 // time back ("measure"); the server draws the outcome, collapses the state and sends new
 // coefficients.  DOM read-outs (clock, <x>, <E>) are text for screen readers and hooks for tests.
 
-const COLORS = {
+const BASE_COLORS = {
   potential: "#8d99a6", potentialEdge: "#3d4852", level: "#1c4f82", levelBox: "#8a94a0",
   density: "rgba(31,119,180,0.45)", densityEdge: "#1f4e79", re: "#d9480f", im: "#7048e8",
   energy: "#2b8a3e", guess: "#e8590c", axis: "#333", grid: "rgba(0,0,0,0.08)", text: "#222",
   weight: "rgba(43,138,62,0.75)", meanx: "#c2255c",
 }
 
+let COLORS = BASE_COLORS
+
 export function render({ model, el }) {
+  setPalette(model.palette); COLORS = themed(BASE_COLORS)
   const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-eigen", `
       <div class="ql-bar" role="toolbar" aria-label="Animation and measurement">
         <button class="ql-restart" type="button" aria-label="Restart the clock" title="Back to t = 0 (r)">⟲ Restart</button>
         <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>
-        <span class="ql-clock" aria-label="time">t = 0.00</span>
+        <span class="ql-clock" aria-label="time">t = 0.00</span>${exportMarkup}
         <span class="ql-sep"></span>
         <button class="ql-measure-E" type="button" title="Measure the energy once: the state collapses (e)">Measure E</button>
         <button class="ql-measure-x" type="button" title="Measure the position once: the state collapses (x)">Measure x</button>
@@ -43,6 +46,14 @@ export function render({ model, el }) {
 
   function setPlaying(p) { playing = showPlaying(root, playBtn, p); last = null }
   setPlaying(false)
+
+  // the CSV is ψ(x, t) at the time shown, with the potential
+  exportButtons(root, "bound-state", canvas, () => {
+    if (!setup) return null
+    evaluate()
+    return [["x", setup.x], ["V", setup.V], ["re_psi", psiRe.slice()], ["im_psi", psiIm.slice()],
+            ["density", psiRe.map((r, i) => r * r + psiIm[i] * psiIm[i])], [`t=${t.toFixed(4)}`, []]]
+  })
 
   // psi(x, t) into psiRe/psiIm; returns [<x>, norm]
   function evaluate() {
@@ -103,7 +114,7 @@ export function render({ model, el }) {
     const dpr = window.devicePixelRatio || 1
     const W = canvas.width / dpr, H = canvas.height / dpr
     const big = model.large_text ? 1.5 : 1
-    ctx.clearRect(0, 0, W, H); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H)
+    ctx.clearRect(0, 0, W, H); ctx.fillStyle = tint("#fff"); ctx.fillRect(0, 0, W, H)
     if (!setup) {
       ctx.fillStyle = COLORS.text; ctx.font = `${16 * big}px sans-serif`
       ctx.fillText("Solving for the energy levels…", 20, 40)
@@ -228,7 +239,7 @@ export function render({ model, el }) {
     ctx.font = font; ctx.textAlign = "left"
     for (const [text, lx0, ly0] of labels) {
       const w = ctx.measureText(text).width
-      ctx.fillStyle = "rgba(255,255,255,0.8)"; ctx.fillRect(lx0 - 2, ly0 - 12 * big, w + 4, 15 * big)
+      ctx.fillStyle = tint("rgba(255,255,255,0.8)"); ctx.fillRect(lx0 - 2, ly0 - 12 * big, w + 4, 15 * big)
       ctx.fillStyle = COLORS.level; ctx.fillText(text, lx0, ly0)
     }
     // legend
@@ -294,17 +305,14 @@ export function render({ model, el }) {
   $(".ql-many-E").addEventListener("click", () => measure("energy", 100))
   $(".ql-many-x").addEventListener("click", () => measure("position", 100))
 
-  root.tabIndex = 0
-  root.setAttribute("aria-label", "Bound-state animation: space plays or pauses, r restarts, e measures energy, x measures position")
-  root.addEventListener("keydown", (ev) => {
-    if (ev.target.tagName === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return
-    const k = ev.key.toLowerCase()
+  playerKeys(root, "Bound-state animation: space plays or pauses, r restarts, e measures energy, x measures position", (key) => {
+    const k = key.toLowerCase()
     if (k === " ") playBtn.click()
     else if (k === "r") $(".ql-restart").click()
     else if (k === "e") measure("energy", 1)
     else if (k === "x") measure("position", 1)
-    else return
-    ev.preventDefault()
+    else return false
+    return true
   })
 
   function controls() {

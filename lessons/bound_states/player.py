@@ -31,7 +31,6 @@ class EigenPlayer(CanvasPlayer):
     levels = param.Integer(default=6, bounds=(1, 40), doc="How many levels to draw.")
     guess = param.Number(default=1.0, doc="The student's guess for E1, drawn while levels are hidden.")
     autoplay = param.Boolean(default=True, doc="Start playing when the first state arrives.")
-    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     plot_height = param.Integer(default=480, bounds=(200, 1200), doc="Canvas height in pixels.")
 
     _esm = player_module(pathlib.Path(__file__).parent / "eigen_player.js")

@@ -19,6 +19,7 @@ from physics import potentials
 from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
+from lessons.common.palette import C
 from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
 
 __all__ = ["BoundStatesView", "create_app"]
@@ -40,6 +41,9 @@ def _thin(a: np.ndarray, n: int = 600) -> np.ndarray:
 
 class BoundStatesView:
     """Widgets, figures and callbacks for one browser session."""
+
+    #: read-outs a link can hide until the teacher reveals them (``?hide=mean-E``)
+    HIDEABLE = {"mean-E": "⟨E⟩", "mean-x": "⟨x⟩"}
 
     def __init__(self, model: BoundStatesModel):
         self.model = m = model
@@ -106,7 +110,7 @@ class BoundStatesView:
 
         self.notices = notice_alert(m)
         self.collapse_note = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
-        self.readout = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.readout = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
 
         # PINN controls
         self.train = pn.widgets.Button(label="▶ Train", color="success", width=100)
@@ -131,7 +135,7 @@ class BoundStatesView:
         self.pinn_demo = pn.widgets.Select.from_param(m.param.pinn_demo, label="Show",
                                                       options={v: k for k, v in PINN_DEMOS.items()})
         self.pinn_status = pn.pane.Markdown("Press **Train** to start.", sizing_mode="stretch_width",
-                                            styles={"font-size": "15px"})
+                                            styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
 
     def _show_sliders(self, *_):
         used = set(self.model.shape_params())
@@ -154,9 +158,9 @@ class BoundStatesView:
         self.e_hist = ColumnDataSource(dict(n=[], observed=[], predicted=[]))
         f = lesson_figure("Energy measurements: fraction of outcomes per level", "level n", "fraction",
                           height=FIGURE_HEIGHT)
-        f.vbar("n", top="observed", width=0.7, source=self.e_hist, color="#2b8a3e", alpha=0.7,
+        f.vbar("n", top="observed", width=0.7, source=self.e_hist, color=C.green, alpha=0.7,
                legend_label="measured")
-        f.scatter("n", "predicted", source=self.e_hist, size=12, marker="dash", color="#111", line_width=3,
+        f.scatter("n", "predicted", source=self.e_hist, size=12, marker="dash", color=C.ink, line_width=3,
                   legend_label="|cₙ|² predicted")
         f.legend.location = "top_right"
         self.e_fig = f
@@ -164,9 +168,9 @@ class BoundStatesView:
         self.x_density = ColumnDataSource(dict(x=[], p=[]))
         g = lesson_figure("Position measurements: histogram of outcomes", "x", "probability density",
                     x_range=Range1d(X_MIN, X_MAX), height=FIGURE_HEIGHT)
-        g.quad(left="left", right="right", top="observed", bottom=0, source=self.x_hist, color="#c2255c",
+        g.quad(left="left", right="right", top="observed", bottom=0, source=self.x_hist, color=C.magenta,
                alpha=0.5, legend_label="measured")
-        g.line("x", "p", source=self.x_density, color="#1f4e79", line_width=2, legend_label="|ψ(x, t)|² now")
+        g.line("x", "p", source=self.x_density, color=C.deep, line_width=2, legend_label="|ψ(x, t)|² now")
         g.legend.location = "top_right"
         self.x_fig = g
         self.measure_count = pn.pane.Markdown("No measurements yet: use the buttons above the plot.",
@@ -175,25 +179,25 @@ class BoundStatesView:
         self.loss_src = ColumnDataSource(dict(step=[], loss=[], residual=[], norm=[], orth=[]))
         lf = lesson_figure("PINN loss (log scale)", "training step", "loss", y_axis_type="log",
                            height=FIGURE_HEIGHT)
-        lf.line("step", "loss", source=self.loss_src, color="#111", line_width=2.5, legend_label="total")
-        lf.line("step", "residual", source=self.loss_src, color="#d9480f", line_width=1.8,
+        lf.line("step", "loss", source=self.loss_src, color=C.ink, line_width=2.5, legend_label="total")
+        lf.line("step", "residual", source=self.loss_src, color=C.vermilion, line_width=1.8,
                 legend_label="Schrödinger residual")
-        lf.line("step", "norm", source=self.loss_src, color="#1c7ed6", line_width=1.8, line_dash="dashed",
+        lf.line("step", "norm", source=self.loss_src, color=C.blue, line_width=1.8, line_dash="dashed",
                 legend_label="normalisation (∫ψ² − 1)²")
-        lf.line("step", "orth", source=self.loss_src, color="#7048e8", line_width=1.8, line_dash="dotted",
+        lf.line("step", "orth", source=self.loss_src, color=C.violet, line_width=1.8, line_dash="dotted",
                 legend_label="orthogonality")
         lf.legend.location = "bottom_left"     # the warm-up leaves that corner empty; the PINN phase needs the right
         lf.legend.label_text_font_size = "12px"
         # where the variational warm-up hands over to the residual loss
-        self.warm_spans = [Span(location=None, dimension="height", line_color="#888", line_dash="dotdash",
+        self.warm_spans = [Span(location=None, dimension="height", line_color=C.ash, line_dash="dotdash",
                                 line_width=1.5) for _ in range(2)]
         lf.add_layout(self.warm_spans[0])
         self.loss_fig = lf
         self.energy_src = ColumnDataSource(dict(step=[], E=[]))
         ef = lesson_figure("PINN energy E(step); dashed: exact", "training step", "E", y_range=Range1d(0, 1),
                            height=FIGURE_HEIGHT)
-        ef.line("step", "E", source=self.energy_src, color="#2b8a3e", line_width=2.5, legend_label="network's E")
-        self.e_exact = Span(location=0, dimension="width", line_color="#111", line_dash="dashed", line_width=2)
+        ef.line("step", "E", source=self.energy_src, color=C.green, line_width=2.5, legend_label="network's E")
+        self.e_exact = Span(location=0, dimension="width", line_color=C.ink, line_dash="dashed", line_width=2)
         ef.add_layout(self.e_exact)
         ef.add_layout(self.warm_spans[1])
         ef.legend.location = "top_right"
@@ -201,11 +205,11 @@ class BoundStatesView:
         self.psi_src = ColumnDataSource(dict(x=[], exact=[], net=[], error=[]))
         pf = lesson_figure("Network ψ over the exact ψ, and their difference", "x", "ψ", height=300,
                      x_range=Range1d(X_MIN, X_MAX))
-        pf.line("x", "exact", source=self.psi_src, color="#111", line_width=3, alpha=0.5, legend_label="exact ψ")
-        pf.line("x", "net", source=self.psi_src, color="#2b8a3e", line_width=2, legend_label="network ψ")
+        pf.line("x", "exact", source=self.psi_src, color=C.ink, line_width=3, alpha=0.5, legend_label="exact ψ")
+        pf.line("x", "net", source=self.psi_src, color=C.green, line_width=2, legend_label="network ψ")
         pf.extra_y_ranges = {"err": Range1d(-0.01, 0.01)}
         pf.add_layout(LinearAxis(y_range_name="err", axis_label="difference"), "right")
-        pf.line("x", "error", source=self.psi_src, y_range_name="err", color="#d9480f", line_width=1.5,
+        pf.line("x", "error", source=self.psi_src, y_range_name="err", color=C.vermilion, line_width=1.5,
                 line_dash="dashed", legend_label="network − exact (right axis)")
         pf.legend.location = "top_left"
         pf.legend.label_text_font_size = "12px"
@@ -252,7 +256,7 @@ class BoundStatesView:
             self.readout.object = "Levels hidden until you reveal them."
             return
         E = m.energies
-        lines = [f"**⟨E⟩ = {m.mean_energy():.4g}**, spread ΔE = {m.energy_spread():.3g}"]
+        lines = [f'**⟨E⟩ =** <b class="ql-mean-E">{m.mean_energy():.4g}</b>, spread ΔE = {m.energy_spread():.3g}']
         period = m.bohr_period()
         if period:
             lines.append(f"slowest beat period 2π/ΔE = {period:.3g}")

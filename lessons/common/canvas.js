@@ -58,18 +58,19 @@ function startPlayer(model, root, resize, stop) {
   model.send_msg({kind: "ready"})
 }
 
-// Keyboard control of a player with a play and a restart button: focusable root named ``label``,
-// space plays or pauses, r restarts (a focused button or select keeps its own space and Enter).
-function playRestartKeys(root, label, playBtn, restartBtn) {
+// Keyboard of a player: ``handle(key)`` acts on a key and returns true if it used it.  Keys reach it
+// while the player has focus, and from the page's classroom bar (classroom.js) while the focus is on
+// no other control, which finds the visible player by ``data-ql-player`` and calls ``root.qlKey``.
+// A focused button or select keeps its own space and Enter.
+function playerKeys(root, label, handle) {
   root.tabIndex = 0
   root.setAttribute("aria-label", label)
+  root.dataset.qlPlayer = "1"
+  root.qlKey = handle
   root.addEventListener("keydown", (ev) => {
     if (["BUTTON", "SELECT"].includes(ev.target.tagName) && (ev.key === " " || ev.key === "Enter")) return
-    const k = ev.key.toLowerCase()
-    if (k === " ") playBtn.click()
-    else if (k === "r") restartBtn.click()
-    else return
-    ev.preventDefault()
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return
+    if (handle(ev.key)) ev.preventDefault()
   })
 }
 
@@ -83,7 +84,7 @@ function runBar(name, restartLabel) {
         <label>speed <select class="ql-speed" aria-label="Playback speed">
           <option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>
           <option value="2">2×</option></select></label>
-        <span class="ql-clock" aria-label="time">t = 0.00</span>
+        <span class="ql-clock" aria-label="time">t = 0.00</span>${exportMarkup}
         <span class="ql-note" role="note"></span>
       </div>`
 }
@@ -126,7 +127,18 @@ function runClock({root, $, playBtn, label, seconds, hasRun, end, length, draw, 
     if (hasRun() && !clock.playing && clock.t >= end()) clock.t = 0
     clock.setPlaying(!clock.playing); clock.frame(true)
   })
-  playRestartKeys(root, label, playBtn, restartBtn)
+  // space plays or pauses, r restarts, the arrows step a hundredth of the run (paused)
+  playerKeys(root, label, (key) => {
+    const k = key.toLowerCase()
+    if (k === " ") playBtn.click()
+    else if (k === "r") restartBtn.click()
+    else if ((key === "ArrowRight" || key === "ArrowLeft") && hasRun()) {
+      clock.setPlaying(false)
+      clock.t = Math.min(Math.max(clock.t + (key === "ArrowRight" ? 1 : -1) * end() / 100, 0), end())
+      clock.frame(true)
+    } else return false
+    return true
+  })
 
   // a new run starts at t = 0 (the first one plays by itself if ``autoplay``)
   clock.newRun = (autoplay) => {
@@ -138,4 +150,65 @@ function runClock({root, $, playBtn, label, seconds, hasRun, end, length, draw, 
   }
   clock.stop = () => cancelAnimationFrame(raf)
   return clock
+}
+
+// The page's colour profile (lessons/common/palette.py sends it as the player's ``palette``): players
+// name their colours as the standard profile draws them, and paint with ``tint(colour)``.
+let PALETTE = {map: {}, big: 1}
+
+function setPalette(p) { PALETTE = p && p.map ? p : {map: {}, big: 1} }
+
+function hex6(c) {
+  const h = c.trim().toLowerCase()
+  if (/^#[0-9a-f]{3}$/.test(h)) return "#" + [...h.slice(1)].map(ch => ch + ch).join("")
+  return /^#[0-9a-f]{6}$/.test(h) ? h : null
+}
+
+// ``c`` (``#rrggbb``, ``#rgb`` or ``rgba(r,g,b,a)`` in the standard profile) in the page's profile.
+function tint(c) {
+  const m = /^rgba\((\d+),\s*(\d+),\s*(\d+),\s*([0-9.]+)\)$/.exec(c)
+  if (m) {
+    const base = "#" + m.slice(1, 4).map(v => (+v).toString(16).padStart(2, "0")).join("")
+    const to = PALETTE.map[base]
+    if (!to) return c
+    return `rgba(${parseInt(to.slice(1, 3), 16)},${parseInt(to.slice(3, 5), 16)},${parseInt(to.slice(5, 7), 16)},${m[4]})`
+  }
+  const h = hex6(c)
+  return (h && PALETTE.map[h]) || c
+}
+
+// A player's colour table (standard values) in the page's profile.
+function themed(base) { return Object.fromEntries(Object.entries(base).map(([k, v]) => [k, tint(v)])) }
+
+// Save ``blob`` as ``filename`` (the browser's download).
+function download(filename, blob) {
+  const a = document.createElement("a")
+  a.href = URL.createObjectURL(blob)
+  a.download = filename
+  document.body.appendChild(a); a.click(); a.remove()
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000)
+}
+
+// CSV of ``columns`` ([[name, values], ...]; shorter columns end in empty cells).
+function csvText(columns) {
+  const rows = Math.max(0, ...columns.map(([, v]) => v.length))
+  const lines = [columns.map(([h]) => h).join(",")]
+  for (let i = 0; i < rows; i++) {
+    lines.push(columns.map(([, v]) => i < v.length && Number.isFinite(v[i]) ? String(v[i]) : "").join(","))
+  }
+  return lines.join("\n") + "\n"
+}
+
+// Buttons of a player's tool bar (markup: ``exportMarkup``) that save its canvas as PNG and
+// ``table()`` (CSV columns, or null before there is data) as CSV, both named ``name``.
+const exportMarkup = `
+        <button class="ql-png" type="button" aria-label="Save the animation's current frame as PNG" title="Save this frame as PNG">PNG</button>
+        <button class="ql-csv" type="button" aria-label="Download the animation's data as CSV" title="Download the data as CSV">CSV</button>`
+
+function exportButtons(root, name, canvas, table) {
+  root.querySelector(".ql-png").addEventListener("click", () => canvas.toBlob((b) => b && download(`${name}.png`, b)))
+  root.querySelector(".ql-csv").addEventListener("click", () => {
+    const columns = table()
+    if (columns) download(`${name}.csv`, new Blob([csvText(columns)], {type: "text/csv"}))
+  })
 }

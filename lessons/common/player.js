@@ -5,20 +5,23 @@
 // rate, so animating costs the server nothing.  Messages of an older run are ignored.
 // DOM read-outs (clock, T/R/inside) double as text for screen readers and as hooks for tests.
 
-const COLORS = {
+const BASE_COLORS = {
   potential: "#8d99a6", potentialEdge: "#3d4852", absorber: "rgba(120,120,120,0.13)",
   density: "rgba(31,119,180,0.55)", densityEdge: "#1f4e79", re: "#d9480f", im: "#7048e8",
   energy: "#2b8a3e", axis: "#333", grid: "rgba(0,0,0,0.08)",
   T: "#2b8a3e", R: "#c92a2a", inside: "#1c7ed6", text: "#222",
 }
 
+let COLORS = BASE_COLORS
+
 export function render({ model, el }) {
+  setPalette(model.palette); COLORS = themed(BASE_COLORS)
   const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player", `
       <div class="ql-bar" role="toolbar" aria-label="Animation controls">
         <button class="ql-restart" type="button" aria-label="Restart animation" title="Restart (r when the animation has focus)">⟲ Restart</button>
         <button class="ql-play" type="button" aria-label="Play" title="Play / pause (space when the animation has focus)">▶ Play</button>
         <button class="ql-step" type="button" aria-label="Step one frame" title="Step one frame (→; ← steps back)">Step ▸</button>
-        <span class="ql-clock" aria-label="simulation time">t = 0.0</span>
+        <span class="ql-clock" aria-label="simulation time">t = 0.0</span>${exportMarkup}
         <span class="ql-status" role="status"></span>
       </div>
       <canvas class="ql-canvas" role="img" aria-label="Animated wave packet over the potential"></canvas>
@@ -28,6 +31,9 @@ export function render({ model, el }) {
         <span>Reflected <b class="ql-R">–</b></span>
         <span>Still inside <b class="ql-inside">–</b></span>
       </div>`)
+
+  exportButtons(root, "wave-packet", canvas, () => series.t.length ? [["t", series.t], ["passed", series.passed],
+                                                                         ["T", series.T], ["R", series.R], ["inside", series.inside]] : null)
 
   let setup = null          // current run's static data
   let frames = []           // [{re, im}] per frame (Float32Array views)
@@ -60,7 +66,7 @@ export function render({ model, el }) {
     const W = canvas.width / (window.devicePixelRatio || 1), H = canvas.height / (window.devicePixelRatio || 1)
     const big = model.large_text ? 1.5 : 1
     ctx.clearRect(0, 0, W, H)
-    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H)
+    ctx.fillStyle = tint("#fff"); ctx.fillRect(0, 0, W, H)
     if (!setup) {
       ctx.fillStyle = COLORS.text; ctx.font = `${16 * big}px sans-serif`
       ctx.fillText("Preparing the simulation…", 20, 40)
@@ -89,7 +95,7 @@ export function render({ model, el }) {
     ctx.fillStyle = COLORS.absorber
     ctx.fillRect(X(setup.xmin), m.t, X(setup.xmin + setup.absorber) - X(setup.xmin), mainH)
     ctx.fillRect(X(setup.xmax - setup.absorber), m.t, X(setup.xmax) - X(setup.xmax - setup.absorber), mainH)
-    ctx.fillStyle = "#666"; ctx.textAlign = "center"
+    ctx.fillStyle = tint("#666"); ctx.textAlign = "center"
     ctx.fillText("absorber", X(setup.xmin + setup.absorber / 2), m.t + 14 * big)
     ctx.fillText("absorber", X(setup.xmax - setup.absorber / 2), m.t + 14 * big)
     // potential, drawn to scale on the energy axis
@@ -174,11 +180,12 @@ export function render({ model, el }) {
       ctx.fillStyle = c; ctx.fillRect(x + 4, by0 - hgt, bw - 8, hgt)
       ctx.fillStyle = COLORS.text; ctx.textAlign = "center"
       ctx.fillText(label, x + bw / 2, by0 + 16 * big)
-      ctx.fillText(fmt(label === "T" && top > hgt ? passed : v, 3), x + bw / 2, by0 - top - 5)
+      const key = label === "T" && top > hgt ? "passed" : label
+      ctx.fillText(model.hidden.includes(key) ? "?" : fmt(key === "passed" ? passed : v, 3), x + bw / 2, by0 - top - 5)
     })
-    if (setup.predicted >= 0) {
+    if (setup.predicted >= 0 && !model.hidden.includes("predicted")) {
       const yp = by0 - setup.predicted * bh
-      ctx.setLineDash([5, 3]); ctx.strokeStyle = "#111"; ctx.lineWidth = 2
+      ctx.setLineDash([5, 3]); ctx.strokeStyle = tint("#111"); ctx.lineWidth = 2
       ctx.beginPath(); ctx.moveTo(bx, yp); ctx.lineTo(bx + bw, yp); ctx.stroke()
       ctx.beginPath(); ctx.moveTo(bx, by0 + 28 * big); ctx.lineTo(bx + 22, by0 + 28 * big); ctx.stroke()
       ctx.setLineDash([])
@@ -213,7 +220,7 @@ export function render({ model, el }) {
     }
     ctx.font = font
     if (i >= 0) {
-      ctx.strokeStyle = "rgba(0,0,0,0.35)"; ctx.beginPath()
+      ctx.strokeStyle = tint("rgba(0,0,0,0.35)"); ctx.beginPath()
       const xc = tx0 + series.t[i] / tmax * tw; ctx.moveTo(xc, ty0 - th); ctx.lineTo(xc, ty0); ctx.stroke()
     }
   }
@@ -271,17 +278,13 @@ export function render({ model, el }) {
   })
 
   // Keys while the player has focus (Tab to it): space play/pause, r restart, arrows step.
-  root.tabIndex = 0
-  root.setAttribute("aria-label", "Wave packet animation: space plays or pauses, r restarts, arrow keys step")
-  root.addEventListener("keydown", (ev) => {
-    if (ev.target.tagName === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return
-    if (ev.key === " ") { playBtn.click(); ev.preventDefault() }
-    else if (ev.key === "r" || ev.key === "R") { restart(); ev.preventDefault() }
-    else if (ev.key === "ArrowRight") { $(".ql-step").click(); ev.preventDefault() }
-    else if (ev.key === "ArrowLeft") {
-      setPlaying(false); frame = Math.max(frame - 1, 0); frameF = frame; draw(); readouts(true)
-      ev.preventDefault()
-    }
+  playerKeys(root, "Wave packet animation: space plays or pauses, r restarts, arrow keys step", (key) => {
+    if (key === " ") playBtn.click()
+    else if (key === "r" || key === "R") restart()
+    else if (key === "ArrowRight") $(".ql-step").click()
+    else if (key === "ArrowLeft") { setPlaying(false); frame = Math.max(frame - 1, 0); frameF = frame; draw(); readouts(true) }
+    else return false
+    return true
   })
 
   model.on("msg:custom", (msg) => {
@@ -310,6 +313,6 @@ export function render({ model, el }) {
       status()
     }
   })
-  for (const p of ["display", "phase", "large_text"]) model.on(p, draw)
+  for (const p of ["display", "phase", "large_text", "hidden"]) model.on(p, draw)
   startPlayer(model, root, resize, () => cancelAnimationFrame(raf))
 }

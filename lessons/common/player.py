@@ -36,17 +36,22 @@ def player_module(path: pathlib.Path) -> str:
 
 #: Look of the canvas players' tool bars and read-outs (shared by the lessons).
 PLAYER_CSS = """
-    .ql-player { font-family: system-ui, sans-serif; }
-    .ql-player:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 2px; }
+    .ql-player { font-family: system-ui, sans-serif; color: var(--ql-ink, #222); }
+    .ql-player:focus-visible { outline: 3px solid var(--ql-focus, #1c7ed6); outline-offset: 2px; }
     .ql-bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 6px; }
-    .ql-bar button { font-size: 15px; padding: 5px 12px; border-radius: 6px; border: 1px solid #888;
-                     background: #f4f6f8; cursor: pointer; }
-    .ql-bar button:hover { background: #e3e8ee; }
-    .ql-bar button:focus-visible { outline: 3px solid #1c7ed6; outline-offset: 1px; }
-    .ql-clock { font-variant-numeric: tabular-nums; font-size: 16px; font-weight: 600; min-width: 80px; }
-    .ql-status { color: #555; font-size: 14px; }
-    .ql-readout { display: flex; gap: 24px; font-size: 15px; margin-top: 4px;
+    .ql-bar button, .ql-bar select { font-size: calc(15px * var(--ql-scale, 1)); padding: 5px 12px; border-radius: 6px;
+                     border: 1px solid var(--ql-border, #888); color: var(--ql-ink, #222);
+                     background: var(--ql-button, #f4f6f8); cursor: pointer; }
+    .ql-bar select { padding: 3px 6px; }
+    .ql-bar label { font-size: calc(15px * var(--ql-scale, 1)); }
+    .ql-bar button:hover { background: var(--ql-hover, #e3e8ee); }
+    .ql-bar button:focus-visible { outline: 3px solid var(--ql-focus, #1c7ed6); outline-offset: 1px; }
+    .ql-clock { font-variant-numeric: tabular-nums; font-size: calc(16px * var(--ql-scale, 1)); font-weight: 600;
+                min-width: 80px; }
+    .ql-status, .ql-note { color: var(--ql-muted, #555); font-size: calc(14px * var(--ql-scale, 1)); }
+    .ql-readout { display: flex; flex-wrap: wrap; gap: 6px 24px; font-size: calc(15px * var(--ql-scale, 1)); margin-top: 4px;
                   font-variant-numeric: tabular-nums; }
+    .ql-player:fullscreen { background: var(--ql-bg, #fff); padding: 16px; overflow: auto; }
     canvas { display: block; }
     """
 
@@ -60,6 +65,9 @@ class CanvasPlayer(JSComponent):
     """
 
     page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
+    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
+    hidden = param.List(default=[], doc="Keys of read-outs the page hides until revealed (the canvas leaves out their numbers).")
+    palette = param.Dict(default={}, doc="The colour profile's map and scale (lessons.common.palette.Profile.js).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -99,7 +107,6 @@ class RunPlayer(CanvasPlayer):
     and replayed when the page (re)connects; the browser animates it."""
 
     autoplay = param.Boolean(default=True, doc="Start playing when the first run arrives.")
-    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -124,7 +131,6 @@ class WavePlayer(CanvasPlayer):
                              doc="Draw |psi|^2, Re/Im psi, or both.")
     phase = param.Boolean(default=False, doc="Colour |psi|^2 by the phase of psi (opt-in).")
     autoplay = param.Boolean(default=True, doc="Start playing when a new run arrives.")
-    large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     ended_run = param.Integer(default=0, doc="Last run whose animation the browser played to the end.")
     plot_height = param.Integer(default=430, bounds=(200, 1200), doc="Canvas height in pixels.")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import inspect
 import json
 import pathlib
 import re
@@ -14,9 +15,11 @@ from urllib.parse import parse_qs
 import panel as pn
 import param
 
+from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_css, url_with
+from lessons.common.palette import profile
 from lessons.common.urlstate import sanitize
 
-__all__ = ["lesson_text", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
+__all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
            "lesson_app", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
            "ASSETS", "TEMPLATE_STYLE"]
 
@@ -41,7 +44,11 @@ def lesson_text(path: pathlib.Path, **kwargs) -> pn.Column:
     :class:`pn.pane.LaTeX`, the rest Markdown.  Markdown comes only from files in the repo, never
     from a user.
     """
-    text = pathlib.Path(path).read_text(encoding="utf-8")
+    return lesson_text_from(pathlib.Path(path).read_text(encoding="utf-8"), **kwargs)
+
+
+def lesson_text_from(text: str, **kwargs) -> pn.Column:
+    """:func:`lesson_text` of Markdown ``text`` (which must come from a file in the repo)."""
     parts, pos = [], 0
     for match in _EQUATION.finditer(text):
         before = text[pos:match.start()].strip()
@@ -125,12 +132,33 @@ def _serialized(model: param.Parameterized, pname: str) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+_FIGURE_CSV_JS = (pathlib.Path(__file__).parent / "figure_csv.js").read_text(encoding="utf-8")
+
+#: An icon for the CSV tool (a sheet with rows), as a data URL: the page loads nothing from elsewhere.
+_CSV_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>"
+             "<path d='M4 3h11l5 5v13H4z' fill='none' stroke='%23333' stroke-width='1.6'/>"
+             "<text x='12' y='18' font-size='7' text-anchor='middle' font-family='sans-serif' "
+             "fill='%23333'>CSV</text></svg>")
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "figure"
+
+
 def lesson_figure(title: str, x_label: str, y_label: str, height: int = 300, **kw):
-    """A Bokeh figure in the lessons' style: full width, no toolbar, readable title and axes."""
+    """A Bokeh figure in the lessons' style: full width, readable title and axes, and a tool bar
+    (shown while the pointer is over the plot) that saves it as PNG or its data as CSV."""
+    from bokeh.models import CustomAction, CustomJS, SaveTool
     from bokeh.plotting import figure
 
-    fig = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location=None,
-                 x_axis_label=x_label, y_axis_label=y_label, **kw)
+    fig = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location="right",
+                 tools="", x_axis_label=x_label, y_axis_label=y_label, **kw)
+    name = _slug(title)
+    fig.add_tools(SaveTool(filename=name, description="Save the plot as PNG"),
+                  CustomAction(icon=_CSV_ICON, description="Download the plot's data as CSV",
+                               callback=CustomJS(args=dict(fig=fig, filename=f"{name}.csv"), code=_FIGURE_CSV_JS)))
+    fig.toolbar.autohide = True
+    fig.toolbar.logo = None
     fig.title.text_font_size = "15px"
     for axis in (fig.xaxis, fig.yaxis):
         axis.axis_label_text_font_size = "14px"
@@ -152,10 +180,11 @@ def legend_below(fig, rows: int | None = None) -> None:
 #: Look of the read-out cards (a stylesheet for the pane that shows :func:`readout_cards`).
 READOUT_CSS = """
 .ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
-.ql-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 6px 12px; min-width: 150px; background: #f8f9fa; }
-.ql-card span { display: block; font-size: 14px; color: #333; }
-.ql-card b { display: block; font-size: 24px; font-variant-numeric: tabular-nums; }
-.ql-card small { color: #555; font-size: 12px; }
+.ql-card { border: 1px solid var(--ql-border, #d0d7de); border-radius: 8px; padding: 6px 12px; min-width: 150px;
+           background: var(--ql-surface, #f8f9fa); color: var(--ql-ink, #222); }
+.ql-card span { display: block; font-size: calc(14px * var(--ql-scale, 1)); color: var(--ql-ink, #333); }
+.ql-card b { display: block; font-size: calc(24px * var(--ql-scale, 1)); font-variant-numeric: tabular-nums; }
+.ql-card small { color: var(--ql-muted, #555); font-size: calc(12px * var(--ql-scale, 1)); }
 """
 
 
@@ -201,12 +230,19 @@ def quiet_closed_sockets() -> None:
     loop.set_exception_handler(handler)
 
 
-def page(title: str, sidebar: list, main: list) -> pn.template.BootstrapTemplate:
-    """The common lesson page: controls in the sidebar, figures and text in the main area."""
+def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False) -> pn.template.BootstrapTemplate:
+    """The common lesson page: controls in the sidebar, figures and text in the main area.
+
+    ``look`` is the page's :class:`~lessons.common.palette.Profile` (standard if None).
+    """
+    look = look or profile(None)
     quiet_closed_sockets()
-    return pn.template.BootstrapTemplate(
-        title=title, sidebar=sidebar, main=main, sidebar_width=340, main_max_width="1500px",
-        **TEMPLATE_STYLE)
+    template = pn.template.BootstrapTemplate(
+        title=title, sidebar=sidebar, main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
+        main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,
+        collapsed_sidebar=collapsed, **TEMPLATE_STYLE)
+    template.config.raw_css.append(look.css())
+    return template
 
 
 class Debounced:
@@ -245,25 +281,114 @@ def tab_closed(player) -> bool:
     return session is not None and getattr(session, "connection_count", 1) == 0
 
 
-def lesson_app(title: str, model_cls, view_cls, query_names: dict) -> pn.template.BootstrapTemplate:
+def restyle_figures(layout, look, done: set) -> None:
+    """Draw every Bokeh figure inside ``layout`` (a Panel object or list of them) in profile ``look``."""
+    if look.index == 0:
+        return
+    widget_css = look.widget_css()
+    for item in layout if isinstance(layout, (list, tuple)) else [layout]:
+        if not isinstance(item, pn.viewable.Viewable):
+            continue
+        for pane in item.select(pn.pane.Bokeh):
+            if pane.object is not None:
+                look.restyle(pane.object, done)
+        if widget_css:
+            # form controls do not inherit the page's type size into their shadow roots
+            for widget in item.select(lambda o: isinstance(o, (pn.widgets.Widget, pn.Tabs))):
+                if id(widget) not in done:
+                    done.add(id(widget))
+                    widget.stylesheets = [*widget.stylesheets, widget_css]
+
+
+def _readout_panes(layout) -> list:
+    """The HTML and Markdown panes of ``layout`` (where read-outs live)."""
+    found = []
+    for item in layout:
+        found += [p for p in item.select(pn.pane.HTML)] + [p for p in item.select(pn.pane.Markdown)]
+    return found
+
+
+def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | None = None):
     """One browser session of a lesson: model from the URL, its view, URL sync, page, clean-up.
 
     The view must offer ``player`` (with ``page_ready``), ``sidebar()``, ``main()``,
-    ``load_secondary()`` and ``stop()``.  The player shows first; figures and lesson text follow
-    just after it is ready, which keeps the first paint fast.
+    ``load_secondary()`` and ``stop()``, and may list the read-outs a link can hide in
+    ``HIDEABLE`` (key -> label).  The player shows first; figures and lesson text follow just after
+    it is ready, which keeps the first paint fast.  Returns the page (a BootstrapTemplate) with the
+    session's parts as attributes ``ql_model``, ``ql_view``, ``ql_classroom`` (for tests).  The classroom layer (profile, keys, copy link,
+    hide/reveal, lecture mode) is :mod:`lessons.common.classroom`.
     """
-    model = model_cls.from_query(pn.state.session_args if pn.state.curdoc else {})
+    if args is None:   # tests pass ``args``; a served page has its URL's
+        args = pn.state.session_args if pn.state.curdoc else {}
+    model = model_cls.from_query(args)
+    hideable = getattr(view_cls, "HIDEABLE", {})
+    classroom, notices = Classroom.from_query(args, hideable)
+    if notices:
+        model.notices = [*model.notices, *notices]
+    look = profile(classroom.profile)
     view = view_cls(model)
+    players = [view.player, *getattr(view, "extra_players", [])]
+    for player in players:
+        player.param.update(palette=look.js(), large_text=look.large, hidden=list(classroom.hidden))
     sync_url(model, query_names)
     pn.state.on_session_destroyed(lambda _ctx: view.stop())
-    template = page(f"Quantum Lessons · {title}", view.sidebar(), view.main())
+
+    main = view.main()
+    if classroom.lecture:
+        deck = SlideDeck(pathlib.Path(inspect.getfile(view_cls)).with_name("lesson.md"), classroom,
+                         lambda text: lesson_text_from(text))
+        main = [pn.Row(deck.panel, pn.Column(*main, sizing_mode="stretch_width"), sizing_mode="stretch_width")]
+        if pn.state.location is not None:
+            pn.state.location.sync(classroom, {"slide": "slide"})
+    template = page(f"Quantum Lessons · {title}", view.sidebar(), main, look, collapsed=classroom.lecture)
+
+    styled: set = set()
+    restyle_figures([*main, *template.sidebar], look, styled)
+    hidden_css = hide_css(classroom.hidden)
+    hidden_panes: list = []
+
+    def hide_readouts():
+        # the read-out panes that exist now (figures and text load later; they hold no read-outs)
+        for pane in _readout_panes(main):
+            if pane not in hidden_panes:
+                pane.stylesheets = [*pane.stylesheets, hidden_css]
+                hidden_panes.append(pane)
+    def reveal():
+        for pane in [*hidden_panes, *players]:
+            pane.stylesheets = [css for css in pane.stylesheets if css != hidden_css]
+        for pane in hidden_panes:
+            # Panel's HTML panes apply a changed stylesheet list when they next render their text
+            pane.param.trigger("object")
+        for player in players:
+            player.hidden = []
+        hidden_panes.clear()
+        classroom.hidden = []
+        bar.hidden = []
+        if pn.state.location is not None:
+            pn.state.location.search = url_with(pn.state.location.search, hide=None)
+
+    if hidden_css:
+        hide_readouts()
+        for player in players:
+            player.stylesheets = [*player.stylesheets, hidden_css]
+    bar = ClassroomBar(profile=look.name, lecture=classroom.lecture, hidden=[hideable[k] for k in classroom.hidden],
+                       on_reveal=reveal, on_slide=(deck.go if classroom.lecture else None), sizing_mode="stretch_width")
+
+    def secondary():
+        view.load_secondary()
+        restyle_figures(main, look, styled)
+
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
-        later = lambda ms: doc.add_timeout_callback(view.load_secondary, ms)  # noqa: E731
+        later = lambda ms: doc.add_timeout_callback(secondary, ms)  # noqa: E731
         view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
         pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS))
     else:
-        view.load_secondary()
-    template.header.append(pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
-                                        'margin-left:12px">← all lessons</a>'))
+        secondary()
+    template.header.append(pn.Row(
+        pn.pane.HTML('<a href="./" style="color:white;font-size:calc(15px * var(--ql-scale, 1));'
+                     'margin-left:12px;white-space:nowrap">← all lessons</a>', margin=(8, 10)),
+        bar, sizing_mode="stretch_width"))
+    template.ql_model, template.ql_view, template.ql_classroom, template.ql_bar = model, view, classroom, bar
+    template.ql_main = main
     return template

@@ -5,11 +5,14 @@
 // display rate: both densities over the harmonic well, with a clock and text read-outs (for screen
 // readers and tests).  Records after a run blew up (valid..end) are not played.
 
-const COLORS = {q: "#1c7ed6", ref: "#495057", V: "rgba(232,89,12,0.35)", axis: "#333",
+const BASE_COLORS = {q: "#1c7ed6", ref: "#495057", V: "rgba(232,89,12,0.35)", axis: "#333",
                 grid: "rgba(0,0,0,0.08)", text: "#222", over: "#c92a2a"}
 const RUN_SECONDS = 10    // a run plays in about this many seconds at speed 1
 
+let COLORS = BASE_COLORS
+
 export function render({ model, el }) {
+  setPalette(model.palette); COLORS = themed(BASE_COLORS)
   const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-psi", runBar("Quantized wave function animation", "Restart the run") + `
       <canvas class="ql-canvas" role="img" aria-label="Probability density of the stored and the exact wave function"></canvas>
       <div class="ql-readout" aria-live="off">
@@ -24,6 +27,11 @@ export function render({ model, el }) {
     seconds: RUN_SECONDS, hasRun: () => run !== null, end: () => tEnd(), length: () => run.t[run.t.length - 1],
     draw: () => draw(), readouts: (force) => readouts(force),
   })
+
+  exportButtons(root, "stored-psi", canvas, () => run && [
+    ["t", run.t.slice(0, run.valid)], ["norm", Array.from(run.lognorm.slice(0, run.valid), (v) => Math.pow(10, v))],
+    ["fidelity", run.fid.slice(0, run.valid)], ["mean_x", run.mx.slice(0, run.valid)],
+    ["mean_x_exact", Array.from(run.t.slice(0, run.valid), (t) => 3 * Math.cos(t))]])
 
   function tEnd() { return run.t[Math.max(0, run.valid - 1)] }
   // the record at or before the current time
@@ -43,7 +51,7 @@ export function render({ model, el }) {
     const dpr = window.devicePixelRatio || 1
     const W = canvas.width / dpr, H = canvas.height / dpr
     const big = model.large_text ? 1.5 : 1
-    ctx.clearRect(0, 0, W, H); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H)
+    ctx.clearRect(0, 0, W, H); ctx.fillStyle = tint("#fff"); ctx.fillRect(0, 0, W, H)
     ctx.fillStyle = COLORS.text; ctx.font = `${13 * big}px sans-serif`
     if (!run) { ctx.font = `${16 * big}px sans-serif`; ctx.fillText("Computing the run…", 20, 40); return }
     const x0 = 56 * big, y0 = 34 * big, w = W - x0 - 16, h = H - y0 - 46 * big
@@ -69,7 +77,7 @@ export function render({ model, el }) {
     for (let k = 0; k < n; k++) { const y = y0 + h - (xs[k] * xs[k] / 2) / 8 * h; k ? ctx.lineTo(X(xs[k]), y) : ctx.moveTo(X(xs[k]), y) }
     ctx.stroke()
     const j = index(), off = j * n
-    ctx.fillStyle = "rgba(28,126,214,0.25)"; ctx.strokeStyle = COLORS.q; ctx.lineWidth = 2.5 * big
+    ctx.fillStyle = tint("rgba(28,126,214,0.25)"); ctx.strokeStyle = COLORS.q; ctx.lineWidth = 2.5 * big
     ctx.beginPath(); ctx.moveTo(X(xs[0]), Y(0))
     for (let k = 0; k < n; k++) ctx.lineTo(X(xs[k]), Y(Math.max(0, run.q[off + k])))
     ctx.lineTo(X(xs[n - 1]), Y(0)); ctx.closePath(); ctx.fill(); ctx.stroke()

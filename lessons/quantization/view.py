@@ -18,6 +18,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 from bokeh.transform import dodge
 
+from lessons.common.palette import C
 from lessons.common.ui import (READOUT_CSS, Debounced, legend_below, lesson_app, lesson_figure, lesson_text,
                                notice_alert, plain_text, readout_cards, tab_closed)
 from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUERY_NAMES, SR_FORMATS, QuantizationModel,
@@ -31,9 +32,9 @@ DEBOUNCE_MS = 60
 #: Settings that change the quantizer (everything the signal, weights and curves depend on).
 QUANTIZER = ("bits", "fmt", "granularity", "block", "rounding", "clip", "exp_bits", "frac_bits", "exponent", "seed")
 TABS = ("Number line and signal", "Network", "FSQ and iFSQ", "Schrödinger memory")
-COLORS = {"data": "#adb5bd", "grid": "#c92a2a", "landed": "#1c7ed6", "x": "#495057", "xq": "#1c7ed6",
-          "error": "#e8590c", "mean": "#2b8a3e", "tensor": "#868e96", "channel": "#1c7ed6", "current": "#e8590c",
-          "kernel": "#7048e8", "tanh": "#868e96", "ifsq": "#1c7ed6", "nearest": "#c92a2a", "stochastic": "#2b8a3e"}
+COLORS = {"data": C.silver, "grid": C.red, "landed": C.blue, "x": C.slate, "xq": C.blue,
+          "error": C.orange, "mean": C.green, "tensor": C.grey, "channel": C.blue, "current": C.orange,
+          "kernel": C.violet, "tanh": C.grey, "ifsq": C.blue, "nearest": C.red, "stochastic": C.green}
 ROUNDING_LABELS = {"nearest": "round to nearest", "stochastic": "stochastic rounding"}
 SIGNAL_LABELS = {"sine": "Sine", "chirp": "Chirp (rising pitch)", "gaussian": "Gaussian noise",
                  "heavy_tails": "Heavy-tailed noise (Student t, 3)"}
@@ -86,6 +87,9 @@ class NumberLine:
 class QuantizationView:
     """Widgets, figures and callbacks for one browser session."""
 
+    #: read-outs a link can hide until the teacher reveals them (the cards, the ψ player's read-outs)
+    HIDEABLE = {**{key: label for key, label, _ in CARDS}, "norm": "‖ψ‖²", "fid": "fidelity", "mx": "⟨x⟩"}
+
     def __init__(self, model: QuantizationModel):
         self.model = m = model
         self.player = PsiPlayer(sizing_mode="stretch_width")
@@ -93,7 +97,7 @@ class QuantizationView:
         self._make_widgets()
         self._make_figures()
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
-        self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
         self.tabs = pn.Tabs(
             (TABS[0], pn.Column(
                 pn.Row(self.signal, self.listen, sizing_mode="stretch_width"),
@@ -155,7 +159,7 @@ class QuantizationView:
         self.activations = pn.widgets.Checkbox.from_param(m.param.activations,
                                                           label="Quantize the activations too (per tensor)")
         self.scale_header = pn.pane.Markdown("### Scale s")
-        self.applies_text = pn.pane.Markdown(styles={"font-size": "14px", "color": "#555"}, margin=(0, 10))
+        self.applies_text = pn.pane.Markdown(styles={"font-size": "calc(14px * var(--ql-scale, 1))", "color": "var(--ql-muted, #555)"}, margin=(0, 10))
         self.signal = pn.widgets.Select.from_param(m.param.signal, label="Signal", width=300,
                                                    options={v: k for k, v in SIGNAL_LABELS.items()})
         self.listen = pn.widgets.Toggle(label="Hear the signal and its quantized copy", width=320,
@@ -167,12 +171,12 @@ class QuantizationView:
         self.listen.param.watch(lambda *_: self._refresh_audio(), "value")
         self.qat_button = pn.widgets.Button(label="Fine-tune with this quantizer (QAT, 200 steps)", width=380)
         self.qat_button.on_click(lambda _e: self._fine_tune())
-        self.qat_text = pn.pane.Markdown(styles={"font-size": "15px"}, margin=(12, 10), sizing_mode="stretch_width")
+        self.qat_text = pn.pane.Markdown(styles={"font-size": "calc(15px * var(--ql-scale, 1))"}, margin=(12, 10), sizing_mode="stretch_width")
         self.fsq_levels = pn.widgets.IntSlider.from_param(m.param.fsq_levels, label="Levels L per channel", step=2)
         self.latent_std = pn.widgets.FloatSlider.from_param(m.param.latent_std, label="Spread (std) of the latent")
-        self.fsq_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
-        self.grid_note = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "14px", "color": "#444"})
-        self.run_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.fsq_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
+        self.grid_note = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(14px * var(--ql-scale, 1))", "color": "var(--ql-muted, #444)"})
+        self.run_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
         self.notices = notice_alert(m)
 
         syncing = []     # set while the model's value is copied to the widgets: no echo back
@@ -263,8 +267,8 @@ class QuantizationView:
                line_dash="dotted", legend_label="kernel of your quantizer (right axis)")
         self.acc_now = ColumnDataSource(dict(bits=[0], acc=[0.0]))
         g.scatter("bits", "acc", source=self.acc_now, marker="circle_cross", size=20, fill_color="white",
-                  fill_alpha=0.6, line_color="#c92a2a", line_width=3, legend_label="your setting")
-        self.float_span = Span(location=0, dimension="width", line_color="#333", line_dash="dotdash", line_width=1)
+                  fill_alpha=0.6, line_color=C.red, line_width=3, legend_label="your setting")
+        self.float_span = Span(location=0, dimension="width", line_color=C.axis, line_dash="dotdash", line_width=1)
         g.add_layout(self.float_span)
         legend_below(g)
         self.acc_fig = g
@@ -275,7 +279,7 @@ class QuantizationView:
                legend_label="FSQ (tanh)", alpha=0.85)
         u.vbar(x=dodge("level", 0.2), top="ifsq", width=0.4, source=self.usage, color=COLORS["ifsq"],
                legend_label="iFSQ (2σ(1.6z) − 1)", alpha=0.85)
-        u.step("level", "ideal", source=self.usage, mode="center", color="#333", line_dash="dashed",
+        u.step("level", "ideal", source=self.usage, mode="center", color=C.axis, line_dash="dashed",
                legend_label="uniformly spread values")
         legend_below(u, 2)
         self.usage_fig = u
@@ -288,10 +292,10 @@ class QuantizationView:
         e.add_layout(LinearAxis(y_range_name="H", axis_label="usage entropy (bits)"), "right")
         for key, label, color, dash in (("tanh_entropy", "entropy, tanh", COLORS["tanh"], "dashed"),
                                         ("ifsq_entropy", "entropy, iFSQ", COLORS["ifsq"], "dashed"),
-                                        ("max", "log₂ L", "#333", "dotted")):
+                                        ("max", "log₂ L", C.axis, "dotted")):
             e.line("L", key, source=self.ent, y_range_name="H", color=color, line_dash=dash, line_width=2,
                    legend_label=label)
-        self.levels_now = Span(location=17, dimension="height", line_color="#c92a2a", line_width=2)
+        self.levels_now = Span(location=17, dimension="height", line_color=C.red, line_width=2)
         e.add_layout(self.levels_now)
         legend_below(e, 2)
         self.entropy_fig = e
@@ -299,7 +303,7 @@ class QuantizationView:
         self.norm_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
         n = lesson_figure("‖ψ‖² of the stored state (log axis; exact: 1, dashed)", "time t", "‖ψ‖²",
                           height=320, y_axis_type="log")
-        n.add_layout(Span(location=1.0, dimension="width", line_color="#333", line_dash="dashed", line_width=1.5))
+        n.add_layout(Span(location=1.0, dimension="width", line_color=C.axis, line_dash="dashed", line_width=1.5))
         self._norm_lines = {}
         for key in ("nearest", "stochastic"):
             self._norm_lines[key] = n.line("t", key, source=self.norm_src, color=COLORS[key], line_width=2.5,

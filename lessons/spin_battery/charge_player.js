@@ -6,13 +6,16 @@
 // interpolates it at display rate: the spins as arrows in the x-z plane, a battery gauge, and the
 // curves with a moving cursor.  DOM read-outs are text for screen readers and hooks for tests.
 
-const COLORS = {
+const BASE_COLORS = {
   E: "#1c7ed6", W: "#2b8a3e", Wloc: "#e8590c", P: "#862e9c", axis: "#333", grid: "rgba(0,0,0,0.08)",
   text: "#222", up: "#e8590c", down: "#1c7ed6", ring: "#adb5bd", gauge: "#2b8a3e", cursor: "#c92a2a",
 }
 const RUN_SECONDS = 8     // a run plays in about this many seconds at speed 1
 
+let COLORS = BASE_COLORS
+
 export function render({ model, el }) {
+  setPalette(model.palette); COLORS = themed(BASE_COLORS)
   const {root, canvas, ctx, $, playBtn} = mountPlayer(el, "ql-player ql-charge", runBar("Charging animation", "Restart the charging") + `
       <canvas class="ql-canvas" role="img" aria-label="Spins, battery gauge and charging curves"></canvas>
       <div class="ql-readout" aria-live="off">
@@ -29,6 +32,9 @@ export function render({ model, el }) {
     hasRun: () => run !== null, end: () => run.t[run.t.length - 1], length: () => run.t[run.t.length - 1],
     draw: () => draw(), readouts: (force) => readouts(force),   // the last frame's numbers are the run's final ones
   })
+
+  exportButtons(root, "charging", canvas, () => run && [["t", run.t], ["stored_E", run.E], ["ergotropy_W", run.W],
+                                                      ["local_W", run.Wloc], ["average_power", run.P]])
 
   // linear interpolation of series a (or column j of an (nt x n) array) at the current time
   function at(a, j = -1, n = 1) {
@@ -51,7 +57,7 @@ export function render({ model, el }) {
     const dpr = window.devicePixelRatio || 1
     const W = canvas.width / dpr, H = canvas.height / dpr
     const big = model.large_text ? 1.5 : 1
-    ctx.clearRect(0, 0, W, H); ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, H)
+    ctx.clearRect(0, 0, W, H); ctx.fillStyle = tint("#fff"); ctx.fillRect(0, 0, W, H)
     ctx.fillStyle = COLORS.text
     if (!run) {
       ctx.font = `${16 * big}px sans-serif`

@@ -75,7 +75,7 @@ CHARGE_TIMES = 241
 HEATMAP_SITES = 6
 
 QUERY_NAMES = {"preset": "preset", "Jx": "Jx", "Jy": "Jy", "Jz": "Jz", "D": "D", "K": "K", "B": "B", "b": "b",
-               "profile": "profile", "T": "T", "N": "n_sites", "map": "map_axes", "map_q": "map_quantity",
+               "field": "profile", "T": "T", "N": "n_sites", "map": "map_axes", "map_q": "map_quantity",
                "curve": "curve_axis", "charger": "charger", "omega": "omega", "tmax": "t_max"}
 
 

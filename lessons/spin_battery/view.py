@@ -17,6 +17,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, Fix
                           LinearAxis, LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Viridis256
 
+from lessons.common.palette import C
 from lessons.common.ui import (READOUT_CSS, Debounced, legend_below, lesson_app, lesson_figure, lesson_text,
                                notice_alert, plain_text, readout_cards, tab_closed)
 from lessons.spin_battery.model import (AXIS_LABELS, CHARGER_HAMILTONIANS, CHARGERS, MAP_AXES, MAX_MAP_SITES, PRESETS, QUANTITY_LABELS,
@@ -28,8 +29,8 @@ __all__ = ["SpinBatteryView", "create_app"]
 HERE = pathlib.Path(__file__).parent
 DEBOUNCE_MS = 60
 CHAIN = ("n_sites", "Jx", "Jy", "Jz", "D", "K", "B", "b", "profile")
-COLORS = {"stored": "#1c7ed6", "incoherent": "#2b8a3e", "coherent": "#94d82d", "capacity": "#868e96",
-          "coherence": "#7048e8", "concurrence": "#c2255c", "rho": "#1c7ed6", "passive": "#e8590c"}
+COLORS = {"stored": C.blue, "incoherent": C.green, "coherent": C.lime, "capacity": C.grey,
+          "coherence": C.violet, "concurrence": C.magenta, "rho": C.blue, "passive": C.orange}
 CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
          ("capacity", "Capacity C", "most a unitary could ever add or take, from the best to the worst state"),
          ("stored", "Stored energy E", "Tr ρH_B above the empty battery"),
@@ -40,6 +41,10 @@ CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
 
 class SpinBatteryView:
     """Widgets, figures and callbacks for one browser session."""
+
+    #: read-outs a link can hide until the teacher reveals them (the cards, the charging read-outs)
+    HIDEABLE = {**{key: label for key, label, _ in CARDS},
+                "E": "stored E (charging)", "W": "ergotropy W (charging)", "Wloc": "local W", "P": "average power"}
 
     def __init__(self, model: SpinBatteryModel):
         self.model = m = model
@@ -55,7 +60,7 @@ class SpinBatteryView:
         self.curve_pane = pn.Column(pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"),
                                     sizing_mode="stretch_width")
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
-        self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
+        self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
         self.tabs = pn.Tabs(
             ("Battery state", pn.Column(
                 pn.Row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
@@ -107,7 +112,7 @@ class SpinBatteryView:
                                                     options={v: k for k, v in CHARGERS.items()})
         self.omega = pn.widgets.FloatSlider.from_param(m.param.omega, label="Drive strength Ω", width=240)
         self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label="Charging time", width=240)
-        self.charger_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "14px"})
+        self.charger_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(14px * var(--ql-scale, 1))"})
         show = lambda *_: setattr(self.charger_text, "object", plain_text(CHARGER_HAMILTONIANS[m.charger]))  # noqa: E731
         m.param.watch(show, "charger")
         show()
@@ -133,7 +138,7 @@ class SpinBatteryView:
         f.hbar(y="y", right="stored", height=0.6, source=self.bars, color=COLORS["stored"], legend_label="stored")
         f.hbar(y="y", right="capacity", height=0.6, source=self.bars, color=COLORS["capacity"],
                legend_label="capacity")
-        self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color="#333", line_width=1.5)
+        self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color=C.axis, line_width=1.5)
         f.add_layout(self.max_span)
         f.x_range = Range1d(0, 1)
         legend_below(f)
@@ -178,7 +183,7 @@ class SpinBatteryView:
         mf.add_layout(ColorBar(color_mapper=self.map_mapper, width=12), "right")
         self.marker = ColumnDataSource(dict(x=[0.0], y=[0.0]))
         mf.scatter("x", "y", source=self.marker, marker="circle_cross", size=18, fill_color="white",
-                   fill_alpha=0.6, line_color="#c92a2a", line_width=3)
+                   fill_alpha=0.6, line_color=C.red, line_width=3)
         mf.xgrid.visible = mf.ygrid.visible = False
         self.map_fig = mf
 
@@ -189,12 +194,12 @@ class SpinBatteryView:
                                   ("stored", "stored energy E", "dotted")):
             cf.line("x", name, source=self.curve_src, line_width=2.5, line_dash=dash, legend_label=label,
                     color={"capacity": COLORS["capacity"], "ergotropy": COLORS["incoherent"],
-                           "incoherent": "#5c940d", "stored": COLORS["stored"]}[name])
+                           "incoherent": C.olive, "stored": COLORS["stored"]}[name])
         cf.extra_y_ranges = {"coh": Range1d(0, 1)}
         cf.add_layout(LinearAxis(y_range_name="coh", axis_label="l1 coherence"), "right")
         cf.line("x", "coherence", source=self.curve_src, y_range_name="coh", color=COLORS["coherence"],
                 line_width=2, line_dash="dotdash", legend_label="l1 coherence (right axis)")
-        self.curve_now = Span(location=0, dimension="height", line_color="#c92a2a", line_width=2)
+        self.curve_now = Span(location=0, dimension="height", line_color=C.red, line_width=2)
         cf.add_layout(self.curve_now)
         legend_below(cf)
         self.curve_fig = cf

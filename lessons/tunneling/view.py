@@ -16,6 +16,7 @@ from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 
 from physics import potentials
 from lessons.common.player import WavePlayer
+from lessons.common.palette import C
 from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, tab_closed
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
 
@@ -29,6 +30,10 @@ DEBOUNCE_MS = 120   # settings changes closer together than this cause one recom
 
 class TunnelingView:
     """Widgets, plots and the frame pump for one browser session."""
+
+    #: read-outs a link can hide until the teacher reveals them (``?hide=T,R``)
+    HIDEABLE = {"predicted": "predicted packet transmission", "T": "transmitted T", "R": "reflected R",
+                "passed": "passed the barrier", "inside": "still inside"}
 
     def __init__(self, model: TunnelingModel):
         self.model = model
@@ -55,8 +60,8 @@ class TunnelingView:
 
         self.notices = notice_alert(m)
         self.warning = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
-        self.readout = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "15px"})
-        self.health = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "13px"})
+        self.readout = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
+        self.health = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(13px * var(--ql-scale, 1))"})
         self._make_figures()
 
         self._callback = None
@@ -71,11 +76,11 @@ class TunnelingView:
         self.marks = ColumnDataSource(dict(E=[], T=[], label=[], color=[]))
         fig = lesson_figure("Exact transmission T(E) of this barrier", "energy E", "transmission T",
                       y_range=Range1d(-0.02, 1.05))
-        fig.varea("E", "lo", "hi", source=self.band_source, color="#2b8a3e", alpha=0.18,
+        fig.varea("E", "lo", "hi", source=self.band_source, color=C.green, alpha=0.18,
                   legend_label="packet's energies (±1σ)")
-        fig.line("E", "T", source=self.t_source, line_width=2.5, color="#1c4f82", legend_label="exact T(E)")
+        fig.line("E", "T", source=self.t_source, line_width=2.5, color=C.navy, legend_label="exact T(E)")
         fig.scatter("E", "T", source=self.marks, size=11, color="color", legend_field="label")
-        self.height_span = Span(location=1.0, dimension="height", line_dash="dashed", line_color="#555")
+        self.height_span = Span(location=1.0, dimension="height", line_dash="dashed", line_color=C.muted)
         fig.add_layout(self.height_span)
         fig.legend.location = "bottom_right"
         fig.legend.label_text_font_size = "12px"
@@ -83,10 +88,10 @@ class TunnelingView:
 
         self.k_source = ColumnDataSource(dict(k=[], phi=[], T=[]))
         kfig = lesson_figure("Momentum distribution |φ(k)|² and T at each k", "wavenumber k", "|φ(k)|²")
-        kfig.varea("k", 0, "phi", source=self.k_source, color="#1f77b4", alpha=0.35, legend_label="|φ(k)|²")
+        kfig.varea("k", 0, "phi", source=self.k_source, color=C.sky, alpha=0.35, legend_label="|φ(k)|²")
         kfig.extra_y_ranges = {"T": Range1d(0, 1.05)}
         kfig.add_layout(LinearAxis(y_range_name="T", axis_label="T"), "right")
-        kfig.line("k", "T", source=self.k_source, y_range_name="T", line_width=2.5, color="#1c4f82",
+        kfig.line("k", "T", source=self.k_source, y_range_name="T", line_width=2.5, color=C.navy,
                   legend_label="T(k²/2)")
         kfig.legend.location = "top_left"
         kfig.legend.label_text_font_size = "12px"
@@ -105,7 +110,7 @@ class TunnelingView:
             self.t_source.data = dict(E=E, T=T)
             self.band_source.data = dict(E=E[inband], lo=np.zeros(inband.sum()), hi=np.ones(inband.sum()))
             self.marks.data = dict(E=[m.mean_energy()], T=[self.predicted],
-                                   label=["predicted packet T"], color=["#2b8a3e"])
+                                   label=["predicted packet T"], color=[C.green])
             self.height_span.location = m.height if m.shape != "thin" else -1
             self.k_source.data = dict(k=k, phi=phi, T=Tk)
             self.separation.visible = m.shape == "double"
@@ -117,9 +122,10 @@ class TunnelingView:
     def _readout_text(self, run) -> str:
         m = self.model
         lines = [f"**Predicted packet transmission** (exact T(E) averaged over the packet): "
-                 f"**{self.predicted:.4f}**"]
+                 f'<b class="ql-predicted">{self.predicted:.4f}</b>']
         if self._revealed(run):
-            lines.append(f"**Simulation:** T = **{run.transmitted:.4f}**, R = {run.reflected:.4f}, "
+            lines.append(f'**Simulation:** T = <b class="ql-T">{run.transmitted:.4f}</b>, '
+                         f'R = <b class="ql-R">{run.reflected:.4f}</b>, '
                          f"still inside {run.sim.norm():.4f} at t = {run.sim.t:.1f}")
         elif run is not None:
             lines.append("The measured T appears here when the animation reaches its end "
@@ -159,7 +165,7 @@ class TunnelingView:
             E = self.model.mean_energy()
             self.marks.data = dict(E=[E, E], T=[self.predicted, run.transmitted],
                                    label=["predicted packet T", "measured T (simulation)"],
-                                   color=["#2b8a3e", "#d9480f"])
+                                   color=[C.green, C.vermilion])
 
     def _restart(self):
         m = self.model

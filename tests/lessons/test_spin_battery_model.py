@@ -473,7 +473,7 @@ def test_constructing_with_a_preset_applies_its_couplings():
 def test_every_setting_is_in_the_link():
     assert set(QUERY_NAMES.values()) == {p for p in SpinBatteryModel.param if p not in ("name", "notices")}
     q = {"preset": "custom", "Jx": "0.3", "Jy": "-0.2", "Jz": "1.1", "D": "2", "K": "0.1", "B": "3", "b": "-1",
-         "profile": "gradient", "T": "0.25", "N": "4", "map": "B_b", "map_q": "stored", "curve": "K",
+         "field": "gradient", "T": "0.25", "N": "4", "map": "B_b", "map_q": "stored", "curve": "K",
          "charger": "field", "omega": "2.5", "tmax": "12"}
     m = SpinBatteryModel.from_query(q)
     assert m.notices == []

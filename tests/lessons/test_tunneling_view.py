@@ -50,7 +50,7 @@ def test_measured_T_is_revealed_only_after_the_animation_ends(view):
     assert "Simulation:" not in view.readout.object
     assert not view._callback.running           # finished runs stop computing
     view.player._handle_msg({"kind": "ended", "run": model.run.run_id})
-    assert f"T = **{model.run.transmitted:.4f}**" in view.readout.object
+    assert f'T = <b class="ql-T">{model.run.transmitted:.4f}</b>' in view.readout.object
     assert view.marks.data["T"] == [view.predicted, model.run.transmitted]
     assert "T + R + inside" in view.health.object
 

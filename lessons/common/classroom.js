@@ -1,0 +1,160 @@
+// The header's classroom bar (Look, Lecture mode, Copy link, Reveal, Keys) and the page's keyboard.
+//
+// Keys reach the visible canvas player (``data-ql-player``, its ``qlKey``) when the focus is on no
+// other control: a focused slider keeps its arrows, a focused button its space.  Panel renders each
+// component in its own shadow root, so the page is searched through the shadow roots.
+
+const KEYS = [
+  ["Space", "play or pause the animation"],
+  ["← →", "step the animation (paused), or nudge the focused slider"],
+  ["Home / End", "focused slider to its minimum / maximum"],
+  ["PageUp / PageDown", "focused slider in big steps; in lecture mode, previous / next slide"],
+  ["r", "restart the animation"],
+  ["f", "main plot fullscreen (Esc leaves)"],
+  ["e / x", "bound states: measure energy / position"],
+  ["Tab", "next control"],
+  ["?", "this help (Esc closes)"],
+]
+
+// every element matching ``sel`` in the document and in every open shadow root
+function deepAll(sel, root = document, out = []) {
+  for (const el of root.querySelectorAll(sel)) out.push(el)
+  for (const el of root.querySelectorAll("*")) if (el.shadowRoot) deepAll(sel, el.shadowRoot, out)
+  return out
+}
+
+function visible(el) {
+  if (!el.isConnected || !el.getClientRects().length) return false
+  const r = el.getBoundingClientRect()
+  return r.width > 0 && r.height > 0
+}
+
+function activePlayer() { return deepAll("[data-ql-player]").find(visible) }
+
+// the main plot: the visible player, else the first visible figure
+function mainPlot() {
+  return activePlayer() || deepAll(".bk-Figure, .bk-Canvas").find(visible)
+}
+
+// give every unnamed control a name (screen readers): slider handles take their slider's title
+function labelControls() {
+  for (const h of deepAll("[role=slider]")) {
+    if (h.getAttribute("aria-label") || h.getAttribute("aria-labelledby")) continue
+    const title = h.getRootNode().querySelector?.(".bk-slider-title")
+    const text = title ? title.textContent.split(":")[0].trim() : ""
+    if (text) h.setAttribute("aria-label", text)
+  }
+  // Bokeh's checkbox sits beside its text, not inside a label
+  for (const box of deepAll("input[type=checkbox], input[type=radio]")) {
+    if (box.getAttribute("aria-label") || (box.labels && box.labels.length) || box.closest("label")) continue
+    const text = (box.parentNode.textContent || "").trim()
+    if (text) box.setAttribute("aria-label", text.slice(0, 120))
+  }
+}
+
+function editable(el) {
+  return el && (["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) || el.isContentEditable)
+}
+
+export function render({ model, el }) {
+  const bar = document.createElement("div")
+  bar.className = "ql-classroom"
+  bar.setAttribute("role", "toolbar")
+  bar.setAttribute("aria-label", "Classroom")
+  const options = Object.entries(model.profiles)
+    .map(([k, v]) => `<option value="${k}"${k === model.profile ? " selected" : ""}>${v}</option>`).join("")
+  bar.innerHTML = `
+    <label class="ql-look">Look <select class="ql-profile" aria-label="Look (colour profile)">${options}</select></label>
+    <button type="button" class="ql-lecture" title="The lesson text as slides beside the live figures"></button>
+    <button type="button" class="ql-copy" title="Copy a link to this page with every setting">Copy link</button>
+    <button type="button" class="ql-reveal" hidden title="Show the hidden read-outs"></button>
+    <button type="button" class="ql-help-btn" aria-haspopup="dialog" title="Keyboard shortcuts (?)">Keys ?</button>
+    <span class="ql-said" role="status" aria-live="polite"></span>
+    <dialog class="ql-help" aria-label="Keyboard shortcuts">
+      <h2>Keyboard</h2>
+      <table>${KEYS.map(([k, v]) => `<tr><th scope="row"><kbd>${k}</kbd></th><td>${v}</td></tr>`).join("")}</table>
+      <p>Every number in the figures is also in the text read-outs, which screen readers announce.</p>
+      <button type="button" class="ql-help-close">Close</button>
+    </dialog>
+    <dialog class="ql-link" aria-label="Link to this page">
+      <p>Copy this link (Ctrl+C):</p>
+      <input class="ql-link-text" readonly aria-label="Link to this page">
+      <button type="button" class="ql-link-close">Close</button>
+    </dialog>`
+  el.appendChild(bar)
+  const $ = (sel) => bar.querySelector(sel)
+  const said = (text) => { $(".ql-said").textContent = text; setTimeout(() => { $(".ql-said").textContent = "" }, 4000) }
+
+  function go(changes) {
+    const url = new URL(window.location.href)
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) url.searchParams.delete(k); else url.searchParams.set(k, v)
+    }
+    window.location.assign(url.toString())
+  }
+
+  $(".ql-profile").addEventListener("change", (ev) => go({profile: ev.target.value === "standard" ? null : ev.target.value}))
+  const lecture = $(".ql-lecture")
+  lecture.textContent = model.lecture ? "Leave lecture mode" : "Lecture mode"
+  lecture.addEventListener("click", () => go(model.lecture ? {lecture: null, slide: null} : {lecture: "1"}))
+
+  // the clipboard API needs a secure page (https or localhost): a class server on http://10.x.y.z
+  // is not one, so show the link selected for Ctrl+C instead
+  $(".ql-copy").addEventListener("click", async () => {
+    const href = window.location.href
+    try {
+      await navigator.clipboard.writeText(href)
+      said("Link copied")
+    } catch (e) {
+      const box = $(".ql-link"), text = $(".ql-link-text")
+      text.value = href
+      box.showModal(); text.focus(); text.select()
+    }
+  })
+  $(".ql-link-close").addEventListener("click", () => $(".ql-link").close())
+
+  const reveal = $(".ql-reveal")
+  function showHidden() {
+    const n = model.hidden.length
+    reveal.hidden = n === 0
+    reveal.textContent = `Reveal ${n === 1 ? "1 hidden read-out" : n + " hidden read-outs"}`
+    reveal.title = "Show: " + model.hidden.join(", ")
+  }
+  model.on("hidden", showHidden)
+  showHidden()
+  reveal.addEventListener("click", () => model.send_msg({kind: "reveal"}))
+
+  const help = $(".ql-help")
+  const toggleHelp = () => { if (help.open) help.close(); else help.showModal() }
+  $(".ql-help-btn").addEventListener("click", toggleHelp)
+  $(".ql-help-close").addEventListener("click", () => help.close())
+
+  function fullscreen() {
+    if (document.fullscreenElement) { document.exitFullscreen(); return }
+    const target = mainPlot()
+    if (target && target.requestFullscreen) target.requestFullscreen().catch(() => said("Fullscreen is not allowed here"))
+  }
+
+  function onKey(ev) {
+    if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return
+    const target = ev.composedPath()[0]
+    if (editable(target)) return
+    const onSlider = target?.getAttribute?.("role") === "slider"
+    const onControl = target && (onSlider || target.tagName === "BUTTON" || target.tagName === "A" ||
+                                 target.getAttribute?.("role") === "tab")
+    const key = ev.key
+    if (key === "?") toggleHelp()
+    else if (key === "f" || key === "F") fullscreen()
+    else if (model.lecture && (key === "PageDown" || key === "PageUp") && !onSlider) {
+      model.send_msg({kind: "slide", step: key === "PageDown" ? 1 : -1})
+    } else if (!onControl || key === "r" || key === "R") {
+      const player = activePlayer()
+      if (!player || !player.qlKey || !player.qlKey(key)) return
+    } else return
+    ev.preventDefault()
+  }
+  document.addEventListener("keydown", onKey)
+  const labeller = setInterval(labelControls, 1500)
+  labelControls()
+  model.on("remove", () => { document.removeEventListener("keydown", onKey); clearInterval(labeller) })
+}

@@ -1,0 +1,216 @@
+"""The classroom layer of every lesson page: colour profile, keys, teacher links, export, lecture mode.
+
+Query parameters, beside each lesson's own (all optional, all checked like the lesson's):
+
+- ``profile=standard|projector|dark``: the look (:mod:`lessons.common.palette`); the header's
+  "Look" menu reloads the page with another one, and the URL keeps every other setting;
+- ``hide=key,key``: read-outs shown as "?" until the teacher presses "Reveal" (predict, then
+  reveal); each lesson lists its keys in ``HIDEABLE``;
+- ``lecture=1`` (with ``slide=N``): the lesson text as slides beside the live lesson.
+
+:class:`ClassroomBar` is the header's bar (Look, Lecture mode, Copy link, Reveal, Keys) and the
+page-wide keyboard: space, r and the arrows go to the visible player; f makes the main plot
+fullscreen; ? opens the keyboard help; PageDown/PageUp turn slides.  Views only: no physics here.
+"""
+from __future__ import annotations
+
+import pathlib
+import re
+from urllib.parse import parse_qsl, urlencode
+
+import panel as pn
+import param
+from panel.custom import JSComponent
+
+from lessons.common.palette import PROFILES, profile as get_profile
+
+__all__ = ["Classroom", "ClassroomBar", "SlideDeck", "hide_css", "split_slides", "CLASSROOM_QUERY"]
+
+#: The query names this layer reads (the lessons' own names must not clash with them).
+CLASSROOM_QUERY = ("profile", "hide", "lecture", "slide")
+
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+class Classroom(param.Parameterized):
+    """One page's classroom settings (from its URL)."""
+
+    profile = param.Selector(default="standard", objects=list(PROFILES), doc="Colour profile.")
+    lecture = param.Boolean(default=False, doc="Lesson text as slides beside the live lesson.")
+    hidden = param.List(default=[], item_type=str, doc="Keys of the read-outs hidden until revealed.")
+    slide = param.Integer(default=1, bounds=(1, None), doc="The slide shown in lecture mode (from 1).")
+
+    @classmethod
+    def from_query(cls, args: dict, hideable: dict[str, str]) -> tuple["Classroom", list[str]]:
+        """Settings from Panel's ``session_args`` (bytes lists) and the notices for what was changed."""
+        def text(name):
+            raw = args.get(name)
+            if raw is None:
+                return None
+            raw = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+            return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)).strip()
+
+        notices, values = [], {}
+        lecture = text("lecture")
+        if lecture is not None and lecture.lower() not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):
+            notices.append(f"'lecture={_shown(lecture)}' must be 1 or 0: showing the lesson.")
+        values["lecture"] = (lecture or "").lower() in ("1", "true", "yes", "on")
+        name = text("profile")
+        if name:
+            if name in PROFILES:
+                values["profile"] = name
+            else:
+                notices.append(f"'profile={_shown(name)}' is not one of {', '.join(PROFILES)}: using standard.")
+        elif values["lecture"]:
+            values["profile"] = "projector"   # a lecture is projected
+        hide = text("hide")
+        if hide:
+            keys = [k.strip() for k in hide.split(",") if k.strip()][:32]
+            good = [k for k in keys if k in hideable]
+            bad = [k for k in keys if k not in hideable]
+            if bad:
+                notices.append(f"'hide' names no read-out called {', '.join(_shown(b) for b in bad[:4])}"
+                               f"{' …' if len(bad) > 4 else ''}: this lesson can hide {', '.join(hideable)}.")
+            values["hidden"] = list(dict.fromkeys(good))
+        slide = text("slide")
+        if slide:
+            try:
+                values["slide"] = max(1, int(float(slide)))
+            except (ValueError, OverflowError):
+                notices.append(f"'slide={_shown(slide)}' is not a slide number: showing slide 1.")
+        return cls(**values), notices
+
+
+def hide_css(keys) -> str:
+    """CSS that shows the read-outs ``keys`` (cards ``data-q``, ``b.ql-<key>``) as "?"."""
+    keys = [k for k in keys if _KEY.match(k)]
+    if not keys:
+        return ""
+    values = ", ".join(f'.ql-card[data-q="{k}"] b, b.ql-{k}' for k in keys)
+    after = ", ".join(f'.ql-card[data-q="{k}"] b::after, b.ql-{k}::after' for k in keys)
+    return (f"{values} {{ visibility: hidden; position: relative; }}\n"
+            f"{after} {{ content: '?'; visibility: visible; position: absolute; left: 0; top: 0; "
+            f"color: var(--ql-muted, #555); }}\n")
+
+
+def split_slides(text: str) -> list[tuple[str, str]]:
+    """Markdown cut into slides at its section headings: ``(title, body)`` each.
+
+    The sections are the most important heading level below the title that occurs at least twice
+    (``##``, else ``###``); the text before the first section is the first slide.
+    """
+    level = next((n for n in (2, 3, 4) if len(re.findall(rf"(?m)^{'#' * n} ", text)) >= 2), None)
+    if level is None:
+        title = re.search(r"(?m)^#+\s+(.*)", text)
+        return [(title.group(1).strip() if title else "Lesson", text.strip())]
+    parts = re.split(rf"(?m)^(?={'#' * level} )", text)
+    slides = []
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        title = re.match(r"#+\s+(.*)", part)
+        slides.append((title.group(1).strip() if title else "Introduction", part))
+    return slides
+
+
+class SlideDeck:
+    """The lesson text as slides (one shown at a time) with previous/next buttons and a counter."""
+
+    def __init__(self, path: pathlib.Path, classroom: Classroom, render):
+        self.slides = split_slides(pathlib.Path(path).read_text(encoding="utf-8"))
+        self.classroom = classroom
+        self.render = render      # markdown text -> Panel object (lesson_text's renderer)
+        self.prev = pn.widgets.Button(label="◀ Previous", description="Previous slide (PageUp)",
+                                      margin=(5, 5))
+        self.next = pn.widgets.Button(label="Next ▶", description="Next slide (PageDown)",
+                                      color="primary", margin=(5, 5))
+        self.counter = pn.pane.HTML(margin=(10, 10), styles={"font-size": "calc(16px * var(--ql-scale, 1))"})
+        self.body = pn.Column(sizing_mode="stretch_width", css_classes=["ql-slide"])
+        self.prev.on_click(lambda _e: self.go(-1))
+        self.next.on_click(lambda _e: self.go(+1))
+        classroom.slide = min(classroom.slide, len(self.slides))
+        classroom.param.watch(lambda *_: self._show(), "slide")
+        self._show()
+        self.panel = pn.Column(pn.Row(self.prev, self.next, self.counter), self.body,
+                               sizing_mode="stretch_width", styles={"flex": "0 0 40%"},
+                               css_classes=["ql-deck"])
+
+    def go(self, step: int) -> None:
+        """Move ``step`` slides (kept within the deck)."""
+        self.classroom.slide = min(max(self.classroom.slide + int(step), 1), len(self.slides))
+
+    def _show(self) -> None:
+        i = self.classroom.slide - 1
+        title, body = self.slides[i]
+        self.body.objects = [self.render(body)]
+        self.counter.object = (f'<span aria-live="polite" title="{_escape(title)}">Slide {i + 1} of '
+                               f'{len(self.slides)}</span>')
+        self.prev.disabled = i == 0
+        self.next.disabled = i == len(self.slides) - 1
+
+
+def _escape(text: str) -> str:
+    import html
+    return html.escape(text, quote=True)
+
+
+def url_with(search: str, **changes) -> str:
+    """The query ``search`` with ``changes`` applied (None removes a name), as ``?a=b&...``."""
+    pairs = [(k, v) for k, v in parse_qsl(str(search or "").lstrip("?"), keep_blank_values=True)
+             if k not in changes]
+    pairs += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+class ClassroomBar(JSComponent):
+    """The header's classroom bar and the page-wide keyboard (see the module docstring)."""
+
+    profile = param.String(default="standard", doc="The page's colour profile.")
+    profiles = param.Dict(default={name: p.label for name, p in PROFILES.items()})
+    lecture = param.Boolean(default=False, doc="Whether the page is in lecture mode.")
+    hidden = param.List(default=[], doc="Labels of the hidden read-outs (the Reveal button shows while any).")
+
+    _esm = pathlib.Path(__file__).parent / "classroom.js"
+
+    _stylesheets = ["""
+    .ql-classroom { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; color: white;
+                    font-family: system-ui, sans-serif; font-size: calc(15px * var(--ql-scale, 1)); }
+    .ql-classroom > button, .ql-classroom select { font-size: calc(14px * var(--ql-scale, 1)); padding: 4px 10px;
+                    border-radius: 6px; border: 1px solid rgba(255,255,255,0.7); background: rgba(255,255,255,0.12);
+                    color: white; cursor: pointer; }
+    .ql-classroom select option { color: black; background: white; }
+    .ql-classroom > button:hover { background: rgba(255,255,255,0.25); }
+    .ql-classroom button:focus-visible, .ql-classroom select:focus-visible { outline: 3px solid #ffd43b; outline-offset: 1px; }
+    .ql-classroom .ql-reveal { background: #ffd43b; color: black; border-color: #ffd43b; font-weight: 600; }
+    .ql-said { min-width: 6em; }
+    dialog { color: var(--ql-ink, #222); background: var(--ql-bg, #fff); border: 2px solid var(--ql-border, #888);
+             border-radius: 10px; padding: 18px 24px; font-size: calc(16px * var(--ql-scale, 1)); max-width: 40em; }
+    dialog::backdrop { background: rgba(0,0,0,0.45); }
+    dialog h2 { margin-top: 0; font-size: 1.3em; }
+    dialog th { text-align: left; padding: 4px 16px 4px 0; white-space: nowrap; }
+    dialog kbd { border: 1px solid var(--ql-border, #888); border-radius: 4px; padding: 1px 6px; font-family: inherit; }
+    dialog button { font-size: 1em; padding: 5px 14px; margin-top: 8px; }
+    dialog input { width: 100%; font-size: 1em; padding: 4px; }
+    """]
+
+    def __init__(self, on_reveal=None, on_slide=None, **params):
+        super().__init__(**params)
+        self._on_reveal, self._on_slide = on_reveal, on_slide
+
+    def _handle_msg(self, msg) -> None:
+        if not isinstance(msg, dict):
+            return
+        if msg.get("kind") == "reveal" and self._on_reveal:
+            self._on_reveal()
+        elif msg.get("kind") == "slide" and self._on_slide and msg.get("step") in (-1, 1):
+            self._on_slide(msg["step"])
+
+
+def profile_of(classroom: Classroom):
+    """The :class:`~lessons.common.palette.Profile` object of ``classroom``."""
+    return get_profile(classroom.profile)

@@ -1,0 +1,231 @@
+"""The classroom layer without a browser: colour profiles, their contrast, the restyled figures, the
+link's classroom settings (profile, hide, lecture mode), the slides, and every lesson page built in each
+profile."""
+from __future__ import annotations
+
+import pathlib
+import re
+
+import numpy as np
+import panel as pn
+import pytest
+
+from lessons.bound_states.model import QUERY_NAMES as BOUND_Q, BoundStatesModel
+from lessons.bound_states.view import BoundStatesView
+from lessons.common.classroom import CLASSROOM_QUERY, Classroom, hide_css, split_slides, url_with
+from lessons.common.palette import _NAMED, C, PROFILES, contrast, normalized, profile
+from lessons.common.ui import lesson_app, lesson_figure
+from lessons.quantization.model import QUERY_NAMES as QUANT_Q, QuantizationModel
+from lessons.quantization.view import QuantizationView
+from lessons.spin_battery.model import QUERY_NAMES as SPIN_Q, SpinBatteryModel
+from lessons.spin_battery.view import SpinBatteryView
+from lessons.tunneling.model import QUERY_NAMES as TUNNEL_Q, TunnelingModel
+from lessons.tunneling.view import TunnelingView
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+LESSONS = {
+    "tunneling": (TunnelingModel, TunnelingView, TUNNEL_Q),
+    "bound_states": (BoundStatesModel, BoundStatesView, BOUND_Q),
+    "spin_battery": (SpinBatteryModel, SpinBatteryView, SPIN_Q),
+    "quantization": (QuantizationModel, QuantizationView, QUANT_Q),
+}
+CURVES = ["blue", "navy", "deep", "sky", "green", "olive", "lime", "red", "vermilion", "orange", "violet",
+          "purple", "magenta"]
+TEXTS = ["muted", "slate", "soft", "charcoal", "axis", "text", "ink"]
+
+
+def build(lesson: str, **query):
+    model_cls, view_cls, names = LESSONS[lesson]
+    args = {k: [str(v).encode()] for k, v in query.items()}
+    return lesson_app(lesson, model_cls, view_cls, names, args=args)
+
+
+# ---- the palette ---------------------------------------------------------------------------
+
+def test_standard_profile_draws_what_the_views_name():
+    std = profile(None)
+    assert std.name == "standard"
+    for name, values in _NAMED.items():
+        assert std.colour(values[0]) == values[0] == getattr(C, name)
+
+
+@pytest.mark.parametrize("name", ["projector", "dark"])
+def test_every_named_colour_has_a_value_in_every_profile(name):
+    look = PROFILES[name]
+    for key, values in _NAMED.items():
+        assert normalized(look.named(key)) == look.named(key), key
+        assert look.colour(values[0]) == look.named(key)
+
+
+def test_projector_colours_are_darker_and_text_is_black_enough_for_a_washed_out_projector():
+    proj, std = PROFILES["projector"], profile(None)
+    white = proj.named("white")
+    for name in CURVES:
+        # curves: at least AA contrast on white, and more than the standard colour has
+        assert contrast(proj.named(name), white) >= 4.5, name
+        assert contrast(proj.named(name), white) > contrast(std.named(name), white), name
+    for name in TEXTS:
+        assert contrast(proj.named(name), white) >= 7, name      # WCAG AAA for text
+    assert proj.font_scale >= 1.3 and proj.line_scale >= 1.5
+
+
+def test_dark_profile_keeps_every_curve_and_text_readable_on_its_background():
+    dark = PROFILES["dark"]
+    bg = dark.named("white")
+    assert contrast(bg, "#000") < 1.5                           # a dark background
+    for name in CURVES:
+        assert contrast(dark.named(name), bg) >= 4.5, name
+    for name in TEXTS:
+        assert contrast(dark.named(name), bg) >= 7, name
+
+
+def test_contrast_matches_the_wcag_reference_values():
+    assert contrast("#000", "#fff") == pytest.approx(21.0)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)   # WebAIM's example
+
+
+def test_colour_maps_hex_short_hex_and_rgba_and_leaves_other_values():
+    proj = PROFILES["projector"]
+    assert proj.colour("#1C7ED6") == proj.named("blue")
+    assert proj.colour("#333") == proj.named("axis")
+    r, g, b = (int(proj.named("sky")[i:i + 2], 16) for i in (1, 3, 5))
+    assert proj.colour("rgba(31,119,180,0.45)") == f"rgba({r},{g},{b},0.45)"
+    assert proj.colour("rgba(1,2,3,0.5)") == "rgba(1,2,3,0.5)"
+    assert proj.colour("color") == "color" and proj.colour(None) is None
+
+
+def test_every_colour_in_the_views_and_players_comes_from_the_palette():
+    standard = {values[0] for values in _NAMED.values()}
+    for view in REPO.glob("lessons/*/view.py"):
+        assert not re.findall(r'"#[0-9a-fA-F]{3,6}"', view.read_text()), f"{view}: name colours from C"
+    for js in [*REPO.glob("lessons/*/*_player.js"), REPO / "lessons/common/player.js"]:
+        text = js.read_text()
+        for hexa in re.findall(r'"(#[0-9a-fA-F]{3,6})"', text):
+            assert normalized(hexa) in standard, f"{js.name}: {hexa} is not a palette colour"
+        for rgb in re.findall(r'"rgba\((\d+),\s*(\d+),\s*(\d+),', text):
+            assert "#" + "".join(f"{int(v):02x}" for v in rgb) in standard, f"{js.name}: rgba{rgb}"
+
+
+def test_restyle_maps_colours_and_scales_lines_and_type_once():
+    proj = PROFILES["projector"]
+    fig = lesson_figure("t", "x", "y")
+    line = fig.line([0, 1], [0, 1], color=C.blue, line_width=2, legend_label="a")
+    done: set = set()
+    proj.restyle(fig, done)
+    proj.restyle(fig, done)                                          # a second pass changes nothing
+    assert line.glyph.line_color == proj.named("blue")
+    assert line.glyph.line_width == pytest.approx(2 * proj.line_scale)
+    assert fig.title.text_font_size == f"{15 * proj.font_scale:.3g}px"
+    assert fig.background_fill_color == proj.named("white")
+    more = fig.line([0, 1], [1, 0], color=C.red, line_width=1)       # added later: styled on the next pass
+    proj.restyle(fig, done)
+    assert (more.glyph.line_color, more.glyph.line_width) == (proj.named("red"), pytest.approx(proj.line_scale))
+    assert line.glyph.line_width == pytest.approx(2 * proj.line_scale)
+
+
+# ---- the link's classroom settings ---------------------------------------------------------------
+
+def test_classroom_names_do_not_clash_with_any_lessons_settings():
+    for lesson, (_, _, names) in LESSONS.items():
+        assert not set(CLASSROOM_QUERY) & set(names), lesson
+
+
+def test_classroom_from_query_accepts_good_values_and_explains_bad_ones():
+    hideable = {"T": "T", "R": "R"}
+    good, notes = Classroom.from_query({"profile": [b"dark"], "hide": [b"T,R,T"], "lecture": [b"1"],
+                                        "slide": [b"3"]}, hideable)
+    assert (good.profile, good.hidden, good.lecture, good.slide, notes) == ("dark", ["T", "R"], True, 3, [])
+    lecture, _ = Classroom.from_query({"lecture": [b"true"]}, hideable)
+    assert lecture.profile == "projector"                           # a lecture is projected
+    bad, notes = Classroom.from_query({"profile": [b"<b>neon</b>"], "hide": [b"T,secret,<img>"],
+                                       "lecture": [b"exam"], "slide": [b"two"]}, hideable)
+    assert (bad.profile, bad.hidden, bad.lecture, bad.slide) == ("standard", ["T"], False, 1)
+    assert len(notes) == 4
+    assert any("secret" in n and "T, R" in n for n in notes)
+
+
+def test_hide_css_names_only_safe_keys():
+    css = hide_css(["T", "mean-E", "x}body{display:none", "<script>"])
+    assert 'b.ql-T' in css and 'b.ql-mean-E' in css and '.ql-card[data-q="T"] b' in css
+    assert "body{" not in css and "<script>" not in css
+    assert hide_css([]) == ""
+
+
+def test_url_with_changes_only_the_named_parameters():
+    assert url_with("?a=1&hide=T,R&b=x", hide=None) == "?a=1&b=x"
+    assert url_with("", slide=2) == "?slide=2"
+    assert url_with("?hide=T", hide=None) == ""
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_text_splits_into_slides_that_keep_every_line(lesson):
+    text = (REPO / f"lessons/{lesson}/lesson.md").read_text(encoding="utf-8")
+    slides = split_slides(text)
+    assert len(slides) >= 4
+    joined = "\n".join(body for _, body in slides)
+    assert [line for line in text.splitlines() if line.strip()] == [line for line in joined.splitlines() if line.strip()]
+    assert all(title and not title.startswith("#") for title, _ in slides)
+
+
+# ---- whole lesson pages, per profile ---------------------------------------------------------
+
+@pytest.mark.parametrize("lesson", LESSONS)
+@pytest.mark.parametrize("name", ["standard", "projector", "dark"])
+def test_every_lesson_page_builds_in_every_profile(lesson, name):
+    page = build(lesson, profile=name)
+    look = PROFILES[name]
+    assert page.ql_view.player.palette == look.js()
+    assert page.ql_view.player.large_text == look.large
+    assert page.theme.__name__.lower().startswith("dark") == (name == "dark")
+    figures = [p.object for item in page.ql_main for p in item.select(pn.pane.Bokeh)]
+    assert figures, "the page shows at least one figure"
+    for fig in figures:
+        assert fig.background_fill_color == (look.named("white") if name != "standard" else "#ffffff")
+    assert page.ql_model.notices == []
+
+
+def test_projector_draws_thicker_lines_than_standard():
+    def widths(page):
+        return [r.glyph.line_width for item in page.ql_main for p in item.select(pn.pane.Bokeh)
+                for r in p.object.renderers if hasattr(r.glyph, "line_width") and np.isscalar(r.glyph.line_width)]
+    std, proj = widths(build("tunneling")), widths(build("tunneling", profile="projector"))
+    assert len(std) == len(proj) > 0
+    assert np.allclose(proj, np.array(std) * PROFILES["projector"].line_scale)
+
+
+@pytest.mark.parametrize("lesson, keys", [("tunneling", "T,predicted"), ("bound_states", "mean-E"),
+                                          ("spin_battery", "ergotropy,W"), ("quantization", "quantized,norm")])
+def test_hidden_readouts_are_styled_away_until_revealed(lesson, keys):
+    page = build(lesson, hide=keys)
+    wanted = keys.split(",")
+    css = hide_css(wanted)
+    player = page.ql_view.player
+    assert player.hidden == wanted and css in player.stylesheets
+    panes = [p for item in page.ql_main for p in [*item.select(pn.pane.HTML), *item.select(pn.pane.Markdown)]]
+    assert any(css in p.stylesheets for p in panes)
+    assert page.ql_bar.hidden == [type(page.ql_view).HIDEABLE[k] for k in wanted]
+    page.ql_bar._handle_msg({"kind": "reveal"})
+    assert player.hidden == [] and css not in player.stylesheets
+    assert not any(css in p.stylesheets for p in panes)
+    assert page.ql_bar.hidden == [] and page.ql_classroom.hidden == []
+
+
+def test_hiding_an_unknown_readout_is_a_notice():
+    page = build("tunneling", hide="answer")
+    assert any("answer" in n for n in page.ql_model.notices)
+
+
+def test_lecture_mode_shows_one_slide_and_turns_pages_within_the_deck():
+    page = build("tunneling", lecture=1, slide=99)
+    deck_text = lambda: "".join(getattr(o, "object", "") or "" for o in page.ql_main[0][0].select(pn.pane.Markdown))  # noqa: E731
+    slides = split_slides((REPO / "lessons/tunneling/lesson.md").read_text(encoding="utf-8"))
+    assert page.ql_classroom.slide == len(slides)                   # clamped to the last
+    assert page.collapsed_sidebar and page.ql_view.player.large_text
+    assert slides[-1][0] in deck_text()
+    page.ql_bar._handle_msg({"kind": "slide", "step": 1})           # past the end: stays
+    assert page.ql_classroom.slide == len(slides)
+    for _ in range(len(slides) + 2):
+        page.ql_bar._handle_msg({"kind": "slide", "step": -1})
+    assert page.ql_classroom.slide == 1 and slides[0][0] in deck_text()
+    page.ql_bar._handle_msg({"kind": "slide", "step": 7})           # only ±1 is a page turn
+    assert page.ql_classroom.slide == 1
