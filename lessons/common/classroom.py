@@ -179,8 +179,8 @@ class ClassroomBar(JSComponent):
 
     _stylesheets = ["""
     .ql-classroom { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; color: white;
-                    font-family: system-ui, sans-serif; font-size: calc(15px * var(--ql-scale, 1)); }
-    .ql-classroom > button, .ql-classroom select { font-size: calc(14px * var(--ql-scale, 1)); padding: 4px 10px;
+                    font-family: system-ui, sans-serif; font-size: 15px; }
+    .ql-classroom > button, .ql-classroom select { font-size: 14px; padding: 4px 10px;
                     border-radius: 6px; border: 1px solid rgba(255,255,255,0.7); background: rgba(255,255,255,0.12);
                     color: white; cursor: pointer; }
     .ql-classroom select option { color: black; background: white; }

@@ -152,8 +152,7 @@ class Profile:
         if s > 1:
             # widgets (Bokeh's --bokeh-font-size inherits into their shadow roots) and page text
             css += (f":root {{ --bokeh-font-size: {round(13 * s)}px; --bs-body-font-size: {s}rem; }}\n"
-                    f"body {{ font-size: {round(16 * s)}px; }}\n"
-                    f"#header .title, .title {{ font-size: {round(22 * s)}px !important; }}\n")
+                    f"body {{ font-size: {round(16 * s)}px; }}\n")
         return css
 
     def widget_css(self) -> str:

@@ -181,6 +181,7 @@ def legend_below(fig, rows: int | None = None) -> None:
 READOUT_CSS = """
 .ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
 .ql-card { border: 1px solid var(--ql-border, #d0d7de); border-radius: 8px; padding: 6px 12px; min-width: 150px;
+           max-width: calc(280px * var(--ql-scale, 1));
            background: var(--ql-surface, #f8f9fa); color: var(--ql-ink, #222); }
 .ql-card span { display: block; font-size: calc(14px * var(--ql-scale, 1)); color: var(--ql-ink, #333); }
 .ql-card b { display: block; font-size: calc(24px * var(--ql-scale, 1)); font-variant-numeric: tabular-nums; }
@@ -386,7 +387,7 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
     else:
         secondary()
     template.header.append(pn.Row(
-        pn.pane.HTML('<a href="./" style="color:white;font-size:calc(15px * var(--ql-scale, 1));'
+        pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
                      'margin-left:12px;white-space:nowrap">← all lessons</a>', margin=(8, 10)),
         bar, sizing_mode="stretch_width"))
     template.ql_model, template.ql_view, template.ql_classroom, template.ql_bar = model, view, classroom, bar

@@ -393,7 +393,7 @@ class LessonPage(PlayerPage):
         return self.slider(label).locator(".bk-slider-title").inner_text().strip()
 
     def shape_label(self) -> str:
-        return self.page.locator("select").first.evaluate("s => s.options[s.selectedIndex].text")
+        return self.page.locator("#sidebar select").first.evaluate("s => s.options[s.selectedIndex].text")
 
 
     def barrier_pixels(self) -> int:
