@@ -22,7 +22,7 @@ SERVE_OPTS ?= --port $(PORT) --index index --static-dirs assets=assets --warm \
 # eigh take 1.6-19 s instead of 0.2 s (measured).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: serve test test-numpy install chromium bench clean
+.PHONY: serve test test-numpy install chromium bench classroom clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench: install
 	$(PY) bench/pinn.py
 	$(PY) bench/spin_battery.py
 	$(PY) bench/quantization.py
+
+# A class on one server (README, "Serving a class"): 40 sessions for 10 minutes, then 200 tabs
+# opened and closed; prints frames/s, server CPU and RSS, slider latency.  About 12 minutes.
+classroom: install chromium
+	$(PY) bench/classroom.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
