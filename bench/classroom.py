@@ -570,6 +570,7 @@ async def class_phase(args, server: Server, browser, lessons: list[Lesson]):
     print(f"  all {len(students)} students have their first run ({time.monotonic() - t_open:.0f} s)", flush=True)
 
     pages = [s for s in students if isinstance(s, PageStudent)]
+    await asyncio.sleep(5)                 # the last sessions' start-up work (figures, text) ends
     tq = time.monotonic()
     await asyncio.sleep(args.quiet)        # everybody watches, nobody moves: what animating costs
     t0 = time.monotonic()
@@ -583,7 +584,7 @@ async def class_phase(args, server: Server, browser, lessons: list[Lesson]):
                 await s.move()
             except Exception as exc:        # a page that is too slow to answer: note it, go on
                 print(f"  move failed on {s.lesson.path}: {exc!r}"[:200], flush=True)
-            await asyncio.sleep(args.move_every * rng.uniform(0.8, 1.2))
+            await asyncio.sleep(min(args.move_every * rng.uniform(0.8, 1.2), max(0.0, end - time.monotonic())))
 
     async def count_loop():
         await asyncio.sleep(args.move_every)   # from everybody's first move on (a Tunnelling run may
@@ -594,13 +595,13 @@ async def class_phase(args, server: Server, browser, lessons: list[Lesson]):
 
     async def progress():
         while time.monotonic() < end - 1:
-            await asyncio.sleep(30)
+            await asyncio.sleep(min(30.0, end - time.monotonic()))
             w = server.windows(time.monotonic() - 30, time.monotonic())
             print(f"  {time.monotonic() - t0:4.0f} s: server {statistics.fmean(w['server'] or [0]):.2f} cores, "
                   f"clients {statistics.fmean(w['client'] or [0]):.2f} cores, RSS {server.rss():.0f} MB", flush=True)
 
     await asyncio.gather(count_loop(), progress(), *(student_loop(s) for s in students))
-    t1 = time.monotonic()
+    t1 = end
     await asyncio.sleep(1.5)                 # the last moves' runs arrive
     await asyncio.gather(*(p.collect() for p in pages))
     for s in students:
@@ -706,7 +707,7 @@ def class_report(args, server, lessons, students, tq, t0, t1, pinned) -> None:
             due = f"; frames shown per frame due: min {min(fps) / 30:.3f}" if lesson.path == "tunneling" else ""
             print(f"  {lesson.path:13s} {len(mine):2d} pages: min {min(fps):5.1f}  p50 {pct(fps, .5):5.1f}  "
                   f"(worst window {min(worst):5.1f}){due}")
-    print("  per page: " + ", ".join(f"{p.lesson.path} {p.fps()[0]:.1f}" for p in pages))
+    print("  per page: " + (", ".join(f"{p.lesson.path} {p.fps()[0]:.1f}" for p in pages) or "no pages"))
 
     print("\nSlider -> first new frame (ms)")
     lat_pages = [x for p in pages for x in p.lat]
@@ -744,6 +745,10 @@ def class_report(args, server, lessons, students, tq, t0, t1, pinned) -> None:
           f"{moves} slider moves, {per_move * 1000:.0f} ms of server CPU each (CPU time: the same on a busy "
           f"machine), so {len(students)} students moving every {args.move_every:g} s need "
           f"{idle + per_move * len(students) / args.move_every:.2f} cores")
+    missed = sum(s.missed for s in students)
+    if missed > 0.05 * moves:
+        print(f"  ! {missed} of the {moves} moves brought no new run before the next: the server was behind and "
+              "coalesced moves, so the CPU per move above is too low (what a move costs: a run with no backlog)")
     others = [m - s - c for m, s, c in zip(w["machine"], srv, w["client"])]
     print(f"  client side (Chromium, Playwright, this process): mean {mean(w['client']):.2f} cores of "
           f"{len(pinned[1]) if pinned else os.cpu_count()}; other processes on the machine: mean {mean(others):.2f} cores")

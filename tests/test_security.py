@@ -142,8 +142,9 @@ def test_websocket_refuses_other_origins(served_tunneling):
     for origin in ("http://evil.example", f"http://evil.example:{port}", f"http://localhost.evil.example:{port}",
                    f"https://localhost:{port}.evil.example", "null"):
         assert open_websocket(port, origin) == "HTTP 403", origin
-    # the page's own origin opens a live session: Bokeh acknowledges the connection
+    # the page's own origin (as localhost or 127.0.0.1) opens a live session: Bokeh acknowledges it
     assert open_websocket(port, f"http://localhost:{port}") == "ACK"
+    assert open_websocket(port, f"http://127.0.0.1:{port}") == "ACK"
 
 
 # ---- (b) no eval/exec ------------------------------------------------------------------------

@@ -301,6 +301,24 @@ def restyle_figures(layout, look, done: set) -> None:
                     widget.stylesheets = [*widget.stylesheets, widget_css]
 
 
+def _view_parts(view) -> list:
+    """The Panel objects a view holds (also those it shows only later), Bokeh figures wrapped in panes."""
+    from bokeh.models import Plot
+
+    parts, todo = [], list(vars(view).values())
+    while todo:
+        value = todo.pop()
+        if isinstance(value, (list, tuple)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, Plot):
+            parts.append(pn.pane.Bokeh(value))
+        elif isinstance(value, pn.viewable.Viewable):
+            parts.append(value)
+    return parts
+
+
 def _readout_panes(layout) -> list:
     """The HTML and Markdown panes of ``layout`` (where read-outs live)."""
     found = []
@@ -343,8 +361,9 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
             pn.state.location.sync(classroom, {"slide": "slide"})
     template = page(f"Quantum Lessons · {title}", view.sidebar(), main, look, collapsed=classroom.lecture)
 
-    styled: set = set()
-    restyle_figures([*main, *template.sidebar], look, styled)
+    # everything the view built, restyled before the page first renders it: restyling figures and
+    # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)
+    restyle_figures([*main, *template.sidebar, *_view_parts(view)], look, set())
     hidden_css = hide_css(classroom.hidden)
     hidden_panes: list = []
 
@@ -377,7 +396,6 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
 
     def secondary():
         view.load_secondary()
-        restyle_figures(main, look, styled)
 
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:

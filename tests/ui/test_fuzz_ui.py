@@ -51,7 +51,7 @@ except ImportError:  # pragma: no cover - an older page without the classroom ba
 
 pytestmark = pytest.mark.browser
 
-DEFAULT_ACTIONS = 150
+DEFAULT_ACTIONS = 60
 ACTIONS = int(os.environ.get("QL_FUZZ_ACTIONS", DEFAULT_ACTIONS))
 #: Run-wide seed: each lesson's RNG is seeded with ``f"{SEED}-{lesson}"``.
 SEED = int(os.environ.get("QL_FUZZ_SEED") or random.SystemRandom().randrange(10**9))
@@ -890,6 +890,7 @@ def test_the_draw_buttons_switch_two_curves_at_once():
         view.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="BUG (Bokeh 3.9.2 under this app): a tab closed or reloaded while "
                    "the server is busy, right after it connected, leaves 'error handling message ... "
                    "AssertionError' (bokeh/server/connection.py: assert self._session is not None) and "
@@ -902,7 +903,7 @@ def test_a_tab_closed_while_the_server_is_busy_logs_no_traceback(private_server,
     busy = threading.Event()
 
     def keep_busy():
-        # each new session of an N = 10 battery holds the server for a second or two
+        # each new session of a ten-spin battery holds the server for a second or more
         while not busy.is_set():
             try:
                 urllib.request.urlopen(f"{private_server.url}/spin_battery?N=10", timeout=120).read()
@@ -913,7 +914,7 @@ def test_a_tab_closed_while_the_server_is_busy_logs_no_traceback(private_server,
     worker.start()
     context = new_context()
     try:
-        for attempt in range(1, 13):
+        for attempt in range(1, 9):
             page = context.new_page()
             sent: list[float] = []
             page.on("websocket", lambda ws: ws.on("framesent", lambda _payload: sent.append(time.monotonic())))
@@ -925,9 +926,8 @@ def test_a_tab_closed_while_the_server_is_busy_logs_no_traceback(private_server,
             if log_problems(private_server.log_text(start)):
                 break
     finally:
-        busy.set()
-        worker.join(timeout=120)
-    _wait_for(lambda: False, timeout=3)              # the server handles what is left
+        busy.set()                                   # (the request under way finishes by itself)
+    _wait_for(lambda: bool(log_problems(private_server.log_text(start))), timeout=5)
     problems = log_problems(private_server.log_text(start))
     assert problems == [], f"{len(problems)} tracebacks after {attempt} tabs, the first:\n{problems[0]}"
 
