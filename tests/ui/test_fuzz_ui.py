@@ -51,7 +51,7 @@ except ImportError:  # pragma: no cover - an older page without the classroom ba
 
 pytestmark = pytest.mark.browser
 
-DEFAULT_ACTIONS = 60
+DEFAULT_ACTIONS = 40
 ACTIONS = int(os.environ.get("QL_FUZZ_ACTIONS", DEFAULT_ACTIONS))
 #: Run-wide seed: each lesson's RNG is seeded with ``f"{SEED}-{lesson}"``.
 SEED = int(os.environ.get("QL_FUZZ_SEED") or random.SystemRandom().randrange(10**9))
