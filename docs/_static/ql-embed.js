@@ -1,0 +1,396 @@
+// Lessons embedded in the documentation: a baked animation at once, the live lesson when Python is ready.
+//
+// Each <div class="ql-embed" data-lesson data-baked data-player data-live data-pyodide> on the page
+// (see docs/bake.py for the .qlb file) is filled in two steps:
+//
+// 1. Baked: the lesson's default run, computed at build time, is fetched (a small gzip file, inflated
+//    with DecompressionStream) and played by the very player module the lesson uses (data-player:
+//    its ES module, imported here).  The player talks to a stand-in for Panel's `model`: property
+//    reads come from the baked properties, `send_msg({kind: "ready"})` is answered with the baked
+//    messages, Tunnelling's `{kind: "more"}` with its next baked chunk.  Play, pause, restart, step
+//    and the keys work as in the lesson; a label says it is the pre-computed default run.
+// 2. Live: if the Python runtime (data-pyodide + "pyodide.js") can be reached, the live lesson
+//    (data-live, a `panel convert --to pyodide-worker` page) loads in a hidden iframe and replaces
+//    the baked player once it has rendered.  If the runtime cannot be reached, or the live page has
+//    not rendered after a generous time, one calm line says so and the baked run keeps playing.
+//
+// No dependencies; nothing here throws into the page (failures are logged with console.warn).
+// Options on the div: data-live-height (CSS height of the live lesson, default 900px) and
+// data-live-timeout (seconds before giving up on the live lesson, default 240).
+
+const CALM = {
+  runtime: "Live controls need the Python runtime, which could not be loaded; this is the pre-computed default run.",
+  slow: "Live controls could not be started in time; this is the pre-computed default run.",
+  missing: "Live controls are not available here; this is the pre-computed default run.",
+}
+const LOADING = "Pre-computed default run — live controls are loading…"
+const UNAVAILABLE = "Pre-computed default run: this needs the live lesson."
+const LIVE_HEIGHT = "900px"
+const LIVE_TIMEOUT_S = 240
+const PROBE_TIMEOUT_MS = 15000
+
+// Look of the embed's own parts (the players bring theirs, inside their shadow roots).
+const CHROME_CSS = `
+.ql-embed { margin: 1em 0 1.5em; }
+.ql-embed-status { font: 14px/1.4 system-ui, sans-serif; color: var(--ql-muted, #555); margin: 0 0 6px;
+                   display: flex; align-items: center; gap: 8px; min-height: 1.4em; }
+.ql-embed-status .ql-embed-badge { font-size: 12px; font-weight: 600; letter-spacing: .02em; text-transform: uppercase;
+                   padding: 1px 7px; border-radius: 9px; border: 1px solid var(--ql-border, #bbb);
+                   background: var(--ql-surface, #f8f9fa); color: var(--ql-muted, #555); }
+.ql-embed-status[data-state="live"] { display: none; }
+.ql-embed-stage { position: relative; }
+.ql-embed-stage[data-state="pending"] { overflow: hidden; }
+.ql-embed-baked { display: block; }
+.ql-embed-live { display: block; width: 100%; border: 0; }
+.ql-embed-live[data-state="pending"] { position: absolute; left: 0; top: 0; visibility: hidden; pointer-events: none; }
+`
+
+const TYPED = {
+  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array,
+  int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array,
+}
+const MAGIC = [0x51, 0x4c, 0x42, 0x31]   // "QLB1"
+
+// ---- the .qlb file ------------------------------------------------------------------------------
+
+async function inflate(bytes) {
+  if (typeof DecompressionStream === "undefined") throw new Error("this browser cannot inflate gzip (DecompressionStream)")
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))
+  return new Uint8Array(await new Response(stream).arrayBuffer())
+}
+
+// The document of a .qlb file's bytes (gzip-compressed or not): arrays become typed arrays
+// (little-endian, as every browser platform is), with their shape as `.shape`.
+export async function decodeQlb(buffer) {
+  let bytes = new Uint8Array(buffer)
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await inflate(bytes)
+  if (!MAGIC.every((b, i) => bytes[i] === b)) throw new Error("not a .qlb file")
+  const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true)
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + size)))
+  const base = 8 + size + ((8 - (8 + size) % 8) % 8)
+
+  function array(ref) {
+    const T = TYPED[ref.dtype]
+    if (!T) throw new Error(`unsupported dtype ${ref.dtype}`)
+    const raw = bytes.subarray(base + ref.offset, base + ref.offset + ref.length)
+    const k = T.BYTES_PER_ELEMENT, n = ref.length / k
+    let out
+    if (ref.shuffle && k > 1) {          // byte planes back to elements
+      out = new Uint8Array(ref.length)
+      for (let b = 0; b < k; b++) {
+        const plane = raw.subarray(b * n, (b + 1) * n)
+        for (let i = 0, j = b; i < n; i++, j += k) out[j] = plane[i]
+      }
+    } else {
+      out = raw.slice()                  // its own, aligned buffer
+    }
+    const arr = new T(out.buffer, 0, n)
+    arr.shape = ref.shape
+    return arr
+  }
+
+  function revive(v) {
+    if (Array.isArray(v)) return v.map(revive)
+    if (v && typeof v === "object") {
+      const keys = Object.keys(v)
+      if (keys.length === 1 && keys[0] === "__nd__") return array(v.__nd__)
+      if (keys.length === 1 && keys[0] === "__num__") return v.__num__ === "nan" ? NaN : (v.__num__ === "inf" ? Infinity : -Infinity)
+      const o = {}
+      for (const key of keys) o[key] = revive(v[key])
+      return o
+    }
+    return v
+  }
+  return revive(header)
+}
+
+// ---- a stand-in for Panel's model -----------------------------------------------------------------
+
+// `doc.props` as read-only properties; on(name, cb); send_msg answering the player from the baked
+// messages.  `unavailable(kind)` is called for a message only the live lesson can answer.
+export function bakedModel(doc, unavailable = () => {}) {
+  const props = {...doc.props}
+  const listeners = new Map()
+  const messages = doc.messages || []
+  const initial = Math.min(Math.max(doc.initial || messages.length, 1), messages.length)
+  let delivered = 0                        // messages sent to the page so far
+  let removed = false
+
+  function emit(name, ...args) {
+    for (const cb of listeners.get(name) || []) {
+      try { cb(...args) } catch (err) { console.warn("ql-embed: player callback failed", err) }
+    }
+  }
+  // like the websocket: answers arrive after the current task
+  function deliver(list) {
+    if (!list.length) return
+    setTimeout(() => { if (!removed) for (const msg of list) emit("msg:custom", msg) }, 0)
+  }
+
+  const model = {
+    on(name, cb) {
+      if (typeof name !== "string" || typeof cb !== "function") return
+      if (!listeners.has(name)) listeners.set(name, [])
+      listeners.get(name).push(cb)
+    },
+    send_msg(msg) {
+      if (!msg || typeof msg !== "object" || removed) return
+      if (msg.kind === "ready") {          // a fresh page: what the server replays
+        delivered = Math.max(delivered, initial)
+        deliver(messages.slice(0, delivered))
+      } else if (msg.kind === "more") {    // Tunnelling pulls its next frames
+        if (delivered < messages.length) deliver([messages[delivered++]])
+      } else if (msg.kind === "ended" || msg.kind === "restart") {
+        // the live lesson reveals numbers or resets its own clock here: nothing to do
+      } else {
+        unavailable(String(msg.kind))
+      }
+    },
+    // the embed's own use: stop the player (as Panel does when it removes a component)
+    _remove() { if (!removed) { emit("remove"); removed = true } },
+  }
+  for (const key of Object.keys(props)) {
+    if (key in model) continue
+    Object.defineProperty(model, key, {get: () => props[key], enumerable: true})
+  }
+  return model
+}
+
+// ---- styles --------------------------------------------------------------------------------------
+
+function injectChrome() {
+  if (document.getElementById("ql-embed-style")) return
+  const style = document.createElement("style")
+  style.id = "ql-embed-style"
+  style.textContent = CHROME_CSS
+  document.head.appendChild(style)
+}
+
+const sheets = new Map()   // css text -> CSSStyleSheet, shared by every player of the page
+
+function styleShadow(shadow, texts) {
+  try {
+    shadow.adoptedStyleSheets = texts.map((text) => {
+      if (!sheets.has(text)) { const s = new CSSStyleSheet(); s.replaceSync(text); sheets.set(text, s) }
+      return sheets.get(text)
+    })
+  } catch (err) {          // no constructable style sheets: one <style> each
+    for (const text of texts) {
+      const style = document.createElement("style")
+      style.textContent = text
+      shadow.appendChild(style)
+    }
+  }
+}
+
+// ---- one embed -----------------------------------------------------------------------------------
+
+function url(value) { return new URL(value, document.baseURI).href }
+
+// The status line: ``state`` is "loading" (live lesson on its way), "calm" (staying baked), "live".
+function setStatus(ui, state, text) {
+  ui.base = {state, text}
+  renderStatus(ui, state, text)
+}
+
+function renderStatus(ui, state, text) {
+  ui.status.dataset.state = state
+  ui.status.replaceChildren()
+  if (state !== "live" && ui.baked) {
+    const badge = document.createElement("span")
+    badge.className = "ql-embed-badge"
+    badge.textContent = "pre-computed"
+    ui.status.append(badge)
+  }
+  const span = document.createElement("span")
+  span.className = "ql-embed-text"
+  span.textContent = text
+  ui.status.append(span)
+}
+
+// A short note (a button of the baked player that needs Python), then the status again.
+function flashNote(ui, text) {
+  if (ui.base.state === "live") return
+  renderStatus(ui, ui.base.state, text)
+  clearTimeout(ui.noteTimer)
+  ui.noteTimer = setTimeout(() => renderStatus(ui, ui.base.state, ui.base.text), 3000)
+}
+
+// A calm line, worded for whether the baked run is showing.
+function calm(ui, text) {
+  setStatus(ui, "calm", ui.baked ? text : text.replace(/; this is the pre-computed default run\.$/, "."))
+}
+
+async function showBaked(embed, ui) {
+  const t0 = performance.now()
+  const response = await fetch(url(embed.dataset.baked))
+  if (!response.ok) throw new Error(`${embed.dataset.baked}: HTTP ${response.status}`)
+  const doc = await decodeQlb(await response.arrayBuffer())
+  const player = await import(url(embed.dataset.player))
+  if (typeof player.render !== "function") throw new Error(`${embed.dataset.player} exports no render()`)
+
+  const host = document.createElement("div")
+  host.className = "ql-embed-baked"
+  const shadow = host.attachShadow({mode: "open"})
+  styleShadow(shadow, doc.stylesheets || [])
+  const el = document.createElement("div")
+  shadow.appendChild(el)
+  ui.stage.appendChild(host)
+
+  const model = bakedModel(doc, () => flashNote(ui, UNAVAILABLE))
+  ui.baked = {host, model}
+  player.render({model, el})
+  renderStatus(ui, ui.base.state, ui.base.text)   // now with its "pre-computed" badge
+  // first frame: the baked messages are delivered after this task, then drawn
+  setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => {
+    embed.dataset.firstFrameMs = String(Math.round(performance.now()))
+    embed.dataset.bakedMs = String(Math.round(performance.now() - t0))
+  })), 0)
+}
+
+async function reachable(target, timeoutMs = PROBE_TIMEOUT_MS, options = {}) {
+  const abort = new AbortController()
+  const timer = setTimeout(() => abort.abort(), timeoutMs)
+  try {
+    const response = await fetch(target, {signal: abort.signal, ...options})
+    return response.type === "opaque" || response.ok
+  } catch (err) {
+    return false
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// The live page's state: "rendered" once panel's pyodide-worker page has embedded the app (it then
+// removes the "pn-loading" class its <body> starts with, see panel/_templates/pyodide_handler.js).
+function watchLive(iframe, onStatus) {
+  const seen = {loading: false, render: false, error: false, worker: null}
+  function hook(win) {
+    if (seen.worker) return
+    let worker = null
+    try { worker = win.eval("typeof pyodideWorker === 'undefined' ? null : pyodideWorker") } catch (err) { return }
+    if (!worker || typeof worker.addEventListener !== "function") return
+    seen.worker = worker
+    worker.addEventListener("message", (ev) => {
+      const msg = ev.data || {}
+      if (msg.type === "status" && typeof msg.msg === "string") onStatus(msg.msg.replace(/<[^>]*>/g, ""))
+      else if (msg.type === "render") seen.render = true
+    })
+    worker.addEventListener("error", () => { seen.error = true })
+  }
+  return function state() {
+    let doc, win
+    try { doc = iframe.contentDocument; win = iframe.contentWindow } catch (err) { return "opaque" }
+    if (!doc) return "opaque"
+    if (!doc.body || doc.URL === "about:blank") return "loading"
+    hook(win)
+    if (seen.error) return "failed"
+    if (doc.body.classList.contains("pn-loading")) { seen.loading = true; return "loading" }
+    if ((seen.loading || seen.render) && doc.querySelector("[data-root-id]")) return "rendered"
+    return "loading"
+  }
+}
+
+async function goLive(embed, ui) {
+  const live = embed.dataset.live
+  if (!live) { calm(ui, CALM.missing); return }
+  if (embed.dataset.pyodide) {
+    const base = embed.dataset.pyodide.endsWith("/") ? embed.dataset.pyodide : embed.dataset.pyodide + "/"
+    if (!(await reachable(new URL("pyodide.js", url(base)).href, PROBE_TIMEOUT_MS, {mode: "no-cors"}))) {
+      calm(ui, CALM.runtime)
+      embed.dataset.liveState = "unreachable"
+      return
+    }
+  }
+  if (!(await reachable(url(live), PROBE_TIMEOUT_MS, {method: "HEAD"}))) {
+    calm(ui, CALM.missing)
+    embed.dataset.liveState = "missing"
+    return
+  }
+  const iframe = document.createElement("iframe")
+  iframe.className = "ql-embed-live"
+  iframe.dataset.state = "pending"
+  iframe.title = `Live lesson: ${embed.dataset.lesson || ""}`.trim()
+  iframe.style.height = embed.dataset.liveHeight || LIVE_HEIGHT
+  iframe.setAttribute("aria-hidden", "true")
+  iframe.tabIndex = -1
+  iframe.src = url(live)
+  ui.stage.dataset.state = "pending"
+  ui.stage.appendChild(iframe)
+  embed.dataset.liveState = "loading"
+
+  const timeout = 1000 * (Number(embed.dataset.liveTimeout) || LIVE_TIMEOUT_S)
+  const state = watchLive(iframe, (text) => {
+    if (ui.base.state === "loading") setStatus(ui, "loading", `${ui.baked ? LOADING : "Live controls are loading…"} (${text})`)
+  })
+  const start = performance.now()
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const s = state(), waited = performance.now() - start
+      if (s === "rendered") {
+        clearInterval(timer)
+        takeOver(embed, ui, iframe)
+        resolve()
+      } else if (s === "failed" || s === "opaque" || waited > 4 * timeout) {
+        clearInterval(timer)                // give up: the baked run stays
+        iframe.remove()
+        delete ui.stage.dataset.state
+        embed.dataset.liveState = "failed"
+        calm(ui, CALM.slow)
+        resolve()
+      } else if (waited > timeout && ui.base.state === "loading") {
+        calm(ui, CALM.slow)    // keep waiting quietly: a slow link may still get there
+        embed.dataset.liveState = "slow"
+        resolve()                           // let the next embed start its live lesson
+      }
+    }, 250)
+  })
+}
+
+function takeOver(embed, ui, iframe) {
+  if (ui.baked) { ui.baked.model._remove(); ui.baked.host.remove(); ui.baked = null }
+  iframe.dataset.state = "shown"
+  iframe.removeAttribute("aria-hidden")
+  iframe.removeAttribute("tabindex")
+  delete ui.stage.dataset.state
+  embed.dataset.liveState = "live"
+  setStatus(ui, "live", "")
+}
+
+let liveQueue = Promise.resolve()   // one Python runtime starts at a time
+
+export async function embed(el) {
+  if (el.dataset.qlEmbedded) return
+  el.dataset.qlEmbedded = "1"
+  injectChrome()
+  const status = document.createElement("div")
+  status.className = "ql-embed-status"
+  status.setAttribute("role", "status")
+  const stage = document.createElement("div")
+  stage.className = "ql-embed-stage"
+  el.replaceChildren(status, stage)
+  const ui = {status, stage, baked: null, base: null, noteTimer: null}
+  setStatus(ui, "loading", LOADING)
+  try {
+    await showBaked(el, ui)
+    el.dataset.bakedState = "shown"
+  } catch (err) {
+    console.warn("ql-embed: the pre-computed animation could not be shown", err)
+    el.dataset.bakedState = "failed"
+    setStatus(ui, "loading", "The pre-computed animation could not be shown; live controls are loading…")
+  }
+  liveQueue = liveQueue.then(() => goLive(el, ui)).catch((err) => {
+    console.warn("ql-embed: live lesson", err)
+    calm(ui, CALM.slow)
+  })
+  return liveQueue
+}
+
+function embedAll() {
+  for (const el of document.querySelectorAll(".ql-embed")) {
+    embed(el).catch((err) => console.warn("ql-embed", err))
+  }
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", embedAll)
+else embedAll()
