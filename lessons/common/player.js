@@ -3,6 +3,9 @@
 // The server sends one "setup" message per run (grid, potential, scales) and then "chunk"
 // messages of float32 frames; this module stores them and draws them on a canvas at display
 // rate, so animating costs the server nothing.  Messages of an older run are ignored.
+// The page pulls: when less than LOW seconds of playback are buffered ahead of the shown frame it
+// sends {kind: "more", run, upto} for AHEAD seconds' worth, one request at a time, so the server
+// computes only what is watched (a paused or hidden tab asks for nothing).
 // DOM read-outs (clock, T/R/inside) double as text for screen readers and as hooks for tests.
 
 const BASE_COLORS = {
@@ -13,6 +16,8 @@ const BASE_COLORS = {
 }
 
 let COLORS = BASE_COLORS
+const FPS = 30              // simulation frames per second of playback at speed 1
+const LOW = 1.5, AHEAD = 3  // seconds of playback: ask for more below LOW, up to AHEAD
 
 export function render({ model, el }) {
   setPalette(model.palette); COLORS = themed(BASE_COLORS)
@@ -32,8 +37,14 @@ export function render({ model, el }) {
         <span>Still inside <b class="ql-inside">–</b></span>
       </div>`)
 
-  exportButtons(root, "wave-packet", canvas, () => series.t.length ? [["t", series.t], ["passed", series.passed],
-                                                                         ["T", series.T], ["R", series.R], ["inside", series.inside]] : null)
+  const table = () => series.t.length ? [["t", series.t], ["passed", series.passed],
+                                         ["T", series.T], ["R", series.R], ["inside", series.inside]] : null
+  // The CSV holds the whole run: an unfinished one is completed first (the server computes the rest).
+  exportButtons(root, "wave-packet", canvas, () => {
+    if (done) return table()
+    csvWanted = true; asked = 0; pull(true); status()
+    return null
+  })
 
   let setup = null          // current run's static data
   let frames = []           // [{re, im}] per frame (Float32Array views)
@@ -43,6 +54,18 @@ export function render({ model, el }) {
   let playing = false
   let last = null, raf = null
   let lastReadout = 0
+  let asked = 0             // frames asked for by the outstanding request (0: none)
+  let csvWanted = false     // the CSV button was pressed before the run was complete
+
+  // Ask the server for more frames when the buffer ahead of the shown frame runs low.
+  function pull(whole = false) {
+    if (!setup || done || asked) return
+    const rate = FPS * Math.max(model.speed || 1, 0.05)
+    if (!whole && frames.length - frame > LOW * rate) return
+    asked = whole ? 1e9 : Math.ceil(frame + AHEAD * rate)
+    root.dataset.pending = "1"
+    model.send_msg({kind: "more", run: setup.run, upto: Math.max(asked, frames.length + 1)})
+  }
 
   function setPlaying(p) { playing = showPlaying(root, playBtn, p); last = null }
   setPlaying(false)
@@ -50,7 +73,8 @@ export function render({ model, el }) {
   function status() {
     let s = ""
     if (!setup) s = "waiting for the simulation…"
-    else if (!done) s = `computing… ${frames.length} frames ready`
+    else if (csvWanted) s = `computing the rest of the run for the CSV… ${frames.length} frames`
+    else if (!done && frame >= frames.length - 1) s = "computing…"
     else if (frame >= frames.length - 1 && frames.length) s = "finished — press Restart to replay"
     $(".ql-status").textContent = s
   }
@@ -244,6 +268,7 @@ export function render({ model, el }) {
 
   function tick(now) {
     raf = requestAnimationFrame(tick)
+    pull()
     if (!playing || !frames.length) { last = now; return }
     if (last === null) last = now
     const elapsed = Math.min(now - last, 250); last = now
@@ -290,7 +315,7 @@ export function render({ model, el }) {
   model.on("msg:custom", (msg) => {
     if (msg.kind === "setup") {
       setup = msg; frames = []; series = {t: [], T: [], R: [], inside: [], passed: []}
-      done = false; frame = 0; frameF = 0
+      done = false; frame = 0; frameF = 0; asked = 0; csvWanted = false; root.dataset.pending = "0"
       root.dataset.run = String(msg.run)
       setPlaying(!!model.autoplay)
       draw(); readouts(true)
@@ -307,9 +332,12 @@ export function render({ model, el }) {
         series.passed[msg.start + j] = msg.passed ? msg.passed[j] : NaN
       }
       done = !!msg.done
+      if (!csvWanted || done) { asked = 0; root.dataset.pending = "0" }
       root.dataset.frames = String(frames.length)
       root.dataset.done = done ? "1" : "0"
       if (frames.length === n) { draw(); readouts(true) }
+      if (csvWanted && !done) { asked = 0; pull(true) }
+      if (csvWanted && done) { csvWanted = false; download("wave-packet.csv", new Blob([csvText(table())], {type: "text/csv"})) }
       status()
     }
   })

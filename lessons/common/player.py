@@ -7,11 +7,18 @@ in chunks of binary float32; the browser stores them and draws at display rate w
 ``requestAnimationFrame``.  Streaming every frame from the server instead costs ~3 ms of server CPU
 per session-frame, too much for a class on one server.
 
+The browser *pulls*: it asks for more frames when less than about 1.5 s of playback is buffered,
+so the server computes only what is watched plus a short lead.  A student who moves a slider
+every few seconds costs the frames she sees, not the whole run (~440 frames, 0.19 CPU-s), and a
+paused or hidden tab costs nothing.
+
 Protocol (all through ``_send_msg``, so ordering is that of the websocket):
 
 - ``{"kind": "setup", "run": id, ...}`` starts a run: grid range, potential, scales;
-- ``{"kind": "chunk", "run": id, "start": i, "re", "im", "t", "T", "R", "inside", "done"}``
-  carries frames ``i, i+1, ...`` (``re``/``im`` flattened frame-major).
+- ``{"kind": "chunk", "run": id, "start": i, "end": j, "re", "im", "t", "T", "R", "inside", "done"}``
+  carries frames ``i .. j-1`` (``re``/``im`` flattened frame-major);
+- from the page, ``{"kind": "more", "run": id, "upto": n}`` asks for frames up to ``n`` (at most
+  one request is outstanding: the page asks again once a chunk has arrived).
 
 Events sent before the page is connected are dropped by Panel, so the browser sends
 ``{"kind": "ready"}`` when it has rendered and the component replays the current run then.  It
@@ -132,6 +139,8 @@ class WavePlayer(CanvasPlayer):
     phase = param.Boolean(default=False, doc="Colour |psi|^2 by the phase of psi (opt-in).")
     autoplay = param.Boolean(default=True, doc="Start playing when a new run arrives.")
     ended_run = param.Integer(default=0, doc="Last run whose animation the browser played to the end.")
+    request = param.Tuple(default=(0, 0), length=2,
+                          doc="(run, frames): the page asks to hold frames 0 .. frames-1 of that run.")
     plot_height = param.Integer(default=430, bounds=(200, 1200), doc="Canvas height in pixels.")
 
     _esm = player_module(pathlib.Path(__file__).parent / "player.js")
@@ -159,5 +168,14 @@ class WavePlayer(CanvasPlayer):
         return [] if self._setup is None else [self._setup, *self._chunks]
 
     def _on_msg(self, msg: dict) -> None:
-        if msg.get("kind") == "ended" and isinstance(msg.get("run"), int):
-            self.ended_run = msg["run"]
+        run = msg.get("run")
+        if not isinstance(run, int) or isinstance(run, bool):
+            return
+        if msg.get("kind") == "ended":
+            self.ended_run = run
+        elif msg.get("kind") == "more" and isinstance(msg.get("upto"), int) and not isinstance(msg["upto"], bool):
+            value = (run, max(0, msg["upto"]))
+            if value == self.request:
+                self.param.trigger("request")   # the same request again (e.g. the CSV's "all"): param skips equal values
+            else:
+                self.request = value

@@ -10,6 +10,7 @@ import inspect
 import json
 import pathlib
 import re
+import time
 from urllib.parse import parse_qs
 
 import panel as pn
@@ -247,14 +248,16 @@ def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = Fal
 
 
 class Debounced:
-    """``fn`` called once, ``ms`` after the first of a burst of calls (at once outside a server).
+    """``fn`` called for the latest settings at most once every ``ms`` (at once outside a server).
 
-    Held keys and fast slider drags send many values: coalesce them and recompute once, for the
-    latest settings.
+    A lone change runs at the next tick, so a click or a key press is answered without delay; held
+    keys and fast slider drags send many values within ``ms``, which are coalesced into one call
+    ``ms`` after the previous one, for the latest settings.
     """
 
     def __init__(self, fn, ms: int):
         self.fn, self.ms, self.pending = fn, ms, False
+        self.last = -1e9            # time.monotonic() of the last call of fn
 
     def __call__(self, *_):
         doc = pn.state.curdoc
@@ -262,10 +265,15 @@ class Debounced:
             self._run()
         elif not self.pending:
             self.pending = True
-            doc.add_timeout_callback(self._run, self.ms)
+            wait_ms = self.ms - 1000 * (time.monotonic() - self.last)
+            if wait_ms <= 0:
+                doc.add_next_tick_callback(self._run)
+            else:
+                doc.add_timeout_callback(self._run, wait_ms)
 
     def _run(self):
         self.pending = False
+        self.last = time.monotonic()
         self.fn()
 
 

@@ -2,9 +2,9 @@
 
 The view owns no physics: it turns model outputs into a canvas animation (:class:`WavePlayer`),
 two Bokeh figures (exact T(E) with the packet's energy band; the momentum distribution with T(k))
-and text read-outs, and pumps the model's run into the player a chunk at a time from a periodic
-callback, so the first frames show while later ones are still computing.  The callback stops
-when the run is complete and when the session is destroyed (a closed tab stops its work).
+and text read-outs.  A new run sends its first few frames at once; after that the page asks for
+more as it plays (``WavePlayer.request``), so the server computes only what is watched plus about
+1.5 s of lead, and a paused, hidden or closed tab costs nothing.
 """
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 from physics import potentials
 from lessons.common.player import WavePlayer
 from lessons.common.palette import C
-from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, tab_closed
+from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
 
 __all__ = ["TunnelingView", "create_app"]
 
 HERE = pathlib.Path(__file__).parent
 FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens of milliseconds
-CHUNK = 48          # later chunks
+MAX_CHUNK = 96      # the most frames one request computes (~30 ms), so other sessions are not held up
 DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
 
 
@@ -57,6 +57,7 @@ class TunnelingView:
         self.phase.link(self.player, value="phase")
         m.param.watch(lambda e: setattr(self.player, "speed", e.new), "speed")
         self.player.param.watch(self._on_ended, "ended_run")
+        self.player.param.watch(self._on_request, "request")
 
         self.notices = notice_alert(m)
         self.warning = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
@@ -64,7 +65,6 @@ class TunnelingView:
         self.health = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(13px * var(--ql-scale, 1))"})
         self._make_figures()
 
-        self._callback = None
         m.param.watch(Debounced(self._recompute, DEBOUNCE_MS), list(TunnelingModel.PHYSICS))
         self._refresh_static()
         self._restart()
@@ -180,35 +180,30 @@ class TunnelingView:
             emin=-0.04 * emax, emax=emax, energy=m.mean_energy(), pmax=pmax, wave_span=0.3 * emax,
             predicted=self.predicted,
         ))
-        self._pump(first=True)
-        if self._callback is None:
-            self._callback = pn.state.add_periodic_callback(self._pump, period=30, start=False)
-        if not self._callback.running:
-            self._callback.start()
+        self._pump(FIRST_CHUNK)
 
-    def _pump(self, first: bool = False):
+    def _on_request(self, event):
+        run_id, upto = event.new
+        run = self.model.run
+        if run is not None and run.run_id == run_id and upto > run.frames:
+            self._pump(min(upto - run.frames, MAX_CHUNK))
+
+    def _pump(self, n_frames: int = MAX_CHUNK):
+        """Compute and send up to ``n_frames`` more frames of the current run."""
         run = self.model.run
         if run is None:
             return
-        if tab_closed(self.player):
-            # The tab is gone but the session is not destroyed yet: stop computing and sending.
-            self.stop()
-            return
-        chunk = run.next_chunk(FIRST_CHUNK if first else CHUNK)
+        chunk = run.next_chunk(n_frames)
         if chunk is not None:
             self.player.push_chunk(chunk.message())
         if run.done:
-            if self._callback is not None and self._callback.running:
-                self._callback.stop()
             self.readout.object = self._readout_text(run)
             if run.error:
                 self.readout.object += f"\n\n**{run.error}**"
         self.health.object = self._health_text(run)
 
     def stop(self):
-        """Stop computing (called when the session is destroyed)."""
-        if self._callback is not None:
-            self._callback.stop()
+        """Forget the run (called when the session is destroyed): late requests compute nothing."""
         self.model.run = None
 
     # ---- layout --------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lessons.tunneling.model import TunnelingModel
-from lessons.tunneling.view import TunnelingView
+from lessons.tunneling.view import MAX_CHUNK, TunnelingView
 from tests.lessons.helpers import Recorder
 
 
@@ -38,9 +38,31 @@ def test_player_replays_current_run_when_page_reports_ready(view):
     assert kinds[0] == "setup" and kinds.count("chunk") == 2
     assert all(m["run"] == model.run.run_id for m in rec.sent)
     first = rec.sent[1]
-    assert first["re"].dtype == np.float32 and first["start"] == 0
+    assert first["re"].dtype == np.float32 and first["start"] == 0 and first["end"] == len(first["t"])
     view._pump()
-    assert rec.sent[-1]["kind"] == "chunk" and rec.sent[-1]["start"] == rec.sent[-2]["start"] + len(rec.sent[-2]["t"])
+    assert rec.sent[-1]["kind"] == "chunk" and rec.sent[-1]["start"] == rec.sent[-2]["end"]
+
+
+def test_frames_are_computed_only_when_the_page_asks(view):
+    """The page pulls: a run starts with a few frames and grows only by what the page requests."""
+    model = view.model
+    rec = Recorder(view.player)
+    rec.sent.clear()                            # the replay after "ready"
+    run = model.run
+    first = run.frames
+    assert 0 < first <= 8                       # the first chunk only, no background computing
+    view.player._handle_msg({"kind": "more", "run": run.run_id, "upto": 50})
+    assert run.frames == 50 and rec.sent[-1]["start"] == first and rec.sent[-1]["end"] == 50
+    view.player._handle_msg({"kind": "more", "run": run.run_id, "upto": 40})     # already there
+    view.player._handle_msg({"kind": "more", "run": run.run_id - 1, "upto": 400})  # an old run
+    view.player._handle_msg({"kind": "more", "run": True, "upto": 400})           # malformed
+    view.player._handle_msg({"kind": "more", "run": run.run_id, "upto": "all"})   # malformed
+    assert run.frames == 50 and len(rec.sent) == 1
+    view.player._handle_msg({"kind": "more", "run": run.run_id, "upto": 10**9})   # the CSV's "rest"
+    assert run.frames == 50 + MAX_CHUNK         # at most one chunk per request
+    while not run.done:
+        view.player._handle_msg({"kind": "more", "run": run.run_id, "upto": 10**9})
+    assert rec.sent[-1]["done"] and rec.sent[-1]["end"] == run.frames
 
 
 def test_measured_T_is_revealed_only_after_the_animation_ends(view):
@@ -48,7 +70,6 @@ def test_measured_T_is_revealed_only_after_the_animation_ends(view):
     while not model.run.done:
         view._pump()
     assert "Simulation:" not in view.readout.object
-    assert not view._callback.running           # finished runs stop computing
     view.player._handle_msg({"kind": "ended", "run": model.run.run_id})
     assert f'T = <b class="ql-T">{model.run.transmitted:.4f}</b>' in view.readout.object
     assert view.marks.data["T"] == [view.predicted, model.run.transmitted]
@@ -58,6 +79,9 @@ def test_measured_T_is_revealed_only_after_the_animation_ends(view):
 def test_stop_frees_the_session():
     model = TunnelingModel()
     view = TunnelingView(model)
+    run_id = model.run.run_id
     view.stop()
-    assert not view._callback.running and model.run is None
-    view._pump()                                     # a late tick after stop does nothing
+    assert model.run is None
+    view._pump()                                     # a late request after stop does nothing
+    view.player._handle_msg({"kind": "more", "run": run_id, "upto": 100})
+    assert model.run is None

@@ -49,3 +49,43 @@ def test_closed_socket_noise_is_dropped_and_nothing_else(caplog):
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+
+
+class _FakeDoc:
+    """A stand-in for a served Bokeh document: records the callbacks Debounced schedules."""
+    session_context = object()
+
+    def __init__(self):
+        self.next_tick, self.timeouts = [], []
+
+    def add_next_tick_callback(self, fn):
+        self.next_tick.append(fn)
+
+    def add_timeout_callback(self, fn, ms):
+        self.timeouts.append((fn, ms))
+
+
+def test_debounced_runs_a_lone_change_at_once_and_coalesces_a_burst():
+    import panel as pn
+    from lessons.common.ui import Debounced
+
+    calls = []
+    deb = Debounced(lambda: calls.append(1), 120)
+    doc = _FakeDoc()
+    pn.state.curdoc = doc
+    try:
+        deb()                                   # a lone change: next tick, no waiting
+        assert doc.next_tick and not doc.timeouts
+        deb(); deb()                            # the same burst: nothing more is scheduled
+        assert len(doc.next_tick) == 1
+        doc.next_tick.pop()()
+        assert calls == [1]
+        deb(); deb(); deb()                     # right after a run: one call, at most 120 ms later
+        assert len(doc.timeouts) == 1 and 0 < doc.timeouts[0][1] <= 120 and not doc.next_tick
+        doc.timeouts.pop()[0]()
+        assert calls == [1, 1]
+        deb.last -= 1.0                          # a second later: at once again
+        deb()
+        assert len(doc.next_tick) == 1
+    finally:
+        pn.state.curdoc = None
