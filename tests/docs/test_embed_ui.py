@@ -1,0 +1,259 @@
+"""The lessons embedded in the docs site, offline, in headless Chromium (docs/_static/ql-embed.js).
+
+The site is served by a plain static file server on 127.0.0.1 and every request to another host is
+aborted, as on a machine with no network: each lesson page must show its baked default run at once
+(the canvas draws, play/pause works), say in one calm line that the live controls need the Python
+runtime, and raise no error.  The site is the ``built_site`` fixture (tests/docs/conftest.py, the
+real Sphinx build) when it is defined; otherwise a small page per lesson made here from
+``docs/bake.py`` and ``ql-embed.js``.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import os
+import pathlib
+import re
+import shutil
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+LESSONS = ("tunneling", "bound_states", "spin_battery", "quantization")
+CALM = "Live controls need the Python runtime, which could not be loaded; this is the pre-computed default run."
+FIRST_FRAME_BUDGET_MS = 5000
+
+_spec = importlib.util.spec_from_file_location("ql_docs_bake_ui", REPO / "docs" / "bake.py")
+bake = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bake)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium (Playwright cannot download its own here); QL_CHROMIUM overrides."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("QL_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium"),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
+
+
+# ---- the site -------------------------------------------------------------------------------
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{lesson}</title></head>
+<body><main style="max-width: 980px; margin: 0 auto; font-family: sans-serif">
+<h1>{lesson}</h1>
+<div class="ql-embed" data-lesson="{lesson}" data-baked="../_static/baked/{lesson}.qlb"
+     data-player="../_static/baked/{lesson}.js" data-live="../_static/live/{lesson}.html"
+     data-pyodide="https://cdn.jsdelivr.net/pyodide/v0.29.3/full/"></div>
+<script type="module" src="../_static/ql-embed.js"></script>
+<p>Text after the lesson.</p>
+</main></body></html>
+"""
+
+
+def _small_site(root: pathlib.Path) -> pathlib.Path:
+    """A page per lesson with only the embed, the baked runs and ql-embed.js (no Sphinx)."""
+    bake.bake_all(root / "_static" / "baked")
+    shutil.copy2(REPO / "docs" / "_static" / "ql-embed.js", root / "_static" / "ql-embed.js")
+    (root / "lessons").mkdir()
+    for lesson in LESSONS:
+        (root / "lessons" / f"{lesson}.html").write_text(_PAGE.format(lesson=lesson), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def site_root(request, tmp_path_factory) -> pathlib.Path:
+    """The built docs site (``built_site``) if the docs' conftest defines it, else a small one."""
+    try:
+        return pathlib.Path(request.getfixturevalue("built_site"))
+    except pytest.FixtureLookupError:
+        return _small_site(tmp_path_factory.mktemp("embed-site"))
+
+
+def lesson_pages(root: pathlib.Path) -> dict[str, pathlib.Path]:
+    """lesson -> the first HTML page under ``root`` that embeds it."""
+    pages = {}
+    for path in sorted(root.rglob("*.html")):
+        if "_static" in path.relative_to(root).parts:
+            continue                                   # the live pages themselves
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for div in re.findall(r"<div[^>]*class=\"ql-embed\"[^>]*>", text):
+            m = re.search(r'data-lesson="(\w+)"', div)
+            if m:
+                pages.setdefault(m.group(1), path)
+    return pages
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site(site_root):
+    """(base URL, root, lesson -> page URL) of the site served on 127.0.0.1."""
+    handler = functools.partial(_Quiet, directory=str(site_root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    pages = {lesson: f"{base}/{path.relative_to(site_root).as_posix()}"
+             for lesson, path in lesson_pages(site_root).items()}
+    try:
+        yield base, site_root, pages
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def offline_page(page, site):
+    """A page on which every request to a host other than the site's is aborted (no network)."""
+    base = site[0]
+    host = urlsplit(base).netloc
+    refused, errors = [], []
+
+    def route(r):
+        if urlsplit(r.request.url).netloc == host:
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.refused, page.errors = refused, errors
+    return page
+
+
+# ---- the tests ------------------------------------------------------------------------------
+
+CANVAS_STATS = """(canvas) => {
+  const ctx = canvas.getContext("2d")
+  const {width, height} = canvas
+  const data = ctx.getImageData(0, 0, width, height).data
+  const bg = [data[0], data[1], data[2]]
+  let ink = 0
+  const colours = new Set()
+  for (let i = 0; i < data.length; i += 4) {
+    if (Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) > 30) ink++
+    if (i % 64 === 0) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2])
+  }
+  return {width, height, ink: ink / (width * height), colours: colours.size}
+}"""
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_embedded_lesson_plays_its_baked_run_offline(offline_page, site, lesson):
+    page = offline_page
+    base, root, pages = site
+    assert lesson in pages, f"no page embeds {lesson}: {sorted(pages)}"
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    t0 = time.perf_counter()
+    page.goto(pages[lesson])
+    embed = page.locator(f'.ql-embed[data-lesson="{lesson}"]').first
+    expect(embed).to_have_attribute("data-first-frame-ms", re.compile(r"^\d+$"), timeout=15_000)
+    wall_ms = (time.perf_counter() - t0) * 1000
+    first_ms = int(embed.get_attribute("data-first-frame-ms"))      # since navigation start
+    print(f"\n{lesson}: first baked frame {first_ms} ms after navigation start "
+          f"(baked file + module + decode: {embed.get_attribute('data-baked-ms')} ms; {wall_ms:.0f} ms wall)")
+    assert first_ms < FIRST_FRAME_BUDGET_MS
+
+    # the player (inside the embed's shadow root, which locators pierce) has its data and draws it
+    root_el = embed.locator("[data-ql-player]")
+    expect(root_el).to_have_count(1)
+    assert any(root_el.get_attribute(a) for a in ("data-frames", "data-run", "data-state")), \
+        "the player got no baked data"
+    stats = embed.locator("canvas").first.evaluate(CANVAS_STATS)
+    print(f"{lesson}: canvas {stats['width']}x{stats['height']}, {stats['ink']:.1%} inked, "
+          f"{stats['colours']} colours sampled")
+    assert stats["width"] > 300 and stats["height"] > 150
+    assert stats["ink"] > 0.01 and stats["colours"] >= 4
+
+    # play / pause: data-playing flips and the clock advances only while playing
+    play = root_el.locator(".ql-play")
+    clock = root_el.locator(".ql-clock")
+    if root_el.get_attribute("data-playing") != "1":
+        play.click()
+    expect(root_el).to_have_attribute("data-playing", "1")
+    before = clock.text_content()
+    expect(clock).not_to_have_text(before, timeout=5_000)
+    play.click()
+    expect(root_el).to_have_attribute("data-playing", "0")
+    paused = clock.text_content()
+    page.wait_for_timeout(700)
+    assert clock.text_content() == paused
+    play.click()
+    expect(root_el).to_have_attribute("data-playing", "1")
+    expect(clock).not_to_have_text(paused, timeout=5_000)
+
+    # the runtime is out of reach: one calm line, the baked run stays, no live iframe
+    status = embed.locator(".ql-embed-status")
+    expect(status).to_have_attribute("data-state", "calm", timeout=20_000)
+    expect(status.locator(".ql-embed-text")).to_have_text(CALM)
+    assert embed.get_attribute("data-live-state") == "unreachable"
+    expect(embed.locator("iframe")).to_have_count(0)
+    assert any("pyodide.js" in url for url in page.refused), page.refused
+    expect(root_el).to_be_visible()
+    page.wait_for_timeout(300)
+    assert page.errors == []
+
+
+def test_tunneling_pulls_its_baked_frames_and_plays_to_the_end(offline_page, site):
+    """Tunnelling's page asks for frames as it plays ("more"): the baked chunks answer until the run ends."""
+    page = offline_page
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    page.goto(site[2]["tunneling"])
+    embed = page.locator('.ql-embed[data-lesson="tunneling"]').first
+    root_el = embed.locator("[data-ql-player]")
+    expect(root_el).to_have_attribute("data-done", "0", timeout=15_000)
+    # a CSV of the whole run asks for everything: the remaining chunks are delivered one per request
+    with page.expect_download() as dl:
+        root_el.locator(".ql-csv").click()
+    expect(root_el).to_have_attribute("data-done", "1", timeout=10_000)
+    rows = pathlib.Path(dl.value.path()).read_text().strip().splitlines()
+    doc = bake.decode(next(site[1].rglob("_static/baked/tunneling.qlb")).read_bytes())
+    assert len(rows) == 1 + doc["messages"][-1]["end"]               # every baked frame
+    assert rows[0] == "t,passed,T,R,inside"
+    last = [float(v) for v in rows[-1].split(",")]
+    assert last[2] + last[3] == pytest.approx(1.0, abs=2e-3)          # T + R: the run has ended
+    assert page.errors == []
+
+
+def test_browser_decoder_matches_python(offline_page, site):
+    """ql-embed.js's decodeQlb gives the arrays docs/bake.py wrote (sums and a few values)."""
+    page = offline_page
+    base, root = site[0], site[1]
+    page.goto(site[2]["tunneling"])
+    baked = next(root.rglob("_static/baked/tunneling.qlb"))
+    embed_js = next(root.rglob("_static/ql-embed.js"))
+    rel = lambda p: f"{base}/{p.relative_to(root).as_posix()}"  # noqa: E731
+    got = page.evaluate("""async ([mod, file]) => {
+        const m = await import(mod)
+        const doc = await m.decodeQlb(await (await fetch(file)).arrayBuffer())
+        const sum = a => Array.from(a).reduce((s, v) => s + v, 0)
+        const c = doc.messages[doc.messages.length - 1]
+        return {n: doc.messages.length, type: c.re.constructor.name, shape: c.re.shape,
+                sumRe: sum(c.re), sumT: sum(c.T), first: Array.from(c.im.slice(0, 5)),
+                V: sum(doc.messages[0].V), speed: doc.props.speed, initial: doc.initial}
+    }""", [rel(embed_js), rel(baked)])
+    doc = bake.decode(baked.read_bytes())
+    last = doc["messages"][-1]
+    assert got["n"] == len(doc["messages"]) and got["initial"] == doc["initial"]
+    assert got["type"] == "Float32Array" and got["shape"] == list(last["re"].shape)
+    assert got["sumRe"] == pytest.approx(float(last["re"].astype(float).sum()), rel=1e-9, abs=1e-9)
+    assert got["sumT"] == pytest.approx(float(last["T"].astype(float).sum()), rel=1e-12)
+    assert got["first"] == [float(v) for v in last["im"][:5]]
+    assert got["V"] == pytest.approx(float(doc["messages"][0]["V"].astype(float).sum()), rel=1e-12)
+    assert got["speed"] == doc["props"]["speed"]
+    assert page.errors == []
