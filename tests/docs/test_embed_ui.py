@@ -9,6 +9,7 @@ real Sphinx build) when it is defined; otherwise a small page per lesson made he
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import importlib.util
@@ -99,40 +100,55 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site(site_root):
-    """(base URL, root, lesson -> page URL) of the site served on 127.0.0.1."""
-    handler = functools.partial(_Quiet, directory=str(site_root))
+@contextlib.contextmanager
+def serve(root: pathlib.Path):
+    """A plain static file server of ``root`` on 127.0.0.1 (a thread); yields its base URL."""
+    handler = functools.partial(_Quiet, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    pages = {lesson: f"{base}/{path.relative_to(site_root).as_posix()}"
-             for lesson, path in lesson_pages(site_root).items()}
     try:
-        yield base, site_root, pages
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
 
 
-@pytest.fixture
-def offline_page(page, site):
-    """A page on which every request to a host other than the site's is aborted (no network)."""
-    base = site[0]
+@pytest.fixture(scope="session")
+def site(site_root):
+    """(base URL, root, lesson -> page URL) of the site served on 127.0.0.1."""
+    with serve(site_root) as base:
+        pages = {lesson: f"{base}/{path.relative_to(site_root).as_posix()}"
+                 for lesson, path in lesson_pages(site_root).items()}
+        yield base, site_root, pages
+
+
+def isolate(page, base: str, fake_cdn: bool = False) -> None:
+    """Abort every request of ``page`` to a host other than ``base``'s (no network); with ``fake_cdn``
+    a request for pyodide.js is answered instead (the runtime looks reachable).  Records the refused
+    URLs in ``page.refused`` and uncaught errors in ``page.errors``."""
     host = urlsplit(base).netloc
-    refused, errors = [], []
+    page.refused, page.errors = [], []
 
     def route(r):
-        if urlsplit(r.request.url).netloc == host:
+        url = r.request.url
+        if urlsplit(url).netloc == host:
             r.continue_()
+        elif fake_cdn and url.endswith("/pyodide.js"):
+            r.fulfill(status=200, body="// not Pyodide", content_type="text/javascript",
+                      headers={"access-control-allow-origin": "*"})
         else:
-            refused.append(r.request.url)
+            page.refused.append(url)
             r.abort()
 
     page.route("**/*", route)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.refused, page.errors = refused, errors
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+
+
+@pytest.fixture
+def offline_page(page, site):
+    """A page on which every request to a host other than the site's is aborted (no network)."""
+    isolate(page, site[0])
     return page
 
 
@@ -257,3 +273,115 @@ def test_browser_decoder_matches_python(offline_page, site):
     assert got["V"] == pytest.approx(float(doc["messages"][0]["V"].astype(float).sum()), rel=1e-12)
     assert got["speed"] == doc["props"]["speed"]
     assert page.errors == []
+
+
+# ---- the live takeover, with a stand-in for panel's pyodide-worker page ----------------------
+
+# What matters of `panel convert --to pyodide-worker` output (panel/io/convert.py and
+# _templates/pyodide_handler.js): <body class="pn-loading ...">, prerendered roots with
+# data-root-id, a top-level `const pyodideWorker` whose "status" messages show progress and whose
+# "render" message makes the page embed the app and drop the body's pn-loading class.
+_FAKE_LIVE = """<!doctype html>
+<html><head><meta charset="utf-8"></head><body class="pn-loading pn-arc">
+<div id="app" data-root-id="p1001">prerendered, not live yet</div>
+<script type="text/javascript">
+const pyodideWorker = new Worker("./fake_worker.js?mode={mode}");
+pyodideWorker.onmessage = async (event) => {{
+  const msg = event.data
+  if (msg.type === 'render') {{
+    document.getElementById('app').textContent = 'LIVE APP'
+    document.body.classList.remove('pn-loading', 'pn-arc')
+  }}
+}}
+</script></body></html>
+"""
+_FAKE_WORKER = """
+const mode = new URL(self.location.href).searchParams.get("mode")
+self.postMessage({type: "status", msg: "Loading pyodide"})
+setTimeout(() => self.postMessage({type: "status", msg: "Installing environment"}), 400)
+if (mode === "render") setTimeout(() => self.postMessage({type: "render"}), 2500)
+"""
+_TAKEOVER_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>takeover</title></head><body>
+<main style="max-width: 900px">
+<div class="ql-embed" data-lesson="spin_battery" data-baked="_static/baked/spin_battery.qlb"
+     data-player="_static/baked/spin_battery.js" data-live="_static/live/fake_{mode}.html"
+     data-live-height="300px" data-live-timeout="{timeout}"
+     data-pyodide="https://cdn.jsdelivr.net/pyodide/v0.29.3/full/"></div>
+<script type="module" src="_static/ql-embed.js"></script>
+</main></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def takeover_site(site_root, tmp_path_factory):
+    """A page per case (live page renders / never renders) around the baked battery run."""
+    root = tmp_path_factory.mktemp("takeover")
+    (root / "_static" / "baked").mkdir(parents=True)
+    (root / "_static" / "live").mkdir()
+    shutil.copy2(next(site_root.rglob("_static/ql-embed.js")), root / "_static" / "ql-embed.js")
+    for name in ("spin_battery.qlb", "spin_battery.js"):
+        shutil.copy2(next(site_root.rglob(f"_static/baked/{name}")), root / "_static" / "baked" / name)
+    (root / "_static" / "live" / "fake_worker.js").write_text(_FAKE_WORKER, encoding="utf-8")
+    for mode, timeout in (("render", 60), ("never", 2)):
+        (root / "_static" / "live" / f"fake_{mode}.html").write_text(_FAKE_LIVE.format(mode=mode), encoding="utf-8")
+        (root / f"{mode}.html").write_text(_TAKEOVER_PAGE.format(mode=mode, timeout=timeout), encoding="utf-8")
+    with serve(root) as base:
+        yield base
+
+
+def test_live_lesson_takes_over_once_it_has_rendered(page, takeover_site):
+    isolate(page, takeover_site, fake_cdn=True)
+    page.goto(f"{takeover_site}/render.html")
+    embed = page.locator(".ql-embed")
+    player = embed.locator("[data-ql-player]")
+    status = embed.locator(".ql-embed-status")
+    expect(embed).to_have_attribute("data-first-frame-ms", re.compile(r"^\d+$"))
+    # while Python loads: the baked run plays, the live page waits hidden, the label shows progress
+    expect(embed).to_have_attribute("data-live-state", "loading")
+    iframe = embed.locator("iframe.ql-embed-live")
+    expect(iframe).to_have_attribute("data-state", "pending")
+    expect(iframe).to_be_hidden()
+    expect(player).to_be_visible()
+    expect(status).to_contain_text("Pre-computed default run — live controls are loading… (Installing environment)")
+    expect(status.locator(".ql-embed-badge")).to_have_text("pre-computed")
+    # rendered: the live page replaces the baked player
+    expect(embed).to_have_attribute("data-live-state", "live", timeout=10_000)
+    expect(iframe).to_have_attribute("data-state", "shown")
+    expect(iframe).to_be_visible()
+    assert iframe.bounding_box()["height"] == pytest.approx(300, abs=1)
+    expect(page.frame_locator(".ql-embed-live").locator("#app")).to_have_text("LIVE APP")
+    expect(player).to_have_count(0)
+    expect(status).to_be_hidden()
+    assert page.errors == []
+
+
+def test_live_lesson_that_never_renders_leaves_the_baked_run_and_a_calm_line(page, takeover_site):
+    isolate(page, takeover_site, fake_cdn=True)
+    page.goto(f"{takeover_site}/never.html")
+    embed = page.locator(".ql-embed")
+    status = embed.locator(".ql-embed-status")
+    expect(embed).to_have_attribute("data-live-state", "loading")
+    expect(status.locator(".ql-embed-text")).to_have_text(
+        "Live controls could not be started in time; this is the pre-computed default run.", timeout=10_000)
+    assert status.get_attribute("data-state") == "calm"
+    expect(embed.locator("[data-ql-player]")).to_be_visible()
+    expect(embed.locator("iframe.ql-embed-live")).to_be_hidden()
+    # the baked run still plays
+    root_el = embed.locator("[data-ql-player]")
+    root_el.locator(".ql-restart").click()
+    expect(root_el).to_have_attribute("data-playing", "1")
+    assert page.errors == []
+
+
+def test_built_live_pages_carry_the_signs_the_embed_waits_for(site_root):
+    """The converted live pages (when the site has them) start with <body class="pn-loading ...">,
+    prerendered roots and a top-level ``pyodideWorker``: what ql-embed.js watches."""
+    live = sorted(p for p in site_root.rglob("_static/live/*.html") if not p.name.startswith("fake_"))
+    if not live:
+        pytest.skip("this site has no converted live pages (the small test site)")
+    for path in live:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert re.search(r'<body class="pn-loading\b', text), path
+        assert "const pyodideWorker = new Worker(" in text and "data-root-id" in text, path
+        assert 'classList.remove("pn-loading"' in text, path
