@@ -244,6 +244,8 @@ def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = Fal
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,
         collapsed_sidebar=collapsed, **TEMPLATE_STYLE)
     template.config.raw_css.append(look.css())
+    # the title shrinks with the window so the classroom bar keeps to one line beside long titles
+    template.config.raw_css.append("#header .title { font-size: clamp(1.05rem, 1.6vw, 1.75rem); }")
     return template
 
 

@@ -131,7 +131,7 @@ class SpinBatteryView:
         rows = ["capacity C", "ergotropy W", "stored energy E"]
         self.bars = ColumnDataSource(dict(y=rows, incoherent=[0, 0, 0], coherent=[0, 0, 0], stored=[0, 0, 0],
                                           capacity=[0, 0, 0]))
-        f = lesson_figure("Energies (units of J); dashed: a full battery", "energy", "", height=250, y_range=rows)
+        f = lesson_figure("Energies (J); dashed: full battery", "energy", "", height=270, y_range=rows)
         f.hbar_stack(["incoherent", "coherent"], y="y", height=0.6, source=self.bars,
                      color=[COLORS["incoherent"], COLORS["coherent"]],
                      legend_label=["ergotropy: incoherent part", "coherent part"])
@@ -141,7 +141,7 @@ class SpinBatteryView:
         self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color=C.axis, line_width=1.5)
         f.add_layout(self.max_span)
         f.x_range = Range1d(0, 1)
-        legend_below(f)
+        legend_below(f, rows=2)      # one row does not fit beside the resources figure in the projector look
         self.bars_fig = f
         res_rows = ["concurrence", "l1 coherence"]
         self.res = ColumnDataSource(dict(y=res_rows, value=[0, 0], color=[COLORS["concurrence"], COLORS["coherence"]]))
