@@ -22,15 +22,16 @@ SERVE_OPTS ?= --port $(PORT) --index index --static-dirs assets=assets --warm \
 # eigh take 1.6-19 s instead of 0.2 s (measured).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: serve test test-numpy install chromium bench classroom clean
+.PHONY: serve test test-numpy install chromium bench classroom clean docs docs-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall when the dependency list changes.
+# Reinstall when the dependency list changes.  Numba and rocket-fft are the optional extra `jit`
+# (the wheel the documentation site ships to Pyodide must not require them); `docs` is Sphinx.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[jit,test,docs]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -59,7 +60,7 @@ test-numpy: install
 	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q tests/physics tests/lessons
 
 bench: install
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[jit,test,docs,bench]'
 	$(PY) bench/solver.py
 	$(PY) bench/eigen.py
 	$(PY) bench/pinn.py
@@ -70,6 +71,15 @@ bench: install
 # opened and closed; prints frames/s, server CPU and RSS, slider latency.  About 12 minutes.
 classroom: install chromium
 	$(PY) bench/classroom.py
+
+# The static documentation site (README, "Documentation site"): lesson pages with the lessons
+# embedded live (Pyodide), teacher notes, physics API.  QL_PYODIDE_URL=... sets a Pyodide mirror.
+docs: install
+	rm -rf build/docs
+	$(PY) docs/build.py build/docs
+
+docs-test: install
+	$(PY) -m pytest -q tests/docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,295 @@
+"""Build the documentation site: ``python docs/build.py OUTDIR`` (``make docs`` builds ``build/docs``).
+
+The site is static: any web server (or a folder on a USB stick, for everything but the live
+lessons) can serve it.  Steps:
+
+1. the project's wheel, built from the work tree (its metadata requires neither Numba nor
+   rocket-fft: those are the optional ``jit`` extra, and Pyodide has neither);
+2. each lesson converted with ``panel convert apps/<lesson>.py --to pyodide-worker`` with explicit
+   requirements (NumPy, SciPy, scikit-learn, param and the wheel; the converter's own scan would
+   add numba), then post-processed so that
+
+   - Pyodide and its packages load from the configured base URL (``ql_pyodide_url`` in
+     docs/conf.py, or ``QL_PYODIDE_URL`` at build time), not the converter's hard-wired CDN;
+   - the project's wheel is fetched from beside the page (``_static/live/``) and installed with
+     ``deps=False``: its exact pins (numpy==2.4.6, ...) name versions Pyodide does not have, and
+     Pyodide's own NumPy/SciPy/scikit-learn are what it must use;
+   - the Bokeh and Panel JavaScript and CSS the page links are copied from the installed bokeh and
+     panel packages into ``_static/live/static/`` and linked from there;
+
+3. each lesson's default run baked by docs/bake.py (``bake_all``) into ``_static/baked/``;
+4. the pages (docs/*.md, the lessons' lesson.md and model.md, the physics docstrings) by Sphinx.
+
+Steps 2, 3 and 4 run side by side.  Pyodide itself is the one thing the live lessons fetch from
+elsewhere, and Pyodide in turn fetches Panel's and Bokeh's Pyodide wheels from the HoloViz CDN
+(README, "Documentation site").
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import pathlib
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+DOCS = pathlib.Path(__file__).resolve().parent
+ROOT = DOCS.parent
+LESSONS = ("bound_states", "tunneling", "spin_battery", "quantization")
+#: What the live pages install in Pyodide besides Panel, Bokeh (the converter adds those) and the
+#: project's wheel.  Pyodide ships these built for WebAssembly; no numba, no rocket-fft.
+PYODIDE_REQUIREMENTS = ("numpy", "scipy", "scikit-learn", "param")
+#: never in a live page's requirements (no WebAssembly builds; physics/_backend.py falls back)
+EXCLUDED = ("numba", "rocket-fft", "rocket_fft")
+
+_INSTALL = re.compile(r"await micropip\.install\(\[(?P<items>[^\]]*)\](?P<kw>[^)]*)\);")
+
+
+# ---- configuration --------------------------------------------------------------------------
+
+def configured_pyodide_url() -> str:
+    """The Pyodide base URL docs/conf.py configures (``QL_PYODIDE_URL`` overrides its default)."""
+    return runpy.run_path(str(DOCS / "conf.py"))["pyodide_url"]()
+
+
+# ---- 1. the wheel ---------------------------------------------------------------------------
+
+def build_wheel(dest: pathlib.Path) -> pathlib.Path:
+    """Build the project's wheel into ``dest`` from a clean copy of the sources; return its path.
+
+    A copy, so that setuptools' ``build/`` directory never leaks stale modules into the wheel.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ql-wheel-") as tmp:
+        src = pathlib.Path(tmp) / "src"
+        src.mkdir()
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(ROOT / name, src / name)
+        for pkg in ("physics", "lessons"):
+            shutil.copytree(ROOT / pkg, src / pkg,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc"))
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                               "--disable-pip-version-check", "-w", str(dest), str(src)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"pip wheel failed:\n{done.stdout}\n{done.stderr}")
+    wheels = sorted(dest.glob("quantum_lessons-*-py3-none-any.whl"))
+    if len(wheels) != 1:
+        raise RuntimeError(f"expected one project wheel in {dest}, found {wheels}")
+    required = wheel_requirements(wheels[0])
+    bad = [r for r in required if _req_name(r) in {"numba", "rocket-fft"}]
+    if bad:
+        raise RuntimeError(f"the wheel must not require {bad}: keep them in the 'jit' extra")
+    return wheels[0]
+
+
+def wheel_requirements(wheel: pathlib.Path) -> list[str]:
+    """The wheel's unconditional ``Requires-Dist`` entries (extras left out)."""
+    with zipfile.ZipFile(wheel) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = zf.read(meta).decode("utf-8").splitlines()
+    return [line.split(":", 1)[1].strip() for line in lines
+            if line.startswith("Requires-Dist:") and "extra ==" not in line]
+
+
+def _req_name(req: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+# ---- 2. the live pages ----------------------------------------------------------------------
+
+def convert_command(live: pathlib.Path, wheel: pathlib.Path) -> list[str]:
+    apps = [str(ROOT / "apps" / f"{lesson}.py") for lesson in LESSONS]
+    return [sys.executable, "-m", "panel", "convert", *apps, "--to", "pyodide-worker",
+            "--out", str(live), "--num-procs", "2",
+            "--requirements", *PYODIDE_REQUIREMENTS, f"./{wheel.name}"]
+
+
+def worker_requirements(worker_js: str) -> list[str]:
+    """Every requirement the worker passes to ``micropip.install`` (all calls, in order)."""
+    found = []
+    for m in _INSTALL.finditer(worker_js):
+        found += ast.literal_eval("[" + m.group("items") + "]")
+    return found
+
+
+def postprocess_worker(js: str, pyodide_url: str, wheel_name: str) -> str:
+    """Point a converted worker at ``pyodide_url`` and install the wheel from beside the page."""
+    js, n = re.subn(r'importScripts\("[^"]*pyodide\.js"\);',
+                    f'importScripts("{pyodide_url}pyodide.js");', js, count=1)
+    if n != 1:
+        raise RuntimeError("converted worker: no importScripts(pyodide.js) found")
+    js, n = re.subn(r"loadPyodide\(\)", f'loadPyodide({{indexURL: "{pyodide_url}"}})', js, count=1)
+    if n != 1:
+        raise RuntimeError("converted worker: no loadPyodide() call found")
+    # The converter packs a local wheel into <app>.resources.zip; fetch it as a file instead.
+    js = re.sub(r"const data_archives = \[[^\]]*\];", "const data_archives = [];", js, count=1)
+
+    m = _INSTALL.search(js)
+    if m is None:
+        raise RuntimeError("converted worker: no micropip.install([...]) found")
+    reqs = [r for r in ast.literal_eval("[" + m.group("items") + "]")
+            if not r.startswith("emfs:") and _req_name(r) not in EXCLUDED]
+    install = (f"await micropip.install({reqs!r});\n"
+               f"      await micropip.install({['./' + wheel_name]!r}, deps=False);")
+    return js[:m.start()] + install + js[m.end():]
+
+
+# Static resources the converted pages link on the HoloViz and Bokeh CDNs, and where the same
+# files are in the installed packages.
+def _panel_dist() -> tuple[str, pathlib.Path]:
+    import panel
+    from panel.io.resources import CDN_DIST
+    return CDN_DIST, pathlib.Path(panel.__file__).parent / "dist"
+
+
+def _bokeh_js() -> tuple[str, pathlib.Path]:
+    import bokeh
+    return bokeh.__version__, pathlib.Path(bokeh.__file__).parent / "server" / "static" / "js"
+
+
+def localize_resources(html: str, live: pathlib.Path) -> str:
+    """Copy the Bokeh/Panel JS and CSS ``html`` links from a CDN into ``live/static``; relink."""
+    cdn_dist, dist = _panel_dist()
+    bk_version, bk_js = _bokeh_js()
+
+    def copy(src: pathlib.Path, rel: str) -> bool:
+        if not src.is_file():
+            return False
+        target = live / "static" / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+            if src.suffix == ".css":      # fonts and images a stylesheet names relatively
+                for ref in re.findall(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", src.read_text("utf-8", "replace")):
+                    ref = ref.split("?")[0].split("#")[0]
+                    if ref and not re.match(r"^(data:|[a-z]+://|/)", ref):
+                        copy((src.parent / ref).resolve(),
+                             str(pathlib.PurePosixPath(rel).parent / ref).replace("\\", "/"))
+        return True
+
+    def panel_url(m: re.Match) -> str:
+        path = m.group(1)
+        if path.startswith("wheels/"):
+            return m.group(0)
+        return f"static/panel/{path}" if copy(dist / path, f"panel/{path}") else m.group(0)
+
+    def bokeh_url(m: re.Match) -> str:
+        name = f"{m.group(1)}.min.js"
+        return f"static/bokeh/{name}" if copy(bk_js / name, f"bokeh/{name}") else m.group(0)
+
+    html = re.sub(re.escape(cdn_dist) + r"([^\"'\s)?]+)(?:\?v=[^\"'\s)]*)?", panel_url, html)
+    html = re.sub(r"https://cdn\.bokeh\.org/bokeh/release/(bokeh(?:-[a-z]+)?)-"
+                  + re.escape(bk_version) + r"(?:\.min)?\.js", bokeh_url, html)
+    return html
+
+
+def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
+                     localize: bool = True) -> None:
+    for lesson in LESSONS:
+        page, worker = live / f"{lesson}.html", live / f"{lesson}.js"
+        if not (page.is_file() and worker.is_file()):
+            raise RuntimeError(f"panel convert did not write {page.name} and {worker.name}")
+        worker.write_text(postprocess_worker(worker.read_text("utf-8"), pyodide_url, wheel.name), "utf-8")
+        if localize:
+            page.write_text(localize_resources(page.read_text("utf-8"), live), "utf-8")
+    for extra in live.glob("*.resources.zip"):
+        extra.unlink()
+    if wheel.parent != live:
+        shutil.copy2(wheel, live / wheel.name)
+
+
+# ---- the whole build ------------------------------------------------------------------------
+
+def _start(cmd: list[str], log: pathlib.Path, env: dict, cwd: pathlib.Path = ROOT):
+    with open(log, "wb") as out:
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT), log
+
+
+def _wait(proc: subprocess.Popen, log: pathlib.Path, what: str) -> None:
+    if proc.wait() != 0:
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}):\n{log.read_text('utf-8', 'replace')[-6000:]}")
+
+
+def build(outdir: pathlib.Path, pyodide_url: str | None = None, live: bool = True,
+          bake: bool = True, localize: bool = True, quiet: bool = False) -> pathlib.Path:
+    """Build the site into ``outdir`` (its HTML root) and return it."""
+    t0 = time.perf_counter()
+    outdir = pathlib.Path(outdir).resolve()
+    if outdir.exists() and any(outdir.iterdir()) and not (outdir / ".buildinfo").exists():
+        raise SystemExit(f"{outdir} exists and is not a Sphinx site: refusing to replace it")
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir(parents=True)
+    url = pyodide_url or configured_pyodide_url()
+    url = url if url.endswith("/") else url + "/"
+    env = dict(os.environ, QL_PYODIDE_URL=url, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
+
+    with tempfile.TemporaryDirectory(prefix="ql-docs-") as tmp:
+        tmp = pathlib.Path(tmp)
+        jobs = []
+        if live:
+            say("docs: building the wheel")
+            live_dir = tmp / "live"
+            wheel = build_wheel(live_dir)
+            # The converter runs each app once to pre-render it: on the NumPy path, as in Pyodide.
+            jobs.append(("panel convert", *_start(convert_command(live_dir, wheel), tmp / "convert.log",
+                                                  dict(env, QL_PURE_NUMPY="1"), cwd=live_dir)))
+        if bake:
+            baked = tmp / "baked"
+            code = ("import pathlib, sys; sys.path.insert(0, sys.argv[1]); from bake import bake_all; "
+                    "bake_all(pathlib.Path(sys.argv[2]))")
+            jobs.append(("docs/bake.py", *_start([sys.executable, "-c", code, str(DOCS), str(baked)],
+                                                 tmp / "bake.log", env)))
+        say("docs: " + ", ".join(["sphinx-build"] + [j[0] for j in jobs]))
+        sphinx = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(tmp / "doctrees"),
+                  str(DOCS), str(outdir)]
+        try:
+            proc, log = _start(sphinx, tmp / "sphinx.log", env)
+            _wait(proc, log, "sphinx-build")
+            warnings = log.read_text("utf-8", "replace").strip()
+            if warnings:
+                say(warnings)
+            for what, proc, log in jobs:
+                _wait(proc, log, what)
+        finally:
+            for _, proc, _ in jobs:
+                if proc.poll() is None:
+                    proc.kill()
+        static = outdir / "_static"
+        if live:
+            postprocess_live(live_dir, url, wheel, localize=localize)
+            shutil.copytree(live_dir, static / "live")
+        if bake:
+            shutil.copytree(baked, static / "baked")
+    if not (static / "ql-embed.js").is_file():
+        say("docs: warning: docs/_static/ql-embed.js is missing; the lesson embeds will not start")
+    size = sum(p.stat().st_size for p in outdir.rglob("*") if p.is_file())
+    say(f"docs: built in {time.perf_counter() - t0:.0f} s, {size / 1e6:.1f} MB; Pyodide from {url}")
+    return outdir
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("outdir", type=pathlib.Path)
+    ap.add_argument("--pyodide-url", help="Pyodide base URL (default: docs/conf.py, or $QL_PYODIDE_URL)")
+    ap.add_argument("--no-live", action="store_true", help="skip the wheel and the converted lessons")
+    ap.add_argument("--no-bake", action="store_true", help="skip the baked animations")
+    ap.add_argument("--cdn-resources", action="store_true",
+                    help="leave the live pages' Bokeh/Panel JS and CSS on their CDNs")
+    args = ap.parse_args(argv)
+    out = build(args.outdir, args.pyodide_url, live=not args.no_live, bake=not args.no_bake,
+                localize=not args.cdn_resources)
+    print(f"docs: open {out / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

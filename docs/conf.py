@@ -1,0 +1,196 @@
+"""Sphinx configuration of the documentation site (built by ``python docs/build.py OUTDIR``).
+
+The site: an overview, one page per lesson (its ``lesson.md`` and the lesson embedded live), the
+teacher notes (``model.md``) and the physics API reference from the docstrings.
+
+``ql_pyodide_url`` is where the live lessons load Pyodide and its packages from.  It defaults to the
+public CDN; a school with its own mirror builds with ``QL_PYODIDE_URL=https://.../`` (README,
+"Documentation site").  docs/build.py reads the same value from this file, so the embed's
+``data-pyodide`` and the converted pages always agree.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import sys
+
+DOCS = pathlib.Path(__file__).resolve().parent
+ROOT = DOCS.parent
+if str(ROOT) not in sys.path:            # autodoc imports physics from the work tree
+    sys.path.insert(0, str(ROOT))
+
+#: Pyodide's version is the one Panel 1.9.4's converter targets (panel.io.convert.PYODIDE_VERSION).
+PYODIDE_VERSION = "v0.29.3"
+PYODIDE_URL_DEFAULT = f"https://cdn.jsdelivr.net/pyodide/{PYODIDE_VERSION}/full/"
+
+
+def pyodide_url() -> str:
+    """The configured Pyodide base URL (env ``QL_PYODIDE_URL`` over the default), ending in '/'."""
+    url = os.environ.get("QL_PYODIDE_URL", "").strip() or PYODIDE_URL_DEFAULT
+    return url if url.endswith("/") else url + "/"
+
+
+ql_pyodide_url = pyodide_url()
+#: the lessons, in teaching order (lessons.CATALOGUE); one page and one live app each
+QL_LESSONS = ("bound_states", "tunneling", "spin_battery", "quantization")
+
+project = "Quantum Lessons"
+author = "Quantum Lessons contributors"
+copyright = "Quantum Lessons contributors"
+release = version = "0.1.0"
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",     # the NumPy-style "Parameters" sections of physics.pinn / wavepacket
+]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+templates_path = ["_templates"]
+
+myst_enable_extensions = ["dollarmath", "colon_fence"]
+myst_heading_anchors = 3
+suppress_warnings = ["myst.header"]   # lesson.md files start at '##' under the page's '#'
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+
+html_theme = "furo"
+html_title = "Quantum Lessons"
+html_static_path = ["_static"]
+html_css_files = ["ql-docs.css"]
+# Math: KaTeX from Panel's own bundle, copied into the site (no CDN).  See setup() below.
+html_math_renderer = "ql_katex"
+html_theme_options = {
+    "light_css_variables": {"color-brand-primary": "#1c5fa8", "color-brand-content": "#1c5fa8"},
+}
+html_show_sourcelink = False
+html_copy_source = False
+
+
+# ---- local extension: the lesson embed and offline math ---------------------------------------
+
+EMBED_HTML = (
+    '<div class="ql-embed" data-lesson="{lesson}" data-baked="{root}/_static/baked/{lesson}.qlb" '
+    'data-player="{root}/_static/baked/{lesson}.js" data-live="{root}/_static/live/{lesson}.html" '
+    'data-pyodide="{pyodide}"></div>\n'
+    '<script type="module" src="{root}/_static/ql-embed.js"></script>\n'
+)
+
+KATEX_DIR = "katex"
+# Renders Sphinx's math elements (\( \) inline, \[ \] display) with KaTeX; leaves the TeX source
+# showing if KaTeX did not load.  Never throws.
+MATH_JS = r"""
+(function () {
+  function render() {
+    if (typeof katex === "undefined") return;
+    document.querySelectorAll(".math").forEach(function (el) {
+      var tex = el.textContent.trim(), display = el.tagName === "DIV";
+      var m = tex.match(/^\\\(([\s\S]*)\\\)$/) || tex.match(/^\\\[([\s\S]*)\\\]$/);
+      if (m) tex = m[1];
+      try { katex.render(tex, el, {displayMode: display, throwOnError: false}); }
+      catch (e) { /* keep the TeX text */ }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render);
+  else render();
+})();
+"""
+
+# KaTeX's web fonts are not in Panel's bundle: drop the @font-face rules (no 404s); the browser's
+# serif fonts stand in.
+CSS = """
+.ql-embed { min-height: 560px; margin: 1.5em 0; }
+.katex { font-size: 1.1em; }
+div.math { overflow-x: auto; }
+"""
+
+
+def _katex_source() -> pathlib.Path | None:
+    try:
+        import panel
+    except ImportError:
+        return None
+    found = sorted((pathlib.Path(panel.__file__).parent / "dist" / "bundled" / "katex").glob("katex@*/dist"))
+    return found[-1] if found else None
+
+
+def _visit_math(self, node):
+    self.body.append(self.starttag(node, "span", "", CLASS="math notranslate nohighlight"))
+    self.body.append(r"\(" + self.encode(node.astext()) + r"\)</span>")
+    from docutils import nodes
+    raise nodes.SkipNode
+
+
+def _visit_displaymath(self, node):
+    self.body.append(self.starttag(node, "div", CLASS="math notranslate nohighlight"))
+    self.body.append(r"\[" + self.encode(node.astext()) + r"\]</div>" + "\n")
+    from docutils import nodes
+    raise nodes.SkipNode
+
+
+def _math_assets(app, pagename, templatename, context, doctree):
+    if context.get("has_maths_elements", False):
+        app.builder.add_js_file(f"{KATEX_DIR}/katex.min.js", defer="defer")
+        app.builder.add_js_file("ql-math.js", defer="defer")
+        app.builder.add_css_file(f"{KATEX_DIR}/katex.min.css")
+
+
+def _write_static(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    static = pathlib.Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / "ql-math.js").write_text(MATH_JS, encoding="utf-8")
+    (static / "ql-docs.css").write_text(CSS, encoding="utf-8")
+    src = _katex_source()
+    if src is not None:
+        dest = static / KATEX_DIR
+        dest.mkdir(exist_ok=True)
+        shutil.copy2(src / "katex.min.js", dest / "katex.min.js")
+        css = (src / "katex.min.css").read_text(encoding="utf-8")
+        (dest / "katex.min.css").write_text(re.sub(r"@font-face\{[^}]*\}", "", css), encoding="utf-8")
+
+
+_LITERAL = re.compile(r"(``.*?``)")
+
+
+def _escape_bars(app, what, name, obj, options, lines):
+    """The docstrings write |x| for absolute values: plain text to them, a substitution to rST."""
+    for i, line in enumerate(lines):
+        parts = _LITERAL.split(line)
+        lines[i] = "".join(p if p.startswith("``") else re.sub(r"(?<!\\)\|", r"\\|", p) for p in parts)
+
+
+def setup(app):
+    from docutils.parsers.rst import Directive, directives
+    from docutils import nodes
+
+    app.add_config_value("ql_pyodide_url", ql_pyodide_url, "html")
+
+    class LessonEmbed(Directive):
+        """``{ql-embed} <lesson>``: the baked animation, then the live lesson (docs/_static/ql-embed.js)."""
+
+        required_arguments = 1
+        has_content = False
+
+        def run(self):
+            lesson = directives.choice(self.arguments[0], QL_LESSONS)
+            env = self.state.document.settings.env
+            depth = env.docname.count("/")
+            root = "/".join([".."] * depth) if depth else "."
+            html = EMBED_HTML.format(lesson=lesson, root=root, pyodide=env.config.ql_pyodide_url)
+            return [nodes.raw("", html, format="html")]
+
+    app.add_directive("ql-embed", LessonEmbed)
+    app.add_html_math_renderer("ql_katex", inline_renderers=(_visit_math, None),
+                               block_renderers=(_visit_displaymath, None))
+    app.connect("html-page-context", _math_assets)
+    app.connect("autodoc-process-docstring", _escape_bars)
+    app.connect("build-finished", _write_static)
+    return {"parallel_read_safe": True}

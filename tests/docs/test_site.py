@@ -1,0 +1,194 @@
+"""The documentation site (docs/build.py): pages, lesson embeds, API reference, live pages."""
+from __future__ import annotations
+
+import ast
+import html
+import importlib.util
+import pathlib
+import re
+
+import pytest
+
+from tests.docs.conftest import PYODIDE_TEST_URL, ROOT
+
+LESSONS = ("bound_states", "tunneling", "spin_battery", "quantization")
+WHEEL = "quantum_lessons-0.1.0-py3-none-any.whl"
+
+
+def _load_build():
+    spec = importlib.util.spec_from_file_location("ql_docs_build", ROOT / "docs" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build()
+
+
+def text_of(page: pathlib.Path) -> str:
+    """The page's visible text: tags dropped, entities decoded, whitespace collapsed."""
+    raw = page.read_text("utf-8")
+    raw = re.sub(r"<(script|style)\b.*?</\1>", " ", raw, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+
+
+def plain_lines(markdown: str, least: int = 40) -> list[str]:
+    """Lines of a Markdown file that come through to HTML unchanged (no markup, quotes or dashes)."""
+    lines = []
+    for line in markdown.splitlines():
+        line = line.strip()
+        if len(line) >= least and re.fullmatch(r"[\w\s,.;:()=+/%-]+", line) and "--" not in line:
+            lines.append(" ".join(line.split()))
+    return lines
+
+
+def test_pages_exist(built_site):
+    for rel in ["index.html", "api/index.html", "genindex.html", "search.html",
+                *[f"lessons/{x}.html" for x in LESSONS], *[f"lessons/{x}-notes.html" for x in LESSONS]]:
+        assert (built_site / rel).is_file(), rel
+    index = text_of(built_site / "index.html")
+    for x in LESSONS:
+        assert f'href="lessons/{x}.html"' in (built_site / "index.html").read_text("utf-8")
+    assert "Physics API reference" in index
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_page_embeds_the_lesson(built_site, lesson):
+    page = built_site / "lessons" / f"{lesson}.html"
+    source = page.read_text("utf-8")
+    root = ".."
+    expected = (f'<div class="ql-embed" data-lesson="{lesson}" data-baked="{root}/_static/baked/{lesson}.qlb" '
+                f'data-player="{root}/_static/baked/{lesson}.js" data-live="{root}/_static/live/{lesson}.html" '
+                f'data-pyodide="{PYODIDE_TEST_URL}"></div>\n'
+                f'<script type="module" src="{root}/_static/ql-embed.js"></script>')
+    assert source.count('class="ql-embed"') == 1
+    assert expected in source
+    for attr in ("data-baked", "data-player", "data-live"):
+        rel = re.search(attr + r'="([^"]+)"', source).group(1)
+        assert (page.parent / rel).resolve().is_file(), (attr, rel)
+    assert (built_site / "_static" / "ql-embed.js").is_file()
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lesson_page_has_the_lesson_text_and_math(built_site, lesson):
+    md = (ROOT / "lessons" / lesson / "lesson.md").read_text("utf-8")
+    text = text_of(built_site / "lessons" / f"{lesson}.html")
+    heading = md.splitlines()[0].lstrip("#").strip()
+    assert heading in text
+    lines = plain_lines(md)
+    assert lines, "no plain line to look for"
+    for line in lines[:5]:
+        assert line in text
+    source = (built_site / "lessons" / f"{lesson}.html").read_text("utf-8")
+    if "$$" in md:
+        assert '<div class="math notranslate nohighlight">' in source
+        assert "katex/katex.min.js" in source and "ql-math.js" in source
+    assert (built_site / "_static" / "katex" / "katex.min.js").is_file()
+    assert "cdn.jsdelivr.net/npm/mathjax" not in source     # math renders offline (KaTeX)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_teacher_notes(built_site, lesson):
+    md = (ROOT / "lessons" / lesson / "model.md").read_text("utf-8")
+    text = text_of(built_site / "lessons" / f"{lesson}-notes.html")
+    assert md.splitlines()[0].lstrip("#").strip() in text
+    lines = plain_lines(md)
+    assert lines
+    for line in lines[:5]:
+        assert line in text
+    if re.search(r"^\|[-| :]+\|$", md, flags=re.M):      # the controls table is a real table
+        assert "<table" in (built_site / "lessons" / f"{lesson}-notes.html").read_text("utf-8")
+
+
+def test_api_reference_is_generated_from_the_docstrings(built_site):
+    import physics.scattering as scattering
+
+    page = built_site / "api" / "scattering.html"
+    text = text_of(page)
+    assert "A particle of energy E > 0 comes in from the left, where V = 0" in text
+    assert "Closed-form transmission of a rectangular barrier" in text
+    source = page.read_text("utf-8")
+    for name in scattering.__all__:
+        assert f'id="physics.scattering.{name}"' in source, name
+    for api_page in (built_site / "api").glob("*.html"):     # no rST errors left in a docstring
+        assert 'class="problematic"' not in api_page.read_text("utf-8"), api_page.name
+    # every module of physics/ that has a page: its docstring's first line is there
+    for module in (ROOT / "physics").glob("*.py"):
+        if module.name == "__init__.py":
+            continue
+        name = module.stem.lstrip("_") if module.stem != "_backend" else "backend"
+        doc = ast.get_docstring(ast.parse(module.read_text("utf-8")))
+        page = built_site / "api" / f"{name}.html"
+        assert page.is_file(), f"no API page for physics.{module.stem}"
+        assert " ".join(doc.split("\n\n")[0].split())[:60] in text_of(page)
+    # the NumPy-style sections (napoleon) become field lists, not literal underlines
+    pinn = (built_site / "api" / "pinn.html").read_text("utf-8")
+    assert "----------" not in text_of(built_site / "api" / "pinn.html")
+    assert "Parameters" in pinn
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_live_page_requirements_and_pyodide_url(built_site, lesson):
+    live = built_site / "_static" / "live"
+    worker = (live / f"{lesson}.js").read_text("utf-8")
+    reqs = build.worker_requirements(worker)
+    names = [build._req_name(r) for r in reqs]
+    assert not {"numba", "rocket-fft"} & set(names), reqs
+    assert not any("numba" in r or "rocket" in r for r in reqs), reqs
+    for name in ("numpy", "scipy", "scikit-learn", "param"):
+        assert name in names, reqs
+    assert f"./{WHEEL}" in reqs
+    assert (live / WHEEL).is_file()
+    assert f"micropip.install(['./{WHEEL}'], deps=False)" in worker
+    assert not any(r.startswith("emfs:") for r in reqs)
+    # Pyodide from the configured base URL only
+    assert f'importScripts("{PYODIDE_TEST_URL}pyodide.js");' in worker
+    assert f'loadPyodide({{indexURL: "{PYODIDE_TEST_URL}"}})' in worker
+    assert "cdn.jsdelivr.net" not in worker
+    assert "const data_archives = [];" in worker
+    assert not list(live.glob("*.resources.zip"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_live_page_links_bokeh_and_panel_from_the_site(built_site, lesson):
+    live = built_site / "_static" / "live"
+    page = (live / f"{lesson}.html").read_text("utf-8")
+    assert f'new Worker("./{lesson}.js")' in page
+    assert "cdn.bokeh.org" not in page
+    assert not re.search(r"cdn\.holoviz\.org/panel/[^/]+/dist/(css|bundled|assets|panel)", page)
+    linked = re.findall(r'(?:src|href)="(static/[^"]+)"', page)
+    assert any(p.endswith("bokeh.min.js") for p in linked) and any(p.endswith("panel.min.js") for p in linked)
+    for rel in linked:
+        assert (live / rel).is_file(), rel
+
+
+def test_the_wheel_does_not_require_numba(built_site):
+    reqs = build.wheel_requirements(built_site / "_static" / "live" / WHEEL)
+    names = {build._req_name(r) for r in reqs}
+    assert {"numpy", "scipy", "scikit-learn", "param", "panel", "bokeh"} <= names
+    assert not names & {"numba", "rocket-fft"}
+
+
+def test_default_pyodide_url_matches_panels_converter(monkeypatch):
+    from panel.io import convert
+
+    monkeypatch.delenv("QL_PYODIDE_URL", raising=False)
+    default = build.configured_pyodide_url()
+    assert default == "https://cdn.jsdelivr.net/pyodide/v0.29.3/full/"
+    assert convert.PYODIDE_URL == default + "pyodide.js"      # the Pyodide Panel's converter targets
+    monkeypatch.setenv("QL_PYODIDE_URL", "https://school.example/pyodide")
+    assert build.configured_pyodide_url() == "https://school.example/pyodide/"
+
+
+def test_postprocess_worker_on_the_converter_template():
+    """The rewrite on Panel's own worker template (what a Panel upgrade could break)."""
+    from panel.io.convert import PYODIDE_URL, WEB_WORKER_TEMPLATE
+
+    js = WEB_WORKER_TEMPLATE.render({
+        "PYODIDE_URL": PYODIDE_URL, "data_archives": "'app.resources.zip'", "code": "pass",
+        "env_spec": "'https://x/bokeh-3.9.2-py3-none-any.whl', 'numpy', 'numba', "
+                    "'emfs:packed_wheels/" + WHEEL + "'"})
+    out = build.postprocess_worker(js, "https://m.example/p/", WHEEL)
+    assert build.worker_requirements(out) == ["https://x/bokeh-3.9.2-py3-none-any.whl", "numpy", f"./{WHEEL}"]
+    assert 'importScripts("https://m.example/p/pyodide.js");' in out
+    assert PYODIDE_URL not in out
