@@ -27,6 +27,13 @@ the loopback, then runs two phases against it:
      ``PULL-DOC-REQ``; the ``document_ready`` event; the tab's ``active`` if the player is on a
      tab; the player's ``{"kind": "ready"}`` message), so the server really sends them every run.
      A move is the ``ModelChanged`` of the slider's ``value`` and ``value_throttled`` a page sends.
+     The Tunnelling page pulls its frames as it plays (lessons/common/player.js: a new run brings
+     its setup and first 8 frames, then the page sends ``{"kind": "more", run, upto}`` when less
+     than 1.5 s of playback is held ahead of the shown frame, asking up to 3 s ahead, one request
+     at a time), so a Tunnelling client does the same: it plays each run at 30 frames/s from its
+     first chunk (never past the last frame it holds) and sends those requests through the
+     player's message channel as ``ready`` is sent, until the run's last chunk.  Otherwise a
+     client would cost the server 8 frames per run, not what it watches, and flatter the figures.
      They display nothing; their latency runs from sending the change to receiving the first
      message of the new run (this process's clock, so its own delays count).
 
@@ -48,7 +55,8 @@ Server CPU (``utime + stime`` of ``/proc/<pid>/stat``) and RSS (``VmRSS``) are s
 second.  The report gives frames/s per page (min / p50 per lesson), server CPU (mean, p95, max of
 1 s windows, in cores) and RSS over time, server CPU per slider move, latency p50/p95 with the
 number of samples (and how many moves brought no new run before the next: a server behind), the
-bytes the runs took, RSS around the cycles, the server log's tracebacks grouped, and each goal of
+bytes the runs took, the Tunnelling clients' requests, frames/s received and the share of time
+their playhead waited for frames (a server late with the frames asked for), RSS around the cycles, the server log's tracebacks grouped, and each goal of
 the issue marked met / not met.  It is a bench: it prints, it never fails.
 
 Goals (the issue): 40 sessions >= 30 fps displayed; server CPU <= 1 core; RSS growth <= 10 MB over
@@ -74,6 +82,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import re
@@ -112,10 +121,12 @@ class Lesson:
     frames: bool = False   # also wait for the run's first frames (data-frames) after ``attr`` changed
     tab: str | None = None  # the tab the player is on
     kind: str = "run"      # message kind (protocol client) that brings the new run's first frame
+    pull: bool = False     # the page pulls the run's frames as it plays ({"kind": "more"}, Tunnelling)
 
 
 LESSONS = {
-    "tunneling": Lesson("tunneling", "Barrier height V₀", "div.ql-player", "run", frames=True, kind="chunk"),
+    "tunneling": Lesson("tunneling", "Barrier height V₀", "div.ql-player", "run", frames=True, kind="chunk",
+                        pull=True),
     "bound_states": Lesson("bound_states", "Well width", "div.ql-eigen", "setup", kind="setup"),
     "spin_battery": Lesson("spin_battery", "Drive strength Ω", "div.ql-charge", "run", tab="Charging"),
     "quantization": Lesson("quantization", "Bits per value", "div.ql-psi", "run", tab="Schrödinger memory"),
@@ -430,6 +441,12 @@ def _objects(node, out: list) -> list:
 
 _KIND = re.compile(r'\["kind","(\w+)"\]')
 _ID = re.compile(r'\["(?:run|id)",(\d+)\]')
+_END = re.compile(r'\["end",(\d+)\]')
+_DONE = re.compile(r'\["done",(true|false)\]')
+
+#: Playback as the Tunnelling page plays (lessons/common/player.js): simulation frames per second
+#: at speed 1, and the seconds of playback buffered ahead below which it asks for more / up to which.
+PLAY_FPS, PULL_LOW, PULL_AHEAD = 30, 1.5, 3.0
 
 
 class ProtocolStudent:
@@ -447,11 +464,33 @@ class ProtocolStudent:
         self.bytes = 0
         self.direction = 1
         self.first = asyncio.Event()
+        self.player = None           # the player model's id (its messages go through data_event)
+        self.player_task = None
+        self._sending = asyncio.Lock()   # a message is three websocket frames: never interleave two
+        # playback of a pulled run (``lesson.pull``), as the page's player does it
+        self.play_run = None         # the run the last "setup" started
+        self.held = 0                # frames of it received (the last chunk's end)
+        self.play = 0.0              # the playhead in frames: never past the last frame held
+        self.run_done = False        # its last chunk has arrived
+        self.asked = False           # a "more" request is outstanding (one at a time)
+        self.wake = asyncio.Event()  # a chunk arrived: look at the buffer now
+        self.requests = 0            # "more" requests sent
+        self.frames = 0              # frames received (pulled runs)
+        self.stalled = 0.0           # seconds the playhead waited at the end of the buffer of an unfinished run
 
     async def _send(self, msgtype: str, content: dict) -> None:
         header = json.dumps({"msgid": uuid.uuid4().hex, "msgtype": msgtype})
-        for frame in (header, "{}", json.dumps(content)):
-            await self.ws.write_message(frame)
+        async with self._sending:
+            for frame in (header, "{}", json.dumps(content)):
+                await self.ws.write_message(frame)
+
+    async def _player_event(self, data: dict) -> None:
+        """A message from the page's player to the server (``model.send_msg`` in the player's module)."""
+        entries = [[k, v] for k, v in data.items()]
+        values = {"type": "map", "entries": [["model", {"id": self.player}],
+                                             ["data", {"type": "map", "entries": entries}]]}
+        await self._send("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {
+            "type": "event", "name": "data_event", "values": values}}]})
 
     async def _read(self):
         """One whole message: (header, content text); its binary buffers are read and dropped."""
@@ -499,10 +538,54 @@ class ProtocolStudent:
                                if isinstance(t, dict) and t.get("attributes", {}).get("title") == self.lesson.tab)
             await self._send("PATCH-DOC", {"events": [{"kind": "ModelChanged", "model": {"id": tabs["id"]},
                                                        "attr": "active", "new": index}]})
-        ready = {"type": "map", "entries": [["model", {"id": player["id"]}],
-                                            ["data", {"type": "map", "entries": [["kind", "ready"]]}]]}
-        await self._send("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {
-            "type": "event", "name": "data_event", "values": ready}}]})
+        self.player = player["id"]
+        await self._player_event({"kind": "ready"})
+        if self.lesson.pull:
+            self.player_task = asyncio.create_task(self._playback())
+        self.t_open = time.monotonic()
+
+    def _pulled(self, kind: str, run: int, content: str) -> None:
+        """A setup or chunk message of a pulled run: what the page's player stores of it."""
+        if kind == "setup":                 # a new run (or the replay of this one): start from nothing
+            self.play_run, self.held, self.play, self.run_done, self.asked = run, 0, 0.0, False, False
+        elif kind == "chunk" and run == self.play_run:     # chunks of an older run are ignored
+            end, done = _END.search(content), _DONE.search(content)
+            if end:
+                self.frames += max(0, int(end.group(1)) - self.held)
+                self.held = max(self.held, int(end.group(1)))
+            self.run_done = bool(done and done.group(1) == "true")
+            self.asked = False
+        self.wake.set()
+
+    async def _playback(self) -> None:
+        """Play the current run at ``PLAY_FPS`` frames/s and pull frames as the page does: when less
+        than ``PULL_LOW`` s are held ahead of the shown frame, ask for ``PULL_AHEAD`` s ahead, one
+        request outstanding at a time (the next once its chunk has arrived), until the run is done."""
+        last = time.monotonic()
+        while True:
+            try:
+                await asyncio.wait_for(self.wake.wait(), 0.05)
+            except asyncio.TimeoutError:
+                pass
+            self.wake.clear()
+            now = time.monotonic()
+            dt, last = now - last, now
+            if self.play_run is None or not self.held:
+                continue
+            end = self.held - 1 + 0.999
+            if self.play >= self.held - 1 and not self.run_done:
+                self.stalled += dt
+            self.play = min(self.play + dt * PLAY_FPS, end)
+            frame = int(self.play)
+            if self.run_done or self.asked or self.held - frame > PULL_LOW * PLAY_FPS:
+                continue
+            self.asked = True
+            self.requests += 1
+            upto = max(math.ceil(frame + PULL_AHEAD * PLAY_FPS), self.held + 1)
+            try:
+                await self._player_event({"kind": "more", "run": self.play_run, "upto": upto})
+            except Exception:               # closed
+                return
 
     async def _loop(self) -> None:
         while True:
@@ -516,7 +599,11 @@ class ProtocolStudent:
                 continue
             kind = _KIND.search(content)
             ident = _ID.search(content)
-            if not (kind and ident) or kind.group(1) != self.lesson.kind:
+            if not (kind and ident):
+                continue
+            if self.lesson.pull:
+                self._pulled(kind.group(1), int(ident.group(1)), content)
+            if kind.group(1) != self.lesson.kind:
                 continue
             ident = int(ident.group(1))
             if ident != self.shown:
@@ -543,6 +630,9 @@ class ProtocolStudent:
         if self.ws is not None:
             self.ws.close()
             self.reader.cancel()
+            if self.player_task is not None:
+                self.player_task.cancel()
+            self.t_close = time.monotonic()
 
 
 # ---- the phases ----------------------------------------------------------------------------------
@@ -735,6 +825,13 @@ def class_report(args, server, lessons, students, tq, t0, t1, pinned) -> None:
         print(f"  protocol clients received {sum(c.runs for c in clients)} new runs for "
               f"{sum(c.moves for c in clients)} moves, {mb:.0f} MB of binary frames "
               f"({mb / (t1 - t0):.1f} MB/s)")
+        pullers = [c for c in clients if c.lesson.pull]
+        if pullers:
+            span = sum(c.t_close - c.t_open for c in pullers)
+            print(f"  the {len(pullers)} protocol clients on {pullers[0].lesson.path} played each run at {PLAY_FPS} "
+                  f"frames/s and pulled its frames as the page does: {sum(c.requests for c in pullers)} \"more\" "
+                  f"requests, {sum(c.frames for c in pullers) / span:.1f} frames/s received per client; the "
+                  f"playhead waited for frames {sum(c.stalled for c in pullers) / span * 100:.1f} % of the time")
 
     print("\nServer CPU (cores, 1 s windows) and RSS")
     moves = sum(s.moves for s in students)
