@@ -10,10 +10,14 @@ APPS   := apps/index.py apps/bound_states.py apps/tunneling.py apps/spin_battery
 # kernels and the digits network are ready before the first student arrives.  Websockets are
 # accepted only from pages served as localhost: set HOST to the address students type (e.g.
 # `make serve HOST=192.168.1.20`).  PROCS=2 forks a second server process for a second core.
+# EMBED_ORIGINS: pages of other sites that embed a lesson with Bokeh's script tag (README,
+# "Documentation site"); an <iframe> needs only HOST.
 HOST   ?=
 PROCS  ?= 1
+EMBED_ORIGINS ?=
 ORIGINS := --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT) \
-           $(if $(HOST),--allow-websocket-origin=$(HOST):$(PORT))
+           $(if $(HOST),--allow-websocket-origin=$(HOST):$(PORT)) \
+           $(foreach o,$(EMBED_ORIGINS),--allow-websocket-origin=$(o))
 SERVE_OPTS ?= --port $(PORT) --index index --static-dirs assets=assets --warm \
               --check-unused-sessions 2000 --unused-session-lifetime 5000 --num-procs $(PROCS) $(ORIGINS)
 
