@@ -154,6 +154,36 @@ def _bokeh_js() -> tuple[str, pathlib.Path]:
     return bokeh.__version__, pathlib.Path(bokeh.__file__).parent / "server" / "static" / "js"
 
 
+#: Panel's stylesheets copied whole: components the live lesson creates later (another tab, a
+#: dialog) link theirs from here too (see RELINK_JS).
+PANEL_DIRS = ("css", "bundled/theme", "assets")
+
+# Put before the converted page's worker handler: the Python side in Pyodide still names Panel's
+# CDN in the documents and patches it sends; every such URL of a file the site holds is relinked to
+# the site's copy (others are left as they are).
+RELINK_JS = """
+const QL_CDN_DIST = %(cdn)s;
+const QL_LOCAL_DIST = new URL("static/panel/", document.baseURI).href;
+const QL_BUNDLED = new Set(%(files)s);
+function qlRelink(value) {
+  if (typeof value === "string") {
+    if (value.indexOf(QL_CDN_DIST) < 0) return value;
+    return value.split(QL_CDN_DIST).map((part, i) => {
+      if (i === 0) return part;
+      const m = part.match(/^([^"'\\s)?]+)(\\?v=[^"'\\s)]*)?/);
+      return (m && QL_BUNDLED.has(m[1])) ? QL_LOCAL_DIST + m[1] + part.slice(m[0].length) : QL_CDN_DIST + part;
+    }).join("");
+  }
+  if (Array.isArray(value)) { for (let i = 0; i < value.length; i++) value[i] = qlRelink(value[i]); return value; }
+  if (value instanceof Map) { for (const [k, v] of value) value.set(k, qlRelink(v)); return value; }
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const k of Object.keys(value)) value[k] = qlRelink(value[k]);
+  }
+  return value;
+}
+"""
+
+
 def localize_resources(html: str, live: pathlib.Path) -> str:
     """Copy the Bokeh/Panel JS and CSS ``html`` links from a CDN into ``live/static``; relink."""
     cdn_dist, dist = _panel_dist()
@@ -171,8 +201,13 @@ def localize_resources(html: str, live: pathlib.Path) -> str:
                     ref = ref.split("?")[0].split("#")[0]
                     if ref and not re.match(r"^(data:|[a-z]+://|/)", ref):
                         copy((src.parent / ref).resolve(),
-                             str(pathlib.PurePosixPath(rel).parent / ref).replace("\\", "/"))
+                             os.path.normpath(str(pathlib.PurePosixPath(rel).parent / ref)).replace("\\", "/"))
         return True
+
+    for sub in PANEL_DIRS:
+        for src in sorted((dist / sub).rglob("*")):
+            if src.is_file() and not src.name.endswith(".map"):
+                copy(src, f"panel/{src.relative_to(dist).as_posix()}")
 
     def panel_url(m: re.Match) -> str:
         path = m.group(1)
@@ -190,6 +225,28 @@ def localize_resources(html: str, live: pathlib.Path) -> str:
     return html
 
 
+def add_relinker(html: str, live: pathlib.Path) -> str:
+    """Relink what the live Python sends (docs and patches) to the site's copies (RELINK_JS)."""
+    import json
+
+    cdn_dist, _ = _panel_dist()
+    root = live / "static" / "panel"
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    edits = [
+        (re.compile(r"(\n\s*)(const pyodideWorker = new Worker\()"),
+         lambda m: m.group(1) + RELINK_JS % {"cdn": json.dumps(cdn_dist), "files": json.dumps(files)}
+         + m.group(1) + m.group(2)),
+        (re.compile(r"JSON\.parse\(msg\.docs_json\)"), lambda m: "JSON.parse(qlRelink(msg.docs_json))"),
+        (re.compile(r"apply_json_patch\(msg\.patch, msg\.buffers\)"),
+         lambda m: "apply_json_patch(qlRelink(msg.patch), msg.buffers)"),
+    ]
+    for pattern, repl in edits:
+        html, n = pattern.subn(repl, html, count=1)
+        if n != 1:
+            raise RuntimeError(f"converted page: {pattern.pattern!r} not found (Panel's worker handler changed?)")
+    return html
+
+
 def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
                      localize: bool = True) -> None:
     for lesson in LESSONS:
@@ -199,6 +256,10 @@ def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
         worker.write_text(postprocess_worker(worker.read_text("utf-8"), pyodide_url, wheel.name), "utf-8")
         if localize:
             page.write_text(localize_resources(page.read_text("utf-8"), live), "utf-8")
+    if localize:        # once every page's files are in static/
+        for lesson in LESSONS:
+            page = live / f"{lesson}.html"
+            page.write_text(add_relinker(page.read_text("utf-8"), live), "utf-8")
     for extra in live.glob("*.resources.zip"):
         extra.unlink()
     if wheel.parent != live:

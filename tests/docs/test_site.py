@@ -192,3 +192,45 @@ def test_postprocess_worker_on_the_converter_template():
     assert build.worker_requirements(out) == ["https://x/bokeh-3.9.2-py3-none-any.whl", "numpy", f"./{WHEEL}"]
     assert 'importScripts("https://m.example/p/pyodide.js");' in out
     assert PYODIDE_URL not in out
+
+
+def test_live_page_relinks_what_python_sends_to_the_sites_copies(built_site, tmp_path):
+    """The inline scripts of a converted page parse, and qlRelink maps Panel's CDN to the site."""
+    import json
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("needs node to run the page's JavaScript")
+    live = built_site / "_static" / "live"
+    page = (live / "tunneling.html").read_text("utf-8")
+    scripts = re.findall(r'<script(?: type="text/javascript")?>(.*?)</script>', page, flags=re.S)
+    handler = [s for s in scripts if "qlRelink" in s]
+    assert len(handler) == 1
+    for i, script in enumerate(scripts):
+        path = tmp_path / f"script{i}.js"
+        path.write_text(script, "utf-8")
+        subprocess.run([node, "--check", str(path)], check=True)
+    assert "JSON.parse(qlRelink(msg.docs_json))" in handler[0]
+    assert "apply_json_patch(qlRelink(msg.patch), msg.buffers)" in handler[0]
+    h = handler[0]
+    code = h[h.index("const QL_CDN_DIST"):h.index("const pyodideWorker")].replace(
+        'new URL("static/panel/", document.baseURI).href', '"http://site/_static/live/static/panel/"')
+    from panel.io.resources import CDN_DIST
+    sample = {"held": CDN_DIST + "css/button.css", "theme": [CDN_DIST + "bundled/theme/default.css?v=1"],
+              "missing": CDN_DIST + "css/no-such-file.css", "other": "https://example.org/x.css"}
+    code += f"""
+const doc = qlRelink(JSON.stringify({json.dumps(sample)}));
+const obj = qlRelink({json.dumps(sample)});
+console.log(JSON.stringify([JSON.parse(doc), obj]));
+"""
+    (tmp_path / "relink.js").write_text(code, "utf-8")
+    out = json.loads(subprocess.run([node, str(tmp_path / "relink.js")], check=True, capture_output=True,
+                                    text=True).stdout)
+    local = "http://site/_static/live/static/panel/"
+    for result in out:
+        assert result["held"] == local + "css/button.css"
+        assert result["theme"] == [local + "bundled/theme/default.css"]
+        assert result["missing"] == sample["missing"] and result["other"] == sample["other"]
+    assert (live / "static" / "panel" / "css" / "button.css").is_file()
