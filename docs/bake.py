@@ -19,8 +19,10 @@ and writes two files:
 
         b"QLB1"  uint32-le header length  header (UTF-8 JSON)  zero padding to 8 bytes  array bytes
 
-    The header is ``{"format": "qlb", "version": 1, "lesson", "props", "stylesheets", "messages",
-    "initial", "info"}``.  ``messages[:initial]`` answer the page's ``{"kind": "ready"}`` (what
+    The header is ``{"format": "qlb", "version": 1, "lesson", "props", "stylesheets", "vars",
+    "messages", "initial", "info"}``: the player's parameters, its stylesheets (Panel puts them in
+    its shadow root; so does the embed), the standard profile's CSS variables (``--ql-ink`` ...),
+    the messages and a note of how they were made.  ``messages[:initial]`` answer the page's ``{"kind": "ready"}`` (what
     ``player._replay()`` sends a fresh page); the rest are Tunnelling's later chunks, delivered when
     the page asks for them with ``{"kind": "more", "run", "upto"}``.  Every NumPy array in ``props``
     or ``messages`` is replaced by ``{"__nd__": {"dtype", "shape", "offset", "length", "shuffle"}}``:
@@ -55,7 +57,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 __all__ = ["LESSONS", "MAGIC", "bake_all", "bake_lesson", "default_run", "encode", "decode",
-           "player_props", "reduce_precision", "decimate_frames", "round_mantissa"]
+           "player_props", "profile_vars", "reduce_precision", "decimate_frames", "round_mantissa"]
 
 MAGIC = b"QLB1"
 LESSONS = ("tunneling", "bound_states", "spin_battery", "quantization")
@@ -118,10 +120,21 @@ def player_props(player) -> dict:
     return props
 
 
+def profile_vars(look) -> dict[str, str]:
+    """The CSS variables of a colour profile (``--ql-ink`` ...: the ``:root`` rule of ``look.css()``).
+
+    The embed sets them on the baked player's host, so it keeps the standard look (its canvas is
+    drawn in the standard profile) whatever the docs theme defines around it.
+    """
+    rule = look.css().split("\n", 1)[0]
+    body = rule[rule.index("{") + 1:rule.rindex("}")]
+    return {k.strip(): v.strip() for k, v in (part.split(":", 1) for part in body.split(";") if ":" in part)}
+
+
 def default_run(lesson: str) -> dict:
     """Build ``lesson``'s default model and view, run it to completion and return what to bake.
 
-    ``{"props", "stylesheets", "messages", "initial", "esm", "info"}``: ``messages`` is what the
+    ``{"props", "stylesheets", "vars", "messages", "initial", "esm", "info"}``: ``messages`` is what the
     player's ``_replay()`` sends a page that reports ready once the run is complete, ``initial`` how
     many of them a freshly opened page gets before asking for more (Tunnelling sends its first chunk
     at once and the rest on request).
@@ -152,6 +165,7 @@ def default_run(lesson: str) -> dict:
             run = model.run
             info.update(frames=run.frames, transmitted=float(run.transmitted), reflected=float(run.reflected))
         return {"props": player_props(player), "stylesheets": [str(s) for s in type(player)._stylesheets],
+                "vars": profile_vars(look),
                 "messages": messages, "initial": min(max(initial, 1), len(messages)),
                 "esm": type(player)._esm, "info": info}
     finally:
@@ -319,8 +333,8 @@ def bake_lesson(lesson: str, outdir: pathlib.Path, max_bytes: int = MAX_BYTES) -
     run = default_run(lesson)
     messages, info = run["messages"], dict(run["info"])
     document = {"format": "qlb", "version": 1, "lesson": lesson, "props": run["props"],
-                "stylesheets": run["stylesheets"], "messages": messages, "initial": run["initial"],
-                "info": info}
+                "stylesheets": run["stylesheets"], "vars": run["vars"], "messages": messages,
+                "initial": run["initial"], "info": info}
     data = encode(document)
     if len(data) > max_bytes and lesson == "tunneling":
         info["lossless_bytes"] = len(data)

@@ -32,15 +32,16 @@ const PROBE_TIMEOUT_MS = 15000
 // Look of the embed's own parts (the players bring theirs, inside their shadow roots).
 const CHROME_CSS = `
 .ql-embed { margin: 1em 0 1.5em; }
-.ql-embed-status { font: 14px/1.4 system-ui, sans-serif; color: var(--ql-muted, #555); margin: 0 0 6px;
+.ql-embed-status { font: 14px/1.4 system-ui, sans-serif; color: inherit; opacity: .85; margin: 0 0 6px;
                    display: flex; align-items: center; gap: 8px; min-height: 1.4em; }
-.ql-embed-status .ql-embed-badge { font-size: 12px; font-weight: 600; letter-spacing: .02em; text-transform: uppercase;
-                   padding: 1px 7px; border-radius: 9px; border: 1px solid var(--ql-border, #bbb);
-                   background: var(--ql-surface, #f8f9fa); color: var(--ql-muted, #555); }
+.ql-embed-status .ql-embed-badge { flex: none; white-space: nowrap; font-size: 11px; font-weight: 600;
+                   letter-spacing: .03em; text-transform: uppercase; padding: 1px 7px; border-radius: 9px;
+                   border: 1px solid currentColor; opacity: .8; }
 .ql-embed-status[data-state="live"] { display: none; }
 .ql-embed-stage { position: relative; }
 .ql-embed-stage[data-state="pending"] { overflow: hidden; }
-.ql-embed-baked { display: block; }
+.ql-embed-baked { display: block; background: var(--ql-bg, #fff); color: var(--ql-ink, #222);
+                  border-radius: 6px; padding: 8px; }
 .ql-embed-live { display: block; width: 100%; border: 0; }
 .ql-embed-live[data-state="pending"] { position: absolute; left: 0; top: 0; visibility: hidden; pointer-events: none; }
 `
@@ -231,6 +232,8 @@ async function showBaked(embed, ui) {
 
   const host = document.createElement("div")
   host.className = "ql-embed-baked"
+  // the standard look the canvas is drawn in, whatever the page's theme sets around it
+  for (const [name, value] of Object.entries(doc.vars || {})) host.style.setProperty(name, value)
   const shadow = host.attachShadow({mode: "open"})
   styleShadow(shadow, doc.stylesheets || [])
   const el = document.createElement("div")

@@ -134,6 +134,8 @@ def test_baked_lesson_decodes_to_what_the_player_would_send(lesson, tmp_path):
     assert doc["props"]["plot_height"] >= 200 and doc["props"]["hidden"] == []
     assert js.read_text(encoding="utf-8") == run["esm"] and "export function render" in run["esm"]
     assert any(".ql-player" in css for css in doc["stylesheets"])
+    assert doc["vars"]["--ql-ink"] == "#222222" and doc["vars"]["--ql-bg"] == "#ffffff"
+    assert all(k.startswith("--ql-") for k in doc["vars"])
     assert qlb.stat().st_size < 300_000
 
 

@@ -385,3 +385,17 @@ def test_built_live_pages_carry_the_signs_the_embed_waits_for(site_root):
         assert re.search(r'<body class="pn-loading\b', text), path
         assert "const pyodideWorker = new Worker(" in text and "data-root-id" in text, path
         assert 'classList.remove("pn-loading"' in text, path
+
+
+def test_a_button_that_needs_python_says_so_briefly(offline_page, site):
+    """Bound states' "Measure E" asks the server to draw an outcome: the baked run cannot, and says so."""
+    page = offline_page
+    page.goto(site[2]["bound_states"])
+    embed = page.locator('.ql-embed[data-lesson="bound_states"]').first
+    status = embed.locator(".ql-embed-status .ql-embed-text")
+    expect(status).to_have_text(CALM, timeout=20_000)
+    embed.locator(".ql-measure-E").click()
+    expect(status).to_have_text("Pre-computed default run: this needs the live lesson.")
+    expect(status).to_have_text(CALM, timeout=6_000)
+    expect(embed.locator("[data-ql-player]")).to_have_attribute("data-playing", "1")
+    assert page.errors == []
