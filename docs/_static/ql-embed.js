@@ -4,7 +4,8 @@
 // (see docs/bake.py for the .qlb file) is filled in two steps:
 //
 // 1. Baked: the lesson's default run, computed at build time, is fetched (a small gzip file, inflated
-//    with DecompressionStream) and played by the very player module the lesson uses (data-player:
+//    with DecompressionStream as it arrives, so playing starts once the first messages are in) and
+//    played by the very player module the lesson uses (data-player:
 //    its ES module, imported here).  The player talks to a stand-in for Panel's `model`: property
 //    reads come from the baked properties, `send_msg({kind: "ready"})` is answered with the baked
 //    messages, Tunnelling's `{kind: "more"}` with its next baked chunk.  Play, pause, restart, step
@@ -53,27 +54,95 @@ const TYPED = {
 const MAGIC = [0x51, 0x4c, 0x42, 0x31]   // "QLB1"
 
 // ---- the .qlb file ------------------------------------------------------------------------------
+//
+// A .qlb file (docs/bake.py) is gzip of: "QLB1", the header's length (uint32 little-endian), the
+// JSON header, zero padding to 8 bytes, then the arrays.  In the header an array is
+// {"__nd__": {dtype, shape, offset, length, shuffle}} (bytes from the start of the array section;
+// shuffle: stored as byte planes) and a non-finite number is {"__num__": "nan" | "inf" | "-inf"}.
+// The arrays are stored in message order, so a page can start playing once the first messages'
+// bytes are in while the rest of the file is still arriving.
 
-async function inflate(bytes) {
-  if (typeof DecompressionStream === "undefined") throw new Error("this browser cannot inflate gzip (DecompressionStream)")
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))
-  return new Uint8Array(await new Response(stream).arrayBuffer())
+// A growing byte buffer filled from a stream; at(n) resolves once n bytes are in.
+function byteSink() {
+  const s = {buf: new Uint8Array(1 << 16), n: 0, done: false, error: null, waiters: []}
+  s.push = (chunk) => {
+    if (s.n + chunk.length > s.buf.length) {
+      const grown = new Uint8Array(Math.max(s.buf.length * 2, s.n + chunk.length))
+      grown.set(s.buf.subarray(0, s.n))
+      s.buf = grown
+    }
+    s.buf.set(chunk, s.n)
+    s.n += chunk.length
+    s.settle()
+  }
+  s.settle = () => {
+    s.waiters = s.waiters.filter((w) => {
+      if (s.n >= w.need) { w.resolve(); return false }
+      if (s.error || s.done) { w.reject(s.error || new Error("the .qlb file ended early")); return false }
+      return true
+    })
+  }
+  s.at = (need) => new Promise((resolve, reject) => { s.waiters.push({need, resolve, reject}); s.settle() })
+  s.end = (error = null) => { s.done = true; s.error = error; s.settle() }
+  return s
 }
 
-// The document of a .qlb file's bytes (gzip-compressed or not): arrays become typed arrays
-// (little-endian, as every browser platform is), with their shape as `.shape`.
-export async function decodeQlb(buffer) {
-  let bytes = new Uint8Array(buffer)
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await inflate(bytes)
-  if (!MAGIC.every((b, i) => bytes[i] === b)) throw new Error("not a .qlb file")
-  const size = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true)
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + size)))
+function gunzip(readable) {
+  if (typeof DecompressionStream === "undefined") throw new Error("this browser cannot inflate gzip (DecompressionStream)")
+  return readable.pipeThrough(new DecompressionStream("gzip"))
+}
+
+// Feed ``sink`` from a fetch response, inflating it if it is gzip (a server may have inflated it).
+async function fill(sink, response) {
+  try {
+    if (!response.body) {                 // no streams: all at once
+      let bytes = new Uint8Array(await response.arrayBuffer())
+      if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(await new Response(gunzip(new Blob([bytes]).stream())).arrayBuffer())
+      sink.push(bytes); sink.end(); return
+    }
+    const reader = response.body.getReader()
+    const head = []
+    let got = 0, finished = false
+    while (got < 2 && !finished) {        // enough to see the gzip magic
+      const r = await reader.read()
+      if (r.done) finished = true
+      else { head.push(r.value); got += r.value.length }
+    }
+    const first = new Uint8Array(got)
+    head.reduce((at, c) => { first.set(c, at); return at + c.length }, 0)
+    let source = new ReadableStream({
+      start(c) { if (got) c.enqueue(first); if (finished) c.close() },
+      async pull(c) { const r = await reader.read(); if (r.done) c.close(); else c.enqueue(r.value) },
+      cancel(reason) { reader.cancel(reason) },
+    })
+    if (first[0] === 0x1f && first[1] === 0x8b) source = gunzip(source)
+    const inflated = source.getReader()
+    for (;;) {
+      const r = await inflated.read()
+      if (r.done) break
+      sink.push(r.value)
+    }
+    sink.end()
+  } catch (err) {
+    sink.end(err)
+  }
+}
+
+// The reader of a .qlb file's bytes in ``sink``: its header, and ``load(value)`` which resolves to
+// ``value`` with its arrays as typed arrays (little-endian, as every browser platform is; the shape
+// as ``.shape``) once their bytes are in.
+async function qlbReader(sink) {
+  await sink.at(8)
+  if (!MAGIC.every((b, i) => sink.buf[i] === b)) throw new Error("not a .qlb file")
+  const size = new DataView(sink.buf.buffer, 0, 8).getUint32(4, true)
+  await sink.at(8 + size)
+  const header = JSON.parse(new TextDecoder().decode(sink.buf.subarray(8, 8 + size)))
   const base = 8 + size + ((8 - (8 + size) % 8) % 8)
 
   function array(ref) {
     const T = TYPED[ref.dtype]
     if (!T) throw new Error(`unsupported dtype ${ref.dtype}`)
-    const raw = bytes.subarray(base + ref.offset, base + ref.offset + ref.length)
+    const raw = sink.buf.subarray(base + ref.offset, base + ref.offset + ref.length)
     const k = T.BYTES_PER_ELEMENT, n = ref.length / k
     let out
     if (ref.shuffle && k > 1) {          // byte planes back to elements
@@ -89,32 +158,67 @@ export async function decodeQlb(buffer) {
     arr.shape = ref.shape
     return arr
   }
-
+  function isRef(v, key) { const keys = Object.keys(v); return keys.length === 1 && keys[0] === key }
+  function needs(v) {                    // bytes that must be in before ``v`` can be revived
+    if (Array.isArray(v)) return v.reduce((m, x) => Math.max(m, needs(x)), 0)
+    if (v && typeof v === "object") {
+      if (isRef(v, "__nd__")) return base + v.__nd__.offset + v.__nd__.length
+      return Object.values(v).reduce((m, x) => Math.max(m, needs(x)), 0)
+    }
+    return 0
+  }
   function revive(v) {
     if (Array.isArray(v)) return v.map(revive)
     if (v && typeof v === "object") {
-      const keys = Object.keys(v)
-      if (keys.length === 1 && keys[0] === "__nd__") return array(v.__nd__)
-      if (keys.length === 1 && keys[0] === "__num__") return v.__num__ === "nan" ? NaN : (v.__num__ === "inf" ? Infinity : -Infinity)
+      if (isRef(v, "__nd__")) return array(v.__nd__)
+      if (isRef(v, "__num__")) return v.__num__ === "nan" ? NaN : (v.__num__ === "inf" ? Infinity : -Infinity)
       const o = {}
-      for (const key of keys) o[key] = revive(v[key])
+      for (const key of Object.keys(v)) o[key] = revive(v[key])
       return o
     }
     return v
   }
-  return revive(header)
+  return {header, load: async (v) => { await sink.at(needs(v)); return revive(v) }}
+}
+
+// Open the .qlb file at ``href``: resolves (as soon as its header is in) to its document, with
+// ``props`` ready and ``messages`` still in file form, and ``load(message)`` to revive one.
+async function openQlb(href) {
+  const response = await fetch(href)
+  if (!response.ok) throw new Error(`${href}: HTTP ${response.status}`)
+  const sink = byteSink()
+  fill(sink, response)
+  const reader = await qlbReader(sink)
+  const doc = {...reader.header}
+  doc.props = await reader.load(doc.props || {})
+  doc.vars = await reader.load(doc.vars || {})
+  doc.load = reader.load
+  return doc
+}
+
+// The whole document of a .qlb file's bytes (gzip-compressed or not), every array revived.
+export async function decodeQlb(buffer) {
+  const sink = byteSink()
+  await fill(sink, new Response(buffer))
+  const reader = await qlbReader(sink)
+  return reader.load(reader.header)
 }
 
 // ---- a stand-in for Panel's model -----------------------------------------------------------------
 
 // `doc.props` as read-only properties; on(name, cb); send_msg answering the player from the baked
-// messages.  `unavailable(kind)` is called for a message only the live lesson can answer.
-export function bakedModel(doc, unavailable = () => {}) {
+// messages (revived with ``doc.load`` when given, so each waits only for its own bytes).
+// `unavailable(kind)` is called for a message only the live lesson can answer, `delivered(n)`
+// after the first n messages have reached the player.
+export function bakedModel(doc, {unavailable = () => {}, delivered: onDelivered = () => {}} = {}) {
   const props = {...doc.props}
   const listeners = new Map()
   const messages = doc.messages || []
+  const load = doc.load || (async (m) => m)
   const initial = Math.min(Math.max(doc.initial || messages.length, 1), messages.length)
+  const loaded = new Map()                 // index -> revived message (a Promise)
   let delivered = 0                        // messages sent to the page so far
+  let queue = Promise.resolve()            // deliveries in order
   let removed = false
 
   function emit(name, ...args) {
@@ -122,10 +226,21 @@ export function bakedModel(doc, unavailable = () => {}) {
       try { cb(...args) } catch (err) { console.warn("ql-embed: player callback failed", err) }
     }
   }
-  // like the websocket: answers arrive after the current task
-  function deliver(list) {
-    if (!list.length) return
-    setTimeout(() => { if (!removed) for (const msg of list) emit("msg:custom", msg) }, 0)
+  function message(i) {
+    if (!loaded.has(i)) loaded.set(i, load(messages[i]))
+    return loaded.get(i)
+  }
+  // like the websocket: answers arrive after the current task, in order
+  function deliver(from, to) {
+    for (let i = from; i < to; i++) message(i)     // start reviving at once
+    queue = queue.then(async () => {
+      for (let i = from; i < to; i++) {
+        const msg = await message(i)
+        if (removed) return
+        emit("msg:custom", msg)
+      }
+      onDelivered(to)
+    }).catch((err) => console.warn("ql-embed: baked messages", err))
   }
 
   const model = {
@@ -138,9 +253,9 @@ export function bakedModel(doc, unavailable = () => {}) {
       if (!msg || typeof msg !== "object" || removed) return
       if (msg.kind === "ready") {          // a fresh page: what the server replays
         delivered = Math.max(delivered, initial)
-        deliver(messages.slice(0, delivered))
+        deliver(0, delivered)
       } else if (msg.kind === "more") {    // Tunnelling pulls its next frames
-        if (delivered < messages.length) deliver([messages[delivered++]])
+        if (delivered < messages.length) { delivered += 1; deliver(delivered - 1, delivered) }
       } else if (msg.kind === "ended" || msg.kind === "restart") {
         // the live lesson reveals numbers or resets its own clock here: nothing to do
       } else {
@@ -224,10 +339,7 @@ function calm(ui, text) {
 
 async function showBaked(embed, ui) {
   const t0 = performance.now()
-  const response = await fetch(url(embed.dataset.baked))
-  if (!response.ok) throw new Error(`${embed.dataset.baked}: HTTP ${response.status}`)
-  const doc = await decodeQlb(await response.arrayBuffer())
-  const player = await import(url(embed.dataset.player))
+  const [doc, player] = await Promise.all([openQlb(url(embed.dataset.baked)), import(url(embed.dataset.player))])
   if (typeof player.render !== "function") throw new Error(`${embed.dataset.player} exports no render()`)
 
   const host = document.createElement("div")
@@ -240,15 +352,21 @@ async function showBaked(embed, ui) {
   shadow.appendChild(el)
   ui.stage.appendChild(host)
 
-  const model = bakedModel(doc, () => flashNote(ui, UNAVAILABLE))
+  let first = true
+  const model = bakedModel(doc, {
+    unavailable: () => flashNote(ui, UNAVAILABLE),
+    delivered: () => {
+      if (!first) return
+      first = false       // the first messages are drawn by the next frames: note when (tests)
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        embed.dataset.firstFrameMs = String(Math.round(performance.now()))
+        embed.dataset.bakedMs = String(Math.round(performance.now() - t0))
+      }))
+    },
+  })
   ui.baked = {host, model}
   player.render({model, el})
   renderStatus(ui, ui.base.state, ui.base.text)   // now with its "pre-computed" badge
-  // first frame: the baked messages are delivered after this task, then drawn
-  setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => {
-    embed.dataset.firstFrameMs = String(Math.round(performance.now()))
-    embed.dataset.bakedMs = String(Math.round(performance.now() - t0))
-  })), 0)
 }
 
 async function reachable(target, timeoutMs = PROBE_TIMEOUT_MS, options = {}) {

@@ -100,10 +100,32 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _SlowQlb(_Quiet):
+    """Sends the first quarter of each .qlb file, then the rest :data:`SLOW_S` seconds later (a slow link)."""
+
+    def do_GET(self):
+        path = pathlib.Path(self.translate_path(self.path))
+        if not path.name.endswith(".qlb") or not path.is_file():
+            return super().do_GET()
+        data = path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        cut = len(data) // 4
+        self.wfile.write(data[:cut])
+        self.wfile.flush()
+        time.sleep(SLOW_S)
+        self.wfile.write(data[cut:])
+
+
+SLOW_S = 4.0
+
+
 @contextlib.contextmanager
-def serve(root: pathlib.Path):
+def serve(root: pathlib.Path, handler_cls=_Quiet):
     """A plain static file server of ``root`` on 127.0.0.1 (a thread); yields its base URL."""
-    handler = functools.partial(_Quiet, directory=str(root))
+    handler = functools.partial(handler_cls, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -399,3 +421,25 @@ def test_a_button_that_needs_python_says_so_briefly(offline_page, site):
     expect(status).to_have_text(CALM, timeout=6_000)
     expect(embed.locator("[data-ql-player]")).to_have_attribute("data-playing", "1")
     assert page.errors == []
+
+
+def test_baked_run_starts_before_its_file_has_arrived(page, site):
+    """On a slow link the first frames play as soon as their bytes are in (the file is in message order)."""
+    base, root, pages = site
+    with serve(root, _SlowQlb) as slow:
+        isolate(page, slow)
+        url = pages["tunneling"].replace(base, slow)
+        page.goto(url)
+        embed = page.locator('.ql-embed[data-lesson="tunneling"]').first
+        player = embed.locator("[data-ql-player]")
+        t0 = time.perf_counter()
+        expect(embed).to_have_attribute("data-first-frame-ms", re.compile(r"^\d+$"), timeout=SLOW_S * 1000 - 500)
+        assert time.perf_counter() - t0 < SLOW_S - 0.5
+        doc = bake.decode(next(root.rglob("_static/baked/tunneling.qlb")).read_bytes())
+        total = doc["messages"][-1]["end"]
+        early = int(player.get_attribute("data-frames"))
+        assert 8 <= early < total                                       # playing from part of the file
+        # later chunks the page asks for come with the rest of the file
+        expect(player).not_to_have_attribute("data-frames", str(early), timeout=SLOW_S * 1000 + 8000)
+        expect(player).to_have_attribute("data-playing", "1")
+        assert page.errors == []
