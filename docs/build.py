@@ -119,8 +119,12 @@ def worker_requirements(worker_js: str) -> list[str]:
     return found
 
 
-def postprocess_worker(js: str, pyodide_url: str, wheel_name: str) -> str:
-    """Point a converted worker at ``pyodide_url`` and install the wheel from beside the page."""
+def postprocess_worker(js: str, pyodide_url: str, wheel_name: str, local: dict | None = None) -> str:
+    """Point a converted worker at ``pyodide_url`` and install the wheel from beside the page.
+
+    ``local`` maps package names (``panel``, ``bokeh``) to wheel files beside the page that replace
+    the converter's CDN wheels of those packages.
+    """
     js, n = re.subn(r'importScripts\("[^"]*pyodide\.js"\);',
                     f'importScripts("{pyodide_url}pyodide.js");', js, count=1)
     if n != 1:
@@ -136,6 +140,11 @@ def postprocess_worker(js: str, pyodide_url: str, wheel_name: str) -> str:
         raise RuntimeError("converted worker: no micropip.install([...]) found")
     reqs = [r for r in ast.literal_eval("[" + m.group("items") + "]")
             if not r.startswith("emfs:") and _req_name(r) not in EXCLUDED]
+    for name, filename in (local or {}).items():
+        cdn = [i for i, r in enumerate(reqs) if r.endswith(".whl") and r.rsplit("/", 1)[-1].startswith(name + "-")]
+        if len(cdn) != 1:
+            raise RuntimeError(f"converted worker: no single {name} wheel in {reqs}")
+        reqs[cdn[0]] = "./" + filename
     install = (f"await micropip.install({reqs!r});\n"
                f"      await micropip.install({['./' + wheel_name]!r}, deps=False);")
     return js[:m.start()] + install + js[m.end():]
@@ -247,13 +256,81 @@ def add_relinker(html: str, live: pathlib.Path) -> str:
     return html
 
 
+# Panel's and Bokeh's wheels for Pyodide, made as Panel makes the ones its converter links on the
+# HoloViz CDN (panel/scripts/build_pyodide_wheels.py and the PANEL_LITE build): Bokeh without its
+# JavaScript and without the Tornado requirement (no Tornado in Pyodide), Panel without its bundled
+# JavaScript and tests.  The pages load Bokeh's and Panel's JavaScript from static/ instead.
+def _drop_bokeh(name: str) -> bool:
+    return (not name.startswith("bokeh/core/_templates")
+            and (name.endswith("bokeh.json") or name.endswith((".js", ".d.ts", ".tsbuildinfo"))))
+
+
+def _drop_panel(name: str) -> bool:
+    return (name.startswith(("panel/dist/bundled/", "panel/dist/lib/", "panel/dist/dts/", "panel/tests/"))
+            or name in ("panel/dist/panel.js", "panel/dist/panel.min.js", "panel/dist/panel.js.map"))
+
+
+def _no_tornado(metadata: bytes) -> bytes:
+    lines = metadata.decode("utf-8").split("\n")
+    return "\n".join(l for l in lines if not (l.startswith("Requires-Dist:") and "tornado" in l)).encode("utf-8")
+
+
+def slim_wheel(src: pathlib.Path, dest: pathlib.Path, drop, edit=None) -> pathlib.Path:
+    """Copy wheel ``src`` to ``dest`` without the files ``drop`` names, METADATA through ``edit``;
+    RECORD rewritten to match."""
+    import base64
+    import hashlib
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        record = next(n for n in zin.namelist() if n.endswith(".dist-info/RECORD"))
+        rows = []
+        for item in zin.infolist():
+            name = item.filename
+            if name == record or drop(name):
+                continue
+            data = zin.read(name)
+            if edit is not None and name.endswith(".dist-info/METADATA"):
+                data = edit(data)
+            zout.writestr(item, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            rows.append(f"{name},sha256={digest},{len(data)}")
+        rows.append(f"{record},,")
+        zout.writestr(record, "\n".join(rows) + "\n")
+    return dest
+
+
+def pyodide_wheels(dest: pathlib.Path) -> list[pathlib.Path]:
+    """Panel's and Bokeh's wheels (the installed versions, from the package index) slimmed for Pyodide."""
+    import bokeh
+    import panel
+
+    specs = {"bokeh": (bokeh.__version__, _drop_bokeh, _no_tornado), "panel": (panel.__version__, _drop_panel, None)}
+    out = []
+    with tempfile.TemporaryDirectory(prefix="ql-wheels-") as tmp:
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                               "--only-binary=:all:", "--disable-pip-version-check", "-d", tmp,
+                               *[f"{name}=={version}" for name, (version, _, _) in specs.items()]],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"pip download failed:\n{done.stdout}\n{done.stderr}")
+        for name, (version, drop, edit) in specs.items():
+            src = next(pathlib.Path(tmp).glob(f"{name}-{version}-py3-none-any.whl"))
+            out.append(slim_wheel(src, dest / src.name, drop, edit))
+    return out
+
+
 def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
-                     localize: bool = True) -> None:
+                     localize: bool = True, local_wheels: bool = True) -> None:
+    local = {}
+    if local_wheels:
+        for path in pyodide_wheels(live):
+            local[path.name.split("-")[0]] = path.name
     for lesson in LESSONS:
         page, worker = live / f"{lesson}.html", live / f"{lesson}.js"
         if not (page.is_file() and worker.is_file()):
             raise RuntimeError(f"panel convert did not write {page.name} and {worker.name}")
-        worker.write_text(postprocess_worker(worker.read_text("utf-8"), pyodide_url, wheel.name), "utf-8")
+        worker.write_text(postprocess_worker(worker.read_text("utf-8"), pyodide_url, wheel.name, local),
+                          "utf-8")
         if localize:
             page.write_text(localize_resources(page.read_text("utf-8"), live), "utf-8")
     if localize:        # once every page's files are in static/
@@ -280,7 +357,11 @@ def _wait(proc: subprocess.Popen, log: pathlib.Path, what: str) -> None:
 
 def build(outdir: pathlib.Path, pyodide_url: str | None = None, live: bool = True,
           bake: bool = True, localize: bool = True, quiet: bool = False) -> pathlib.Path:
-    """Build the site into ``outdir`` (its HTML root) and return it."""
+    """Build the site into ``outdir`` (its HTML root) and return it.
+
+    ``localize=False`` leaves the live pages on the HoloViz/Bokeh CDNs for Panel's and Bokeh's
+    JavaScript, CSS and Pyodide wheels (smaller site, more external hosts).
+    """
     t0 = time.perf_counter()
     outdir = pathlib.Path(outdir).resolve()
     if outdir.exists() and any(outdir.iterdir()) and not (outdir / ".buildinfo").exists():
@@ -326,7 +407,7 @@ def build(outdir: pathlib.Path, pyodide_url: str | None = None, live: bool = Tru
                     proc.kill()
         static = outdir / "_static"
         if live:
-            postprocess_live(live_dir, url, wheel, localize=localize)
+            postprocess_live(live_dir, url, wheel, localize=localize, local_wheels=localize)
             shutil.copytree(live_dir, static / "live")
         if bake:
             shutil.copytree(baked, static / "baked")
@@ -344,7 +425,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-live", action="store_true", help="skip the wheel and the converted lessons")
     ap.add_argument("--no-bake", action="store_true", help="skip the baked animations")
     ap.add_argument("--cdn-resources", action="store_true",
-                    help="leave the live pages' Bokeh/Panel JS and CSS on their CDNs")
+                    help="leave the live pages' Bokeh/Panel JS, CSS and wheels on the HoloViz/Bokeh CDNs")
     args = ap.parse_args(argv)
     out = build(args.outdir, args.pyodide_url, live=not args.no_live, bake=not args.no_bake,
                 localize=not args.cdn_resources)

@@ -146,6 +146,13 @@ def test_live_page_requirements_and_pyodide_url(built_site, lesson):
     assert f'loadPyodide({{indexURL: "{PYODIDE_TEST_URL}"}})' in worker
     assert "cdn.jsdelivr.net" not in worker
     assert "const data_archives = [];" in worker
+    # Panel's and Bokeh's wheels from the site too, not the HoloViz CDN
+    import bokeh
+    import panel
+    for name, version in (("bokeh", bokeh.__version__), ("panel", panel.__version__)):
+        assert f"./{name}-{version}-py3-none-any.whl" in reqs, reqs
+        assert (live / f"{name}-{version}-py3-none-any.whl").is_file()
+    assert "cdn.holoviz.org" not in worker
     assert not list(live.glob("*.resources.zip"))
 
 
@@ -160,6 +167,25 @@ def test_live_page_links_bokeh_and_panel_from_the_site(built_site, lesson):
     assert any(p.endswith("bokeh.min.js") for p in linked) and any(p.endswith("panel.min.js") for p in linked)
     for rel in linked:
         assert (live / rel).is_file(), rel
+
+
+def test_panel_and_bokeh_wheels_are_slimmed_for_pyodide(built_site):
+    """As Panel builds its own Pyodide wheels: no bundled JavaScript, Bokeh without Tornado."""
+    import zipfile
+
+    live = built_site / "_static" / "live"
+    bokeh_whl, = live.glob("bokeh-*.whl")
+    panel_whl, = live.glob("panel-*.whl")
+    assert "tornado" not in " ".join(build.wheel_requirements(bokeh_whl)).lower()
+    for whl, package in ((bokeh_whl, "bokeh"), (panel_whl, "panel")):
+        with zipfile.ZipFile(whl) as zf:
+            names = zf.namelist()
+            assert f"{package}/__init__.py" in names
+            assert not [n for n in names if n.endswith(".min.js")], whl.name
+            record = zf.read(next(n for n in names if n.endswith(".dist-info/RECORD"))).decode()
+            listed = {row.split(",")[0] for row in record.splitlines() if row}
+            assert listed == set(names), whl.name
+        assert whl.stat().st_size < 4_000_000, whl.name
 
 
 def test_the_wheel_does_not_require_numba(built_site):
@@ -190,6 +216,8 @@ def test_postprocess_worker_on_the_converter_template():
                     "'emfs:packed_wheels/" + WHEEL + "'"})
     out = build.postprocess_worker(js, "https://m.example/p/", WHEEL)
     assert build.worker_requirements(out) == ["https://x/bokeh-3.9.2-py3-none-any.whl", "numpy", f"./{WHEEL}"]
+    out = build.postprocess_worker(js, "https://m.example/p/", WHEEL, {"bokeh": "bokeh-3.9.2-py3-none-any.whl"})
+    assert build.worker_requirements(out) == ["./bokeh-3.9.2-py3-none-any.whl", "numpy", f"./{WHEEL}"]
     assert 'importScripts("https://m.example/p/pyodide.js");' in out
     assert PYODIDE_URL not in out
 
