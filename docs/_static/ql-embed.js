@@ -5,8 +5,8 @@
 //
 // 1. Baked: the lesson's default run, computed at build time, is fetched (a small gzip file, inflated
 //    with DecompressionStream as it arrives, so playing starts once the first messages are in) and
-//    played by the very player module the lesson uses (data-player:
-//    its ES module, imported here).  The player talks to a stand-in for Panel's `model`: property
+//    played by the very player module the lesson uses (data-player: its ES module, imported
+//    here).  The player talks to a stand-in for Panel's `model`: property
 //    reads come from the baked properties, `send_msg({kind: "ready"})` is answered with the baked
 //    messages, Tunnelling's `{kind: "more"}` with its next baked chunk.  Play, pause, restart, step
 //    and the keys work as in the lesson; a label says it is the pre-computed default run.
@@ -17,12 +17,14 @@
 //
 // No dependencies; nothing here throws into the page (failures are logged with console.warn).
 // Options on the div: data-live-height (CSS height of the live lesson, default 900px) and
-// data-live-timeout (seconds before giving up on the live lesson, default 240).
+// data-live-timeout (seconds before the calm line, default 240; a live lesson that renders later,
+// up to four times that, still takes over).  One live lesson starts at a time.
 
 const CALM = {
   runtime: "Live controls need the Python runtime, which could not be loaded; this is the pre-computed default run.",
   slow: "Live controls could not be started in time; this is the pre-computed default run.",
   missing: "Live controls are not available here; this is the pre-computed default run.",
+  failed: "Live controls could not be started here; this is the pre-computed default run.",
 }
 const LOADING = "Pre-computed default run — live controls are loading…"
 const UNAVAILABLE = "Pre-computed default run: this needs the live lesson."
@@ -397,7 +399,8 @@ function watchLive(iframe, onStatus) {
       if (msg.type === "status" && typeof msg.msg === "string") onStatus(msg.msg.replace(/<[^>]*>/g, ""))
       else if (msg.type === "render") seen.render = true
     })
-    worker.addEventListener("error", () => { seen.error = true })
+    // Python failed in the worker: handled here (the embed gives up on it), not an error of the page
+    worker.addEventListener("error", (ev) => { seen.error = true; ev.preventDefault() })
   }
   return function state() {
     let doc, win
@@ -457,7 +460,7 @@ async function goLive(embed, ui) {
         iframe.remove()
         delete ui.stage.dataset.state
         embed.dataset.liveState = "failed"
-        calm(ui, CALM.slow)
+        calm(ui, waited > 4 * timeout ? CALM.slow : CALM.failed)
         resolve()
       } else if (waited > timeout && ui.base.state === "loading") {
         calm(ui, CALM.slow)    // keep waiting quietly: a slow link may still get there

@@ -322,6 +322,7 @@ const mode = new URL(self.location.href).searchParams.get("mode")
 self.postMessage({type: "status", msg: "Loading pyodide"})
 setTimeout(() => self.postMessage({type: "status", msg: "Installing environment"}), 400)
 if (mode === "render") setTimeout(() => self.postMessage({type: "render"}), 2500)
+if (mode === "crash") setTimeout(() => { throw new Error("ModuleNotFoundError: no module named 'numpy'") }, 1500)
 """
 _TAKEOVER_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>takeover</title></head><body>
@@ -345,7 +346,7 @@ def takeover_site(site_root, tmp_path_factory):
     for name in ("spin_battery.qlb", "spin_battery.js"):
         shutil.copy2(next(site_root.rglob(f"_static/baked/{name}")), root / "_static" / "baked" / name)
     (root / "_static" / "live" / "fake_worker.js").write_text(_FAKE_WORKER, encoding="utf-8")
-    for mode, timeout in (("render", 60), ("never", 2)):
+    for mode, timeout in (("render", 60), ("never", 2), ("crash", 60)):
         (root / "_static" / "live" / f"fake_{mode}.html").write_text(_FAKE_LIVE.format(mode=mode), encoding="utf-8")
         (root / f"{mode}.html").write_text(_TAKEOVER_PAGE.format(mode=mode, timeout=timeout), encoding="utf-8")
     with serve(root) as base:
@@ -393,6 +394,19 @@ def test_live_lesson_that_never_renders_leaves_the_baked_run_and_a_calm_line(pag
     root_el = embed.locator("[data-ql-player]")
     root_el.locator(".ql-restart").click()
     expect(root_el).to_have_attribute("data-playing", "1")
+    assert page.errors == []
+
+
+def test_live_lesson_whose_python_fails_leaves_the_baked_run_and_a_calm_line(page, takeover_site):
+    isolate(page, takeover_site, fake_cdn=True)
+    page.goto(f"{takeover_site}/crash.html")
+    embed = page.locator(".ql-embed")
+    expect(embed).to_have_attribute("data-live-state", "loading")
+    expect(embed).to_have_attribute("data-live-state", "failed", timeout=10_000)
+    expect(embed.locator(".ql-embed-status .ql-embed-text")).to_have_text(
+        "Live controls could not be started here; this is the pre-computed default run.")
+    expect(embed.locator("iframe")).to_have_count(0)
+    expect(embed.locator("[data-ql-player]")).to_be_visible()
     assert page.errors == []
 
 
