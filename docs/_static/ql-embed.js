@@ -415,6 +415,27 @@ function watchLive(iframe, onStatus) {
   }
 }
 
+// Elements matching ``selector`` in ``root`` and in every open shadow root below it (Bokeh and
+// Panel render each component in its own).
+function deepQuery(root, selector, found = []) {
+  found.push(...root.querySelectorAll(selector))
+  for (const el of root.querySelectorAll("*")) if (el.shadowRoot) deepQuery(el.shadowRoot, selector, found)
+  return found
+}
+
+// Whether to show a rendered live page now (``since`` ms after it rendered): once its visible
+// canvas player has its first data from Python, so the hand-over shows no "Preparing…" frame; at
+// soon if it shows no player (the lesson's player may sit in a closed tab); after 8 s regardless.
+function playerReady(iframe, since) {
+  if (since > 8000) return true
+  let players = []
+  try {
+    players = deepQuery(iframe.contentDocument, "[data-ql-player]").filter((p) => p.getClientRects().length)
+  } catch (err) { return true }
+  if (!players.length) return since > 1500
+  return players.some((p) => p.dataset.frames || p.dataset.run || p.dataset.state)
+}
+
 async function goLive(embed, ui) {
   const live = embed.dataset.live
   if (!live) { calm(ui, CALM.missing); return }
@@ -448,10 +469,13 @@ async function goLive(embed, ui) {
     if (ui.base.state === "loading") setStatus(ui, "loading", `${ui.baked ? LOADING : "Live controls are loading…"} (${text})`)
   })
   const start = performance.now()
+  let renderedAt = null
   await new Promise((resolve) => {
     const timer = setInterval(() => {
-      const s = state(), waited = performance.now() - start
+      const s = state(), now = performance.now(), waited = now - start
       if (s === "rendered") {
+        if (renderedAt === null) renderedAt = now
+        if (!playerReady(iframe, now - renderedAt)) return
         clearInterval(timer)
         takeOver(embed, ui, iframe)
         resolve()

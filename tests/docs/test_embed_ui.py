@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import http.server
+import json
 import importlib.util
 import os
 import pathlib
@@ -312,7 +314,12 @@ pyodideWorker.onmessage = async (event) => {{
   const msg = event.data
   if (msg.type === 'render') {{
     document.getElementById('app').textContent = 'LIVE APP'
+    const player = document.createElement('div')
+    player.dataset.qlPlayer = '1'
+    player.textContent = 'Preparing the simulation…'
+    document.getElementById('app').appendChild(player)
     document.body.classList.remove('pn-loading', 'pn-arc')
+    setTimeout(() => {{ player.dataset.run = '1'; player.textContent = 'playing' }}, 1500)  // Python's first run
   }}
 }}
 </script></body></html>
@@ -373,7 +380,10 @@ def test_live_lesson_takes_over_once_it_has_rendered(page, takeover_site):
     expect(iframe).to_have_attribute("data-state", "shown")
     expect(iframe).to_be_visible()
     assert iframe.bounding_box()["height"] == pytest.approx(300, abs=1)
-    expect(page.frame_locator(".ql-embed-live").locator("#app")).to_have_text("LIVE APP")
+    expect(page.frame_locator(".ql-embed-live").locator("#app")).to_contain_text("LIVE APP")
+    # shown only once the live player had its first data: no "Preparing…" frame at the hand-over
+    expect(page.frame_locator(".ql-embed-live").locator("[data-ql-player]")).to_have_attribute("data-run", "1",
+                                                                                            timeout=1)
     expect(player).to_have_count(0)
     expect(status).to_be_hidden()
     assert page.errors == []
@@ -457,3 +467,50 @@ def test_baked_run_starts_before_its_file_has_arrived(page, site):
         expect(player).not_to_have_attribute("data-frames", str(early), timeout=SLOW_S * 1000 + 8000)
         expect(player).to_have_attribute("data-playing", "1")
         assert page.errors == []
+
+
+def _replaying_worker(live_html: str) -> str:
+    """A stand-in for a converted lesson's Pyodide worker: after a few status messages it sends the
+    page's own prerendered document as its "render" message, as the real worker sends the document
+    Python has built (so the real page, Bokeh and Panel do the rest)."""
+    m = re.search(r'<script type="application/json" id="(\w+)">(.*?)</script>', live_html, re.S)
+    docs_json = html.unescape(m.group(2)).strip()
+    items = json.loads(re.search(r"const render_items = (\[.*?\]);\n", live_html).group(1))
+    root_ids = sorted(set(re.findall(r'data-root-id="(\w+)"', live_html)))
+    assert root_ids and set(root_ids) <= set(items[0]["roots"])
+    msg = {"type": "render", "docs_json": docs_json, "render_items": json.dumps(items),
+           "root_ids": json.dumps(root_ids)}
+    return ("self.postMessage({type: 'status', msg: 'Loading pyodide'})\n"
+            "setTimeout(() => self.postMessage({type: 'status', msg: 'Executing code'}), 500)\n"
+            f"setTimeout(() => self.postMessage({json.dumps(msg)}), 2000)\n"
+            "self.onmessage = () => self.postMessage({type: 'idle'})\n")
+
+
+def test_real_live_page_takes_over_when_its_worker_renders(page, site):
+    """The built tunnelling page with its real live page (panel convert output, Bokeh and Panel JS),
+    only its Pyodide worker replaced: the live page stays hidden while its prerendered shell waits
+    for Python and is shown once the worker's document is embedded (here after ql-embed.js's 8 s
+    cap, since no Python sends the player its first run)."""
+    base, root, pages = site
+    live = next((p for p in root.rglob("_static/live/tunneling.html")), None)
+    if live is None:
+        pytest.skip("this site has no converted live pages (the small test site)")
+    worker = _replaying_worker(live.read_text(encoding="utf-8"))
+    isolate(page, base, fake_cdn=True)
+    page.route(re.compile(r".*/_static/live/tunneling\.js$"),
+               lambda r: r.fulfill(status=200, body=worker, content_type="text/javascript"))
+    page.goto(pages["tunneling"])
+    embed = page.locator('.ql-embed[data-lesson="tunneling"]').first
+    expect(embed).to_have_attribute("data-live-state", "loading", timeout=15_000)
+    iframe = embed.locator("iframe.ql-embed-live")
+    frame = page.frame_locator("iframe.ql-embed-live")
+    expect(frame.locator("body.pn-loading")).to_have_count(1)          # the shell, waiting for Python
+    expect(iframe).to_be_hidden()
+    expect(embed.locator("[data-ql-player]").first).to_be_visible()
+    expect(embed).to_have_attribute("data-live-state", "live", timeout=20_000)
+    expect(iframe).to_be_visible()
+    expect(frame.locator("body.pn-loading")).to_have_count(0)
+    expect(frame.locator(".ql-player")).to_have_count(1, timeout=10_000)  # the lesson's player, in the live page
+    expect(embed.locator(".ql-embed-baked")).to_have_count(0)
+    page.screenshot(path=str(pathlib.Path(os.environ.get("QL_SHOTS", "/tmp")) / "embed-live-takeover.png"))
+    assert page.errors == []
