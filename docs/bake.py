@@ -22,9 +22,9 @@ and writes two files:
     The header is ``{"format": "qlb", "version": 1, "lesson", "props", "stylesheets", "vars",
     "messages", "initial", "info"}``: the player's parameters, its stylesheets (Panel puts them in
     its shadow root; so does the embed), the standard profile's CSS variables (``--ql-ink`` ...),
-    the messages and a note of how they were made.  ``messages[:initial]`` answer the page's ``{"kind": "ready"}`` (what
-    ``player._replay()`` sends a fresh page); the rest are Tunnelling's later chunks, delivered when
-    the page asks for them with ``{"kind": "more", "run", "upto"}``.  Every NumPy array in ``props``
+    the messages and a note of how they were made.  ``messages[:initial]`` answer the page's
+    ``{"kind": "ready"}`` (what ``player._replay()`` sends a fresh page); the rest are Tunnelling's
+    later chunks, delivered one per ``{"kind": "more", "run", "upto"}`` the page sends.  Every NumPy array in ``props``
     or ``messages`` is replaced by ``{"__nd__": {"dtype", "shape", "offset", "length", "shuffle"}}``:
     ``length`` little-endian bytes at ``offset`` from the start of the array section (offsets are
     multiples of 8).  ``shuffle: true`` means the bytes are stored as byte planes (all first bytes of
@@ -37,8 +37,10 @@ and writes two files:
     pixel) and, only if still too large, with frames dropped (:func:`decimate_frames`); ``info``
     records which.
 
-    The browser inflates the file with ``DecompressionStream("gzip")`` (the server need not send a
-    ``Content-Encoding``); :func:`decode` is the same decoder in Python (tests).
+    The arrays are written in message order, so the browser (which inflates the file with
+    ``DecompressionStream("gzip")`` as it arrives; the server need not send a ``Content-Encoding``)
+    starts playing once the first messages' bytes are in.  :func:`decode` is the same decoder in
+    Python (tests).
 """
 from __future__ import annotations
 
