@@ -64,8 +64,10 @@ html_theme = "furo"
 html_title = "Quantum Lessons"
 html_static_path = ["_static"]
 html_css_files = ["ql-docs.css"]
-# Math: KaTeX from Panel's own bundle, copied into the site (no CDN).  See setup() below.
-html_math_renderer = "ql_katex"
+# Math: MathJax 3 from the site itself, no CDN: its browser files come from the `docs` extra's
+# django-static-mathjax (MathJax 3.2.2 as a pip package) and are copied by _write_static().
+MATHJAX_DIR = "mathjax"
+mathjax_path = f"{MATHJAX_DIR}/tex-chtml.js"
 html_theme_options = {
     "light_css_variables": {"color-brand-primary": "#1c5fa8", "color-brand-content": "#1c5fa8"},
 }
@@ -73,7 +75,7 @@ html_show_sourcelink = False
 html_copy_source = False
 
 
-# ---- local extension: the lesson embed and offline math ---------------------------------------
+# ---- local extension: the lesson embed, docstrings, offline math -------------------------------------
 
 EMBED_HTML = (
     '<div class="ql-embed" data-lesson="{lesson}" data-baked="{root}/_static/baked/{lesson}.qlb" '
@@ -82,63 +84,27 @@ EMBED_HTML = (
     '<script type="module" src="{root}/_static/ql-embed.js"></script>\n'
 )
 
-KATEX_DIR = "katex"
-# Renders Sphinx's math elements (\( \) inline, \[ \] display) with KaTeX; leaves the TeX source
-# showing if KaTeX did not load.  Never throws.
-MATH_JS = r"""
-(function () {
-  function render() {
-    if (typeof katex === "undefined") return;
-    document.querySelectorAll(".math").forEach(function (el) {
-      var tex = el.textContent.trim(), display = el.tagName === "DIV";
-      var m = tex.match(/^\\\(([\s\S]*)\\\)$/) || tex.match(/^\\\[([\s\S]*)\\\]$/);
-      if (m) tex = m[1];
-      try { katex.render(tex, el, {displayMode: display, throwOnError: false}); }
-      catch (e) { /* keep the TeX text */ }
-    });
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render);
-  else render();
-})();
-"""
-
-# KaTeX's web fonts are not in Panel's bundle: drop the @font-face rules (no 404s); the browser's
-# serif fonts stand in.
 CSS = """
 .ql-embed { min-height: 560px; margin: 1.5em 0; }
-.katex { font-size: 1.1em; }
 div.math { overflow-x: auto; }
 """
+#: what tex-chtml.js needs of MathJax's es5/ folder: itself, the TeX extensions it loads on first
+#: use of their macros, the CHTML fonts (2 MB of the 35 MB)
+MATHJAX_FILES = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2")
 
 
-def _katex_source() -> pathlib.Path | None:
+def _mathjax_source() -> pathlib.Path | None:
+    """MathJax 3's browser bundle (es5/) as django-static-mathjax installs it, if it does."""
     try:
-        import panel
+        import mathjax
     except ImportError:
         return None
-    found = sorted((pathlib.Path(panel.__file__).parent / "dist" / "bundled" / "katex").glob("katex@*/dist"))
-    return found[-1] if found else None
+    es5 = pathlib.Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    return es5 if (es5 / "tex-chtml.js").is_file() else None
 
 
-def _visit_math(self, node):
-    self.body.append(self.starttag(node, "span", "", CLASS="math notranslate nohighlight"))
-    self.body.append(r"\(" + self.encode(node.astext()) + r"\)</span>")
-    from docutils import nodes
-    raise nodes.SkipNode
-
-
-def _visit_displaymath(self, node):
-    self.body.append(self.starttag(node, "div", CLASS="math notranslate nohighlight"))
-    self.body.append(r"\[" + self.encode(node.astext()) + r"\]</div>" + "\n")
-    from docutils import nodes
-    raise nodes.SkipNode
-
-
-def _math_assets(app, pagename, templatename, context, doctree):
-    if context.get("has_maths_elements", False):
-        app.builder.add_js_file(f"{KATEX_DIR}/katex.min.js", defer="defer")
-        app.builder.add_js_file("ql-math.js", defer="defer")
-        app.builder.add_css_file(f"{KATEX_DIR}/katex.min.css")
+if _mathjax_source() is None:    # not installed: MathJax from its CDN, as Sphinx does by default
+    del mathjax_path
 
 
 def _write_static(app, exception):
@@ -146,15 +112,16 @@ def _write_static(app, exception):
         return
     static = pathlib.Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
-    (static / "ql-math.js").write_text(MATH_JS, encoding="utf-8")
     (static / "ql-docs.css").write_text(CSS, encoding="utf-8")
-    src = _katex_source()
-    if src is not None:
-        dest = static / KATEX_DIR
-        dest.mkdir(exist_ok=True)
-        shutil.copy2(src / "katex.min.js", dest / "katex.min.js")
-        css = (src / "katex.min.css").read_text(encoding="utf-8")
-        (dest / "katex.min.css").write_text(re.sub(r"@font-face\{[^}]*\}", "", css), encoding="utf-8")
+    src = _mathjax_source()
+    if src is not None:          # tex-chtml.js loads its fonts and extensions relative to itself
+        for rel in MATHJAX_FILES:
+            target = static / MATHJAX_DIR / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if (src / rel).is_dir():
+                shutil.copytree(src / rel, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(src / rel, target)
 
 
 _LITERAL = re.compile(r"(``.*?``)")
@@ -188,9 +155,6 @@ def setup(app):
             return [nodes.raw("", html, format="html")]
 
     app.add_directive("ql-embed", LessonEmbed)
-    app.add_html_math_renderer("ql_katex", inline_renderers=(_visit_math, None),
-                               block_renderers=(_visit_displaymath, None))
-    app.connect("html-page-context", _math_assets)
     app.connect("autodoc-process-docstring", _escape_bars)
     app.connect("build-finished", _write_static)
     return {"parallel_read_safe": True}

@@ -82,9 +82,12 @@ def test_lesson_page_has_the_lesson_text_and_math(built_site, lesson):
     source = (built_site / "lessons" / f"{lesson}.html").read_text("utf-8")
     if "$$" in md:
         assert '<div class="math notranslate nohighlight">' in source
-        assert "katex/katex.min.js" in source and "ql-math.js" in source
-    assert (built_site / "_static" / "katex" / "katex.min.js").is_file()
-    assert "cdn.jsdelivr.net/npm/mathjax" not in source     # math renders offline (KaTeX)
+        assert '<script defer="defer" src="../_static/mathjax/tex-chtml.js"></script>' in source
+    # math renders offline: MathJax and its fonts are in the site
+    mathjax = built_site / "_static" / "mathjax"
+    assert (mathjax / "tex-chtml.js").is_file()
+    assert list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("MathJax_Main-Regular.woff"))
+    assert "cdn.jsdelivr.net/npm/mathjax" not in source
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
