@@ -15,14 +15,19 @@ lessons) can serve it.  Steps:
      ``deps=False``: its exact pins (numpy==2.4.6, ...) name versions Pyodide does not have, and
      Pyodide's own NumPy/SciPy/scikit-learn are what it must use;
    - the Bokeh and Panel JavaScript and CSS the page links are copied from the installed bokeh and
-     panel packages into ``_static/live/static/`` and linked from there;
+     panel packages into ``_static/live/static/`` and linked from there, and what the Python side
+     sends later (documents, patches) is relinked to those copies in the page (``RELINK_JS``);
+   - Panel's and Bokeh's Pyodide wheels come from beside the page too, slimmed from the package
+     index's wheels as Panel slims the ones on its CDN;
 
+   (``--cdn-resources`` skips the last two: the HoloViz and Bokeh CDNs then serve those files);
 3. each lesson's default run baked by docs/bake.py (``bake_all``) into ``_static/baked/``;
 4. the pages (docs/*.md, the lessons' lesson.md and model.md, the physics docstrings) by Sphinx.
 
-Steps 2, 3 and 4 run side by side.  Pyodide itself is the one thing the live lessons fetch from
-elsewhere, and Pyodide in turn fetches Panel's and Bokeh's Pyodide wheels from the HoloViz CDN
-(README, "Documentation site").
+Steps 2, 3 and 4 run side by side.  What the live lessons still fetch from elsewhere: Pyodide and
+its packages (the configured base URL), and the few pure-Python packages Panel needs that Pyodide
+does not ship (param, pyviz-comms, markdown, ...), which micropip takes from PyPI (README,
+"Documentation site").
 """
 from __future__ import annotations
 
@@ -430,6 +435,7 @@ def main(argv=None) -> int:
     out = build(args.outdir, args.pyodide_url, live=not args.no_live, bake=not args.no_bake,
                 localize=not args.cdn_resources)
     print(f"docs: open {out / 'index.html'}")
+    print(f"docs: the live lessons need it served over HTTP, e.g. python -m http.server -d {out} 8000")
     return 0
 
 
