@@ -209,8 +209,11 @@ def quiet_closed_sockets() -> None:
     up as usual).  This installs, once per event loop, a handler that ignores exactly that and
     passes everything else on.
     """
-    from tornado.iostream import StreamClosedError
-    from tornado.websocket import WebSocketClosedError
+    try:
+        from tornado.iostream import StreamClosedError
+        from tornado.websocket import WebSocketClosedError
+    except ImportError:   # Pyodide: no Tornado, and no websockets to quiet
+        return
 
     try:
         loop = asyncio.get_event_loop()
