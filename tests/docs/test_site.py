@@ -42,6 +42,19 @@ def plain_lines(markdown: str, least: int = 40) -> list[str]:
     return lines
 
 
+def test_every_lesson_of_the_gallery_has_a_page():
+    import runpy
+
+    from lessons import CATALOGUE
+
+    assert {c.slug for c in CATALOGUE} == set(LESSONS) == set(build.LESSONS)
+    assert set(runpy.run_path(str(ROOT / "docs" / "conf.py"))["QL_LESSONS"]) == set(LESSONS)
+    for slug in LESSONS:
+        for page in (f"{slug}.md", f"{slug}-notes.md"):
+            assert (ROOT / "docs" / "lessons" / page).is_file(), page
+        assert (ROOT / "apps" / f"{slug}.py").is_file()
+
+
 def test_pages_exist(built_site):
     for rel in ["index.html", "api/index.html", "genindex.html", "search.html",
                 *[f"lessons/{x}.html" for x in LESSONS], *[f"lessons/{x}-notes.html" for x in LESSONS]]:
