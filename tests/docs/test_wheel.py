@@ -149,9 +149,6 @@ def _unguarded_imports(path: pathlib.Path) -> list[tuple[int, str]]:
     return found
 
 
-@pytest.mark.xfail(reason="lessons/common/ui.py quiet_closed_sockets() imports tornado unguarded (called by "
-                          "page()): the live lessons stop there in Pyodide until it catches ImportError",
-                   strict=False)
 def test_live_lessons_import_nothing_pyodide_lacks():
     """What the live pages run (apps/, lessons/, physics/) imports no module Pyodide lacks, unguarded.
 
