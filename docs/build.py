@@ -18,16 +18,17 @@ lessons) can serve it.  Steps:
      panel packages into ``_static/live/static/`` and linked from there, and what the Python side
      sends later (documents, patches) is relinked to those copies in the page (``RELINK_JS``);
    - Panel's and Bokeh's Pyodide wheels come from beside the page too, slimmed from the package
-     index's wheels as Panel slims the ones on its CDN;
+     index's wheels as Panel slims the ones on its CDN, and so do the pure-Python packages of the
+     dependency closure that Pyodide does not ship;
 
-   (``--cdn-resources`` skips the last two: the HoloViz and Bokeh CDNs then serve those files);
+   (``--cdn-resources`` skips the last two: the HoloViz and Bokeh CDNs and PyPI then serve those);
 3. each lesson's default run baked by docs/bake.py (``bake_all``) into ``_static/baked/``;
 4. the pages (docs/*.md, the lessons' lesson.md and model.md, the physics docstrings) by Sphinx.
 
-Steps 2, 3 and 4 run side by side.  What the live lessons still fetch from elsewhere: Pyodide and
-its packages (the configured base URL), and the few pure-Python packages Panel needs that Pyodide
-does not ship (param, pyviz-comms, markdown, ...), which micropip takes from PyPI (README,
-"Documentation site").
+Steps 2, 3 and 4 run side by side.  The one thing the live lessons fetch from elsewhere is Pyodide
+with the packages it ships (the configured base URL): the pure-Python packages Panel needs that
+Pyodide does not ship (param, pyviz-comms, markdown, ...) are wheels beside the pages as well
+(``pure_wheels``), so micropip never asks PyPI (README, "Documentation site").
 """
 from __future__ import annotations
 
@@ -124,11 +125,13 @@ def worker_requirements(worker_js: str) -> list[str]:
     return found
 
 
-def postprocess_worker(js: str, pyodide_url: str, wheel_name: str, local: dict | None = None) -> str:
+def postprocess_worker(js: str, pyodide_url: str, wheel_name: str, local: dict | None = None,
+                       extra: dict | None = None) -> str:
     """Point a converted worker at ``pyodide_url`` and install the wheel from beside the page.
 
     ``local`` maps package names (``panel``, ``bokeh``) to wheel files beside the page that replace
-    the converter's CDN wheels of those packages.
+    the converter's CDN wheels of those packages; ``extra`` maps more package names to wheel files
+    beside the page (they replace a plain requirement of the same name).
     """
     js, n = re.subn(r'importScripts\("[^"]*pyodide\.js"\);',
                     f'importScripts("{pyodide_url}pyodide.js");', js, count=1)
@@ -150,6 +153,13 @@ def postprocess_worker(js: str, pyodide_url: str, wheel_name: str, local: dict |
         if len(cdn) != 1:
             raise RuntimeError(f"converted worker: no single {name} wheel in {reqs}")
         reqs[cdn[0]] = "./" + filename
+    # More wheels beside the page, in the same call: micropip counts a wheel named there as
+    # installed when another package requires it (Panel's own converter relies on that for Bokeh).
+    for name, filename in (extra or {}).items():
+        same = [i for i, r in enumerate(reqs) if not r.endswith(".whl") and _req_name(r) == name]
+        for i in reversed(same):
+            del reqs[i]
+        reqs.append("./" + filename)
     install = (f"await micropip.install({reqs!r});\n"
                f"      await micropip.install({['./' + wheel_name]!r}, deps=False);")
     return js[:m.start()] + install + js[m.end():]
@@ -324,17 +334,89 @@ def pyodide_wheels(dest: pathlib.Path) -> list[pathlib.Path]:
     return out
 
 
+#: Packages of the live pages' dependency closure that Pyodide 0.29.3 itself provides (its
+#: pyodide-lock.json): micropip loads these from the Pyodide base URL.  Every other pure-Python
+#: package of the closure is put in the site (``pure_wheels``), so that micropip needs no PyPI.
+PYODIDE_PROVIDES = frozenset({
+    "bleach", "certifi", "charset-normalizer", "cloudpickle", "contourpy", "idna", "jinja2", "joblib",
+    "markupsafe", "narwhals", "nh3", "numpy", "packaging", "pandas", "pillow", "pyodide-http",
+    "python-dateutil", "pytz", "pyyaml", "requests", "scikit-learn", "scipy", "six", "threadpoolctl",
+    "tqdm", "typing-extensions", "tzdata", "urllib3", "webencodings", "xyzservices",
+})
+#: the environment markers are evaluated in (Pyodide 0.29.3: CPython 3.13 on Emscripten)
+PYODIDE_MARKERS = {"python_version": "3.13", "python_full_version": "3.13.2", "sys_platform": "emscripten",
+                   "platform_system": "Emscripten", "platform_machine": "wasm32", "os_name": "posix",
+                   "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pure_closure(roots=("panel", "bokeh", *PYODIDE_REQUIREMENTS)) -> dict[str, str]:
+    """name -> installed version of every pure-Python package the live pages need that Pyodide lacks.
+
+    The dependency closure of ``roots`` as installed here (markers evaluated for Pyodide), less
+    Panel and Bokeh (see pyodide_wheels), less what Pyodide provides, less compiled packages.
+    """
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    found, todo, seen = {}, list(roots), set()
+    while todo:
+        name = _canonical(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for raw in dist.requires or []:
+            req = Requirement(raw)
+            if req.marker is None or req.marker.evaluate(PYODIDE_MARKERS):
+                todo.append(req.name)
+        pure = "Root-Is-Purelib: true" in (dist.read_text("WHEEL") or "")
+        if pure and name not in PYODIDE_PROVIDES and name not in ("panel", "bokeh"):
+            found[name] = dist.version
+    return dict(sorted(found.items()))
+
+
+def pure_wheels(dest: pathlib.Path) -> dict[str, str]:
+    """Download the wheels of ``pure_closure()`` into ``dest``; return name -> wheel file name."""
+    wanted = pure_closure()
+    if not wanted:
+        return {}
+    before = set(dest.glob("*.whl"))
+    done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                           "--only-binary=:all:", "--disable-pip-version-check", "-d", str(dest),
+                           *[f"{n}=={v}" for n, v in wanted.items()]], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip download failed:\n{done.stdout}\n{done.stderr}")
+    out = {}
+    for path in set(dest.glob("*.whl")) - before:
+        name = _canonical(path.name.split("-")[0])
+        if name in wanted:
+            out[name] = path.name
+    missing = set(wanted) - set(out)
+    if missing:
+        raise RuntimeError(f"no pure-Python wheel downloaded for {sorted(missing)}")
+    return dict(sorted(out.items()))
+
+
 def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
                      localize: bool = True, local_wheels: bool = True) -> None:
-    local = {}
+    local, extra = {}, {}
     if local_wheels:
         for path in pyodide_wheels(live):
             local[path.name.split("-")[0]] = path.name
+        extra = pure_wheels(live)
     for lesson in LESSONS:
         page, worker = live / f"{lesson}.html", live / f"{lesson}.js"
         if not (page.is_file() and worker.is_file()):
             raise RuntimeError(f"panel convert did not write {page.name} and {worker.name}")
-        worker.write_text(postprocess_worker(worker.read_text("utf-8"), pyodide_url, wheel.name, local),
+        worker.write_text(postprocess_worker(worker.read_text("utf-8"), pyodide_url, wheel.name, local, extra),
                           "utf-8")
         if localize:
             page.write_text(localize_resources(page.read_text("utf-8"), live), "utf-8")

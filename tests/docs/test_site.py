@@ -151,7 +151,7 @@ def test_live_page_requirements_and_pyodide_url(built_site, lesson):
     names = [build._req_name(r) for r in reqs]
     assert not {"numba", "rocket-fft"} & set(names), reqs
     assert not any("numba" in r or "rocket" in r for r in reqs), reqs
-    for name in ("numpy", "scipy", "scikit-learn", "param"):
+    for name in ("numpy", "scipy", "scikit-learn"):
         assert name in names, reqs
     assert f"./{WHEEL}" in reqs
     assert (live / WHEEL).is_file()
@@ -169,6 +169,15 @@ def test_live_page_requirements_and_pyodide_url(built_site, lesson):
         assert f"./{name}-{version}-py3-none-any.whl" in reqs, reqs
         assert (live / f"{name}-{version}-py3-none-any.whl").is_file()
     assert "cdn.holoviz.org" not in worker
+    # every package named by name is one Pyodide provides; all others are wheels beside the page
+    for req in reqs:
+        if req.endswith(".whl"):
+            assert req.startswith("./") and (live / req[2:]).is_file(), req
+        else:
+            assert build._req_name(req) in build.PYODIDE_PROVIDES, req
+    wheels = [r[2:] for r in reqs if r.endswith(".whl")]
+    for name in ("param", "pyviz-comms", "markdown"):
+        assert [w for w in wheels if build._canonical(w.split("-")[0]) == name], (name, wheels)
     assert not list(live.glob("*.resources.zip"))
 
 
@@ -232,8 +241,10 @@ def test_postprocess_worker_on_the_converter_template():
                     "'emfs:packed_wheels/" + WHEEL + "'"})
     out = build.postprocess_worker(js, "https://m.example/p/", WHEEL)
     assert build.worker_requirements(out) == ["https://x/bokeh-3.9.2-py3-none-any.whl", "numpy", f"./{WHEEL}"]
-    out = build.postprocess_worker(js, "https://m.example/p/", WHEEL, {"bokeh": "bokeh-3.9.2-py3-none-any.whl"})
-    assert build.worker_requirements(out) == ["./bokeh-3.9.2-py3-none-any.whl", "numpy", f"./{WHEEL}"]
+    out = build.postprocess_worker(js, "https://m.example/p/", WHEEL, {"bokeh": "bokeh-3.9.2-py3-none-any.whl"},
+                                   {"numpy": "numpy-0-py3-none-any.whl", "param": "param-2-py3-none-any.whl"})
+    assert build.worker_requirements(out) == ["./bokeh-3.9.2-py3-none-any.whl", "./numpy-0-py3-none-any.whl",
+                                              "./param-2-py3-none-any.whl", f"./{WHEEL}"]
     assert 'importScripts("https://m.example/p/pyodide.js");' in out
     assert PYODIDE_URL not in out
 
