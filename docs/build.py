@@ -133,10 +133,20 @@ def postprocess_worker(js: str, pyodide_url: str, wheel_name: str, local: dict |
     the converter's CDN wheels of those packages; ``extra`` maps more package names to wheel files
     beside the page (they replace a plain requirement of the same name).
     """
-    js, n = re.subn(r'importScripts\("[^"]*pyodide\.js"\);',
-                    f'importScripts("{pyodide_url}pyodide.js");', js, count=1)
+    # Pyodide from the configured URL; if it cannot be loaded, say so in the page (the converter's
+    # loading message) instead of an uncaught error and a spinner for ever.
+    load = (f'let qlPyodideLoaded = false;\n'
+            f'try {{ importScripts("{pyodide_url}pyodide.js"); qlPyodideLoaded = true; }}\n'
+            f'catch (e) {{ console.warn("Python runtime not loaded from {pyodide_url}:", e); }}')
+    js, n = re.subn(r'importScripts\("[^"]*pyodide\.js"\);', lambda m: load, js, count=1)
     if n != 1:
         raise RuntimeError("converted worker: no importScripts(pyodide.js) found")
+    js, n = re.subn(r"^startApplication\(\)\s*$",
+                    "if (qlPyodideLoaded) {\n  startApplication()\n} else {\n"
+                    "  self.postMessage({type: 'status', msg: 'The Python runtime (Pyodide) could not be loaded.'})\n}\n",
+                    js, count=1, flags=re.M)
+    if n != 1:
+        raise RuntimeError("converted worker: no final startApplication() call found")
     js, n = re.subn(r"loadPyodide\(\)", f'loadPyodide({{indexURL: "{pyodide_url}"}})', js, count=1)
     if n != 1:
         raise RuntimeError("converted worker: no loadPyodide() call found")

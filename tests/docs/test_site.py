@@ -158,7 +158,8 @@ def test_live_page_requirements_and_pyodide_url(built_site, lesson):
     assert f"micropip.install(['./{WHEEL}'], deps=False)" in worker
     assert not any(r.startswith("emfs:") for r in reqs)
     # Pyodide from the configured base URL only
-    assert f'importScripts("{PYODIDE_TEST_URL}pyodide.js");' in worker
+    assert f'try {{ importScripts("{PYODIDE_TEST_URL}pyodide.js"); qlPyodideLoaded = true; }}' in worker
+    assert "if (qlPyodideLoaded) {\n  startApplication()" in worker
     assert f'loadPyodide({{indexURL: "{PYODIDE_TEST_URL}"}})' in worker
     assert "cdn.jsdelivr.net" not in worker
     assert "const data_archives = [];" in worker
@@ -245,7 +246,7 @@ def test_postprocess_worker_on_the_converter_template():
                                    {"numpy": "numpy-0-py3-none-any.whl", "param": "param-2-py3-none-any.whl"})
     assert build.worker_requirements(out) == ["./bokeh-3.9.2-py3-none-any.whl", "./numpy-0-py3-none-any.whl",
                                               "./param-2-py3-none-any.whl", f"./{WHEEL}"]
-    assert 'importScripts("https://m.example/p/pyodide.js");' in out
+    assert 'importScripts("https://m.example/p/pyodide.js"); qlPyodideLoaded = true;' in out
     assert PYODIDE_URL not in out
 
 
@@ -267,6 +268,8 @@ def test_live_page_relinks_what_python_sends_to_the_sites_copies(built_site, tmp
         path = tmp_path / f"script{i}.js"
         path.write_text(script, "utf-8")
         subprocess.run([node, "--check", str(path)], check=True)
+    for lesson in LESSONS:                       # the post-processed workers parse too
+        subprocess.run([node, "--check", str(live / f"{lesson}.js")], check=True)
     assert "JSON.parse(qlRelink(msg.docs_json))" in handler[0]
     assert "apply_json_patch(qlRelink(msg.patch), msg.buffers)" in handler[0]
     h = handler[0]
