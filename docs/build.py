@@ -434,8 +434,8 @@ def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
         for lesson in LESSONS:
             page = live / f"{lesson}.html"
             page.write_text(add_relinker(page.read_text("utf-8"), live), "utf-8")
-    for extra in live.glob("*.resources.zip"):
-        extra.unlink()
+    for packed in live.glob("*.resources.zip"):
+        packed.unlink()
     if wheel.parent != live:
         shutil.copy2(wheel, live / wheel.name)
 
@@ -457,7 +457,8 @@ def build(outdir: pathlib.Path, pyodide_url: str | None = None, live: bool = Tru
     """Build the site into ``outdir`` (its HTML root) and return it.
 
     ``localize=False`` leaves the live pages on the HoloViz/Bokeh CDNs for Panel's and Bokeh's
-    JavaScript, CSS and Pyodide wheels (smaller site, more external hosts).
+    JavaScript, CSS and Pyodide wheels, and on PyPI for the pure-Python packages Pyodide lacks
+    (a smaller site, more external hosts).
     """
     t0 = time.perf_counter()
     outdir = pathlib.Path(outdir).resolve()
