@@ -273,11 +273,11 @@ export function render({ model, el }) {
     if (last === null) last = now
     const elapsed = Math.min(now - last, 250); last = now
     frameF += elapsed / 1000 * 30 * (model.speed || 1)
-    const target = Math.floor(frameF)
-    if (target !== frame) {
-      frame = Math.min(target, frames.length - 1)
-      frameF = Math.min(frameF, frames.length - 1 + 0.999)
-      const atEnd = done && frame >= frames.length - 1
+    frameF = Math.min(frameF, frames.length - 1 + 0.999)
+    // waiting at the last frame held (the next chunk is on its way) redraws nothing
+    const target = Math.floor(frameF), atEnd = done && target >= frames.length - 1
+    if (target !== frame || atEnd) {
+      frame = target
       if (atEnd) { setPlaying(false); ended() }
       draw(); readouts(atEnd)
     }
