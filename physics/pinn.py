@@ -380,30 +380,43 @@ GAUSS2 = (0.5 - 0.5 / np.sqrt(3.0), 0.5 + 0.5 / np.sqrt(3.0))   # 2-point Gauss 
 class PINN:
     """PINN for one bound state of V on the grid ``x`` (see the module docstring for the method).
 
+    ``edge_positions`` holds the edges used (empty with ``edges=False``).  ``history`` holds, per
+    step of all :meth:`train` calls: 'loss' (total), 'residual' (the residual term), 'norm'
+    (integral of psi^2, not the penalty), 'orth' (sum of squared overlaps, unweighted) and 'energy'
+    (E used in that step; the Rayleigh quotient in the warm-up, where the other three are NaN).
+    ``warmup_energy`` is that quotient over the warm-up steps done.
+
     Parameters
     ----------
-    x, V : uniform grid and potential samples on it (+inf marks hard walls).
-    hidden : widths of the tanh hidden layers.
-    seed : seed of ``numpy.random.default_rng`` for the initial weights.
-    state : 0 for the ground state, k for the k-th excited state (orthogonality penalty).
-    lower : the k lower states (PINNs or arrays of psi on ``x``); trained here if None.
-    energy : fix E at this value (the paper's infinite-well mode) instead of training it.
-    energy_init : starting E (default: the E that minimises the loss for the starting psi).
-    lr : Adam learning rate (settable between :meth:`train` calls).
-    norm_weight, ortho_weight : weights of the normalisation and orthogonality penalties.
-    collocation : number M of collocation points (cells).
-    residual : "point" (r at the collocation points) or "cell" (r averaged over each cell).
-    warmup, warmup_lr : steps and Adam rate of the variational pre-training (0 steps: none).
-    lower_steps : training steps for each lower state trained here.
-    edges : give the network an edge feature for every jump of V inside the walls (False: a
+    x, V : ndarray
+        Uniform grid and potential samples on it (+inf marks hard walls).
+    hidden : tuple of int
+        Widths of the tanh hidden layers.
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the initial weights.
+    state : int
+        0 for the ground state, k for the k-th excited state (orthogonality penalty).
+    lower : list, optional
+        The k lower states (PINNs or arrays of psi on ``x``); trained here if None.
+    energy : float, optional
+        Fix E at this value (the paper's infinite-well mode) instead of training it.
+    energy_init : float, optional
+        Starting E (default: the E that minimises the loss for the starting psi).
+    lr : float
+        Adam learning rate (settable between :meth:`train` calls).
+    norm_weight, ortho_weight : float
+        Weights of the normalisation and orthogonality penalties.
+    collocation : int
+        Number M of collocation points (cells).
+    residual : {"point", "cell"}
+        r at the collocation points, or r averaged over each cell.
+    warmup, warmup_lr : int, float
+        Steps and Adam rate of the variational pre-training (0 steps: none).
+    lower_steps : int
+        Training steps for each lower state trained here.
+    edges : bool
+        Give the network an edge feature for every jump of V inside the walls (with False, a
         smooth network of xi alone, which cannot make the jump of psi'' there).
-
-    ``edge_positions`` holds the edges used (empty with ``edges=False``).
-
-    ``history`` holds, per step of all :meth:`train` calls: 'loss' (total), 'residual' (the
-    residual term), 'norm' (integral of psi^2, not the penalty), 'orth' (sum of squared overlaps,
-    unweighted) and 'energy' (E used in that step; the Rayleigh quotient in the warm-up, where the
-    other three are NaN).  ``warmup_energy`` is that quotient over the warm-up steps done.
     """
 
     def __init__(self, x, V, hidden=(32, 32), seed=0, state=0, lower=None, energy=None,

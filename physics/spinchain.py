@@ -1,14 +1,14 @@
 """Heisenberg spin chains as quantum batteries: Hamiltonians, thermal states, ergotropy, capacity.
 
-Conventions
------------
+Conventions of the chain
+------------------------
 - Pauli matrices sigma (eigenvalues +-1); no factor 1/2 (S = sigma / 2 is not used).
 - Site 0 is the leftmost factor of the Kronecker product, so in a basis index b the state of site
   i is bit (n - 1 - i) of b.
 - |0> is spin up: sigma_z |0> = +|0>, sigma_z |1> = -|1>.
 - k_B = 1 (temperature in energy units); hbar = 1 (time in inverse energy units).
 
-The chain (open, bonds i, i+1):
+The chain (open, bonds i, i+1)::
 
     H = sum_i [Jx sx_i sx_{i+1} + Jy sy_i sy_{i+1} + Jz sz_i sz_{i+1}
                + D (sx_i sy_{i+1} - sy_i sx_{i+1})          (Dzyaloshinsky-Moriya, D along z)

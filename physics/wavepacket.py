@@ -148,15 +148,30 @@ class Simulation:
 
     Parameters
     ----------
-    x : uniform grid (ideally a power-of-two length); V : potential on it (real);
-    psi0 : initial wavefunction (copied; need not be normalised - probabilities are absolute);
-    dt : time step; absorber_width : length of the absorbing layer at each end (0 for none);
-    absorber_strength : peak of the absorbing potential W (default 100 / absorber_width: with a
-    20-long layer, measured, waves with k from 0.6 to 3 reflect less than 1e-6 and pass less
-    than 1e-8).
+    x : ndarray
+        Uniform grid (ideally a power-of-two length).
+    V : ndarray
+        Potential on it (real).
+    psi0 : ndarray
+        Initial wavefunction (copied; need not be normalised: probabilities are absolute).
+    dt : float
+        Time step.
+    absorber_width : float
+        Length of the absorbing layer at each end (0 for none).
+    absorber_strength : float, optional
+        Peak of the absorbing potential W (default 100 / absorber_width: with a 20-long layer,
+        measured, waves with k from 0.6 to 3 reflect less than 1e-6 and pass less than 1e-8).
+    backend : {None, "numba", "numpy"}
+        Kernel to use; None takes Numba where it is available (``physics._backend``).
 
-    Attributes ``transmitted`` and ``reflected`` are the probabilities absorbed so far at the
-    right and left ends; ``t`` is the time reached; ``psi`` is the live state (do not resize it).
+    Attributes
+    ----------
+    transmitted, reflected : float
+        Probabilities absorbed so far at the right and left ends.
+    t : float
+        The time reached.
+    psi : ndarray
+        The live state (do not resize it).
     """
 
     def __init__(self, x, V, psi0, dt: float, absorber_width: float = 0.0,
