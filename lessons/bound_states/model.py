@@ -20,7 +20,7 @@ import param
 
 from physics import eigen, potentials
 from physics.pinn import PINN
-from lessons.common.urlstate import Setting, sanitize
+from lessons.common.urlstate import IntSetting, Setting, sanitize
 
 __all__ = ["BoundStatesModel", "QUERY_NAMES", "N_BASIS", "N_COEFFS", "SHAPE_PRESETS", "X_MIN", "X_MAX"]
 
@@ -112,10 +112,10 @@ class BoundStatesModel(param.Parameterized):
     right = Setting(default=5.0, bounds=(1.0, 50.0), step=0.5, doc="Right wall of the asymmetric well.")
     field = Setting(default=1.5, bounds=(0.2, 6.0), step=0.1, doc="Slope of the triangular well.")
     range = Setting(default=1.0, bounds=(0.3, 3.0), step=0.05, doc="Steepness a of Morse / Pöschl–Teller.")
-    count = param.Integer(default=4, bounds=(1, 8), doc="Number of wells in the array.")
+    count = IntSetting(default=4, bounds=(1, 8), doc="Number of wells in the array.")
     spacing = Setting(default=1.6, bounds=(0.5, 4.0), step=0.1, doc="Centre-to-centre well spacing.")
 
-    levels = param.Integer(default=6, bounds=(1, 12), doc="How many levels and eigenstates to draw.")
+    levels = IntSetting(default=6, bounds=(1, 12), doc="How many levels and eigenstates to draw.")
     mode = param.Selector(default="superposition", objects=["superposition", "eigenstates"],
                           doc="Animate the superposition, or draw each eigenstate on its level.")
     show_re = param.Boolean(default=True, doc="Draw Re psi.")
@@ -130,9 +130,9 @@ class BoundStatesModel(param.Parameterized):
     guess = Setting(default=1.0, bounds=(0.0, 60.0), step=0.05, doc="The student's guess for E1.")
     revealed = param.Boolean(default=False, doc="The student has pressed Reveal (not in the URL).")
 
-    pinn_width = param.Integer(default=32, bounds=(4, 64), doc="Neurons in each of the two hidden layers.")
+    pinn_width = IntSetting(default=32, bounds=(4, 64), doc="Neurons in each of the two hidden layers.")
     pinn_lr = Setting(default=1e-3, bounds=(1e-4, 3e-2), doc="Adam learning rate (after the warm-up).")
-    pinn_state = param.Integer(default=0, bounds=(0, 2), doc="Which state the PINN learns (0 = ground).")
+    pinn_state = IntSetting(default=0, bounds=(0, 2), doc="Which state the PINN learns (0 = ground).")
     pinn_demo = param.Selector(default="normal", objects=list(PINN_DEMOS), doc="What the PINN shows.")
 
     notices = param.List(default=[], doc="Messages about settings that had to be corrected.")

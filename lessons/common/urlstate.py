@@ -12,7 +12,7 @@ from typing import Mapping
 
 import param
 
-__all__ = ["sanitize", "Setting", "MAX_QUERY_CHARS"]
+__all__ = ["sanitize", "Setting", "IntSetting", "MAX_QUERY_CHARS"]
 
 #: Longer values are not even parsed (a pasted essay is not a number).
 MAX_QUERY_CHARS = 64
@@ -27,6 +27,25 @@ class Setting(param.Number):
     @classmethod
     def serialize(cls, value):
         return None if value is None else float(f"{value:.10g}")
+
+    def _validate_value(self, value, allow_None):
+        _no_bool(self, value)
+        super()._validate_value(value, allow_None)
+
+
+class IntSetting(param.Integer):
+    """An integer lesson setting: like ``param.Integer``, but ``True``/``False`` are not integers."""
+
+    def _validate_value(self, value, allow_None):
+        _no_bool(self, value)
+        super()._validate_value(value, allow_None)
+
+
+def _no_bool(p: param.Parameter, value) -> None:
+    # param takes bools as numbers, and Panel's URL sync turns '?width=true' into True: refuse it,
+    # so the sync reports an error and the link is cleaned like any other bad value (see sanitize)
+    if isinstance(value, bool):
+        raise ValueError(f"Parameter {p.name!r} must be a number, not {value!r}.")
 
 
 def _text(raw) -> str:

@@ -18,7 +18,7 @@ import param
 from physics import digits, lowprec
 from physics import quantize as qz
 from physics.quantize import minifloat_split
-from lessons.common.urlstate import Setting, sanitize
+from lessons.common.urlstate import IntSetting, Setting, sanitize
 
 __all__ = ["QuantizationModel", "QUERY_NAMES", "FORMATS", "minifloat_split"]
 
@@ -54,21 +54,21 @@ QUERY_NAMES = {"bits": "bits", "format": "fmt", "gran": "granularity", "block": 
 class QuantizationModel(param.Parameterized):
     """A quantizer built from a bit width, a grid (format) and a scale rule, and what it does to data."""
 
-    bits = param.Integer(default=4, bounds=(1, 16), doc="Bits per value.")
+    bits = IntSetting(default=4, bounds=(1, 16), doc="Bits per value.")
     fmt = param.Selector(default="int", objects=list(FORMATS), doc="The grid G.")
     granularity = param.Selector(default="channel", objects=["tensor", "channel", "block"],
                                  doc="One scale per tensor, per row (output channel) or per block.")
-    block = param.Integer(default=32, bounds=(4, 256), doc="Block length for per-block scales.")
+    block = IntSetting(default=32, bounds=(4, 256), doc="Block length for per-block scales.")
     rounding = param.Selector(default="nearest", objects=["nearest", "stochastic"], doc="Rounding rule.")
     clip = Setting(default=1.0, bounds=(0.05, 1.0), step=0.05, doc="Range as a fraction of max|x| (1: no clipping).")
-    exp_bits = param.Integer(default=0, bounds=(0, 8), doc="Minifloat exponent bits (0: automatic split).")
-    frac_bits = param.Integer(default=-99, bounds=(-99, 24),
+    exp_bits = IntSetting(default=0, bounds=(0, 8), doc="Minifloat exponent bits (0: automatic split).")
+    frac_bits = IntSetting(default=-99, bounds=(-99, 24),
                               doc="Fixed point: bits after the binary point (-99: best for the data).")
     exponent = Setting(default=0.65, bounds=(0.2, 2.0), step=0.05, doc="Power companding exponent a.")
     signal = param.Selector(default="sine", objects=list(SIGNALS), doc="The signal to quantize.")
     activations = param.Boolean(default=False, doc="Quantize the network's activations too (per tensor).")
-    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="Seed of stochastic rounding and random signals.")
-    fsq_levels = param.Integer(default=17, bounds=(3, 33), doc="FSQ levels per channel (iFSQ uses 17).")
+    seed = IntSetting(default=0, bounds=(0, 2**31 - 1), doc="Seed of stochastic rounding and random signals.")
+    fsq_levels = IntSetting(default=17, bounds=(3, 33), doc="FSQ levels per channel (iFSQ uses 17).")
     latent_std = Setting(default=1.0, bounds=(0.25, 4.0), step=0.05,
                          doc="Standard deviation of the Gaussian latent fed to FSQ.")
 

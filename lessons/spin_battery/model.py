@@ -17,7 +17,7 @@ import numpy as np
 import param
 
 from physics import battery, spinchain
-from lessons.common.urlstate import Setting, sanitize
+from lessons.common.urlstate import IntSetting, Setting, sanitize
 
 __all__ = ["SpinBatteryModel", "QUERY_NAMES", "PRESETS", "MAP_AXES", "CURVE_AXES", "QUANTITY_LABELS",
            "CHARGERS", "CHARGER_HAMILTONIANS", "AXIS_LABELS"]
@@ -93,7 +93,7 @@ class SpinBatteryModel(param.Parameterized):
     profile = param.Selector(default="alternating", objects=list(battery.FIELD_PROFILES),
                              doc="How b spreads over more than two sites: B + b, B − b, ... or a gradient.")
     T = Setting(default=0.5, bounds=(0.0, 5.0), step=0.02, doc="Temperature (k_B = 1).")
-    n_sites = param.Integer(default=2, bounds=(2, 10), doc="Number of spins in the open chain.")
+    n_sites = IntSetting(default=2, bounds=(2, 10), doc="Number of spins in the open chain.")
 
     map_axes = param.Selector(default="D_T", objects=list(MAP_AXES), doc="Axes of the 2-D map.")
     map_quantity = param.Selector(default="ergotropy", objects=list(QUANTITY_LABELS), doc="What the map shows.")
