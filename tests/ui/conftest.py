@@ -136,6 +136,16 @@ def base_url(app_server) -> str:
     return app_server.url
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, base_url):
+    """Every context opens relative links on the test server.
+
+    pytest-playwright's own ``browser_context_args`` is session-wide: when the docs' browser tests
+    resolve it first (without this folder's ``base_url``), it would stay without one.
+    """
+    return {**browser_context_args, "base_url": base_url}
+
+
 @pytest.fixture(autouse=True)
 def server_log_is_clean(app_server):
     """Fail the test if the server printed a traceback while it ran (or if the server died)."""
