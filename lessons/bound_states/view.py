@@ -88,7 +88,7 @@ class BoundStatesView:
             value=[k for k in ("show_re", "show_im", "show_density") if getattr(m, k)])
         self.show.param.watch(lambda e: m.param.update(**{k: k in e.new for k in ("show_re", "show_im", "show_density")}),
                               "value")
-        m.param.watch(lambda e: setattr(self.show, "value", [k for k in ("show_re", "show_im", "show_density")
+        m.param.watch(lambda *_: setattr(self.show, "value", [k for k in ("show_re", "show_im", "show_density")
                                                             if getattr(m, k)]),
                       ["show_re", "show_im", "show_density"])
         self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label="Playback speed")

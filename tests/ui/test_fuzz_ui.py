@@ -847,11 +847,13 @@ def _wait_for(predicate, timeout: float) -> bool:
     return predicate()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Bound states: the 'Draw' buttons' model watcher "
-                   "(lessons/bound_states/view.py, m.param.watch(lambda e: ..., ['show_re', 'show_im', "
-                   "'show_density'])) takes one event, but param passes one per changed parameter: two "
-                   "curves switched at once (two clicks the server handles together) raise TypeError")
+@pytest.mark.xfail(strict=False, reason="BUG: Bound states: the link follows the 'Draw' buttons one change "
+                   "late (one click on 'Re ψ' leaves the address bar as it was; the next click writes the "
+                   "previous change), and two changes at once end as 'show_re=False' (Python's spelling) "
+                   "beside 'show_im=true'; the traceback this test was written for is fixed")
 def test_two_quick_clicks_on_the_draw_buttons_log_no_traceback(private_server, new_context):
+    """Found by the fuzz: the 'Draw' buttons' model watcher (lessons/bound_states/view.py) took one
+    event, but param passes one per changed parameter: two curves switched at once raised TypeError."""
     from tests.ui.conftest import log_problems
     page = PlayerPage(new_context().new_page(), "div.ql-eigen")
     page.page.goto(f"{private_server.url}/bound_states")
@@ -874,10 +876,8 @@ def test_two_quick_clicks_on_the_draw_buttons_log_no_traceback(private_server, n
     page.watch.assert_no_errors()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Bound states: switching two curves at once in the 'Draw' "
-                   "buttons (one value change of the CheckButtonGroup) raises TypeError in the view's "
-                   "watcher (lessons/bound_states/view.py: lambda e: ... on three parameters)")
 def test_the_draw_buttons_switch_two_curves_at_once():
+    """The same without a browser: one value change of the CheckButtonGroup switching two curves."""
     from lessons.bound_states.view import BoundStatesView
     view = BoundStatesView(BoundStatesModel())
     try:
