@@ -513,7 +513,10 @@ class Fuzzer:
             try:
                 self.lesson.ready(self.p)
             except (PlaywrightError, AssertionError) as exc:
-                self.fail(f"the lesson did not load at {self.p.url}: {exc}")
+                if self.on_lesson():
+                    self.fail(f"the lesson did not load at {self.p.url}: {exc}")
+                # a click (the header's home link) took it elsewhere while it loaded: come back
+                self.back_to_lesson()
         self.page.settle(quiet=0.3, timeout=3)
 
     def act(self) -> None:
