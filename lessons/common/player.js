@@ -332,11 +332,11 @@ export function render({ model, el }) {
         series.passed[msg.start + j] = msg.passed ? msg.passed[j] : NaN
       }
       done = !!msg.done
-      if (!csvWanted || done) { asked = 0; root.dataset.pending = "0" }
+      asked = 0; root.dataset.pending = "0"
       root.dataset.frames = String(frames.length)
       root.dataset.done = done ? "1" : "0"
       if (frames.length === n) { draw(); readouts(true) }
-      if (csvWanted && !done) { asked = 0; pull(true) }
+      if (csvWanted && !done) pull(true)   // the CSV waits for the whole run: ask for the rest
       if (csvWanted && done) { csvWanted = false; download("wave-packet.csv", new Blob([csvText(table())], {type: "text/csv"})) }
       status()
     }
