@@ -8,8 +8,10 @@ the loopback, then runs two phases against it:
 
 1. **Class**: ``--sessions`` students for ``--minutes``.  Each student has one lesson open
    (``--lessons``, given out in turn), watches its animation and moves the lesson's slider by one
-   step every ``--move-every`` seconds (±20 %, alternately right and left).  The first ``--quiet``
-   seconds nobody moves: the server's CPU then is what watching costs.  Two kinds of student:
+   step every ``--move-every`` seconds (±20 %): right or left at random, within ``WALK_SPAN`` steps
+   of its start (a random walk: settings recur, as when a class explores a slider, but a move
+   often brings settings this server has not computed yet).  The first ``--quiet`` seconds nobody
+   moves: the server's CPU then is what watching costs.  Two kinds of student:
 
    - ``--pages`` **browser pages**: headless Chromium pages (one browser, a context each).  A
      student presses ArrowRight / ArrowLeft on the focused slider handle (a keyboard user) and,
@@ -81,6 +83,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -365,7 +368,8 @@ class PageStudent:
     def __init__(self, browser, base: str, lesson: Lesson):
         self.browser, self.base, self.lesson = browser, base, lesson
         self.page = self.root = None
-        self.direction = 1
+        self.rng = random.Random(next(_SEEDS))   # this student's random walk of the slider
+        self.offset = 0                      # its steps from the start value
         self.counts: list[tuple[float, int]] = []    # (page clock ms, draws so far)
         self.lat: list[float] = []
         self.parts: list[list[float]] = []
@@ -400,8 +404,9 @@ class PageStudent:
         await self.root.evaluate("d => { if (d.dataset.playing === '0') d.querySelector('.ql-play').click() }")
         handle = self.handle()
         await handle.focus()
-        await self.page.keyboard.press("ArrowRight" if self.direction > 0 else "ArrowLeft")
-        self.direction = -self.direction
+        step = walk_step(self.rng, self.offset)
+        self.offset += step
+        await self.page.keyboard.press("ArrowRight" if step > 0 else "ArrowLeft")
         self.moves += 1
 
     async def count(self) -> None:
@@ -462,7 +467,8 @@ class ProtocolStudent:
         self.runs = 0
         self.moves = 0
         self.bytes = 0
-        self.direction = 1
+        self.rng = random.Random(next(_SEEDS))   # this student's random walk of the slider
+        self.offset = 0                      # its steps from the start value
         self.first = asyncio.Event()
         self.player = None           # the player model's id (its messages go through data_event)
         self.player_task = None
@@ -514,6 +520,7 @@ class ProtocolStudent:
         token = re.search(rb'"token":"([^"]+)"', html).group(1).decode()
         self.ws = await websocket_connect(url.replace("http", "ws", 1) + "/ws", subprotocols=["bokeh", token],
                                           max_message_size=1 << 30)
+        self.ws.protocol.set_nodelay(True)   # as a browser does (TCP_NODELAY): a message is 3+ frames; none waits for an ACK
         await self._read()                                           # ACK
         await self._send("PULL-DOC-REQ", {})
         while True:
@@ -618,8 +625,9 @@ class ProtocolStudent:
         if self.pending is not None:
             self.missed += 1
         self.moves += 1
-        self.value = round(self.value + self.direction * self.step, 10)
-        self.direction = -self.direction
+        step = walk_step(self.rng, self.offset)
+        self.offset += step
+        self.value = round(self.value + step * self.step, 10)
         self.pending = (time.monotonic(), self.shown)
         sid = {"id": self.slider["id"]}
         await self._send("PATCH-DOC", {"events": [
@@ -633,6 +641,23 @@ class ProtocolStudent:
             if self.player_task is not None:
                 self.player_task.cancel()
             self.t_close = time.monotonic()
+
+
+#: Seeds of the students' random walks: the same class every run.
+_SEEDS = itertools.count(20261205)
+#: A student's slider stays within this many steps of where it started.
+WALK_SPAN = 10
+
+
+def walk_step(rng: random.Random, offset: int) -> int:
+    """One step right (+1) or left (-1) at random, turned back at ``WALK_SPAN`` steps from the start.
+
+    A random walk rather than right-left-right: settings recur as they do when a class explores a
+    slider, but not on every move, so what the server computes per move is not flattered by caches.
+    """
+    if abs(offset) >= WALK_SPAN:
+        return -1 if offset > 0 else 1
+    return rng.choice((-1, 1))
 
 
 # ---- the phases ----------------------------------------------------------------------------------

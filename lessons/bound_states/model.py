@@ -12,6 +12,7 @@ Units: hbar = m = 1, H = -(1/2) d^2/dx^2 + V(x); x in [-6, 6] with hard walls at
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -96,6 +97,27 @@ def _phase(n: int) -> Setting:
 
 _AMPLITUDES = tuple(_amplitude(n, 1.0 if n < 2 else 0.0) for n in range(N_COEFFS))
 _PHASES = tuple(_phase(n) for n in range(N_COEFFS))
+
+
+#: Wells whose levels are kept (each ~0.3 MB): a class exploring a slider comes back to the same
+#: settings, and a link gives a whole class the same well.
+WELL_CACHE = 32
+
+
+@functools.lru_cache(maxsize=WELL_CACHE)
+def _well_levels(key: tuple) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """(V, (E, psi)) of the well ``key`` (:meth:`BoundStatesModel.well_key`) on the lesson's grid.
+
+    A pure function of ``key``, shared by the sessions of a server process; the arrays are
+    read-only, so no session can change what another one reads.
+    """
+    shape, values = key[0], dict(zip(potentials.WELLS[key[0]].params, key[1:]))
+    x = np.linspace(X_MIN, X_MAX, GRID_POINTS)
+    V = potentials.make_well(shape, x, **values)
+    E, psi = eigen.bound_states(x, V, N_BASIS)
+    for array in (V, E, psi):
+        array.flags.writeable = False
+    return V, (E, psi)
 
 
 class BoundStatesModel(param.Parameterized):
@@ -185,9 +207,7 @@ class BoundStatesModel(param.Parameterized):
     def _refresh(self) -> None:
         key = self.well_key()
         if key != self._cache_key:
-            values = {p: getattr(self, p) for p in SHAPE_PARAMS}
-            self._V = potentials.make_well(self.shape, self.x, **values)
-            self._spectrum = eigen.bound_states(self.x, self._V, N_BASIS)
+            self._V, self._spectrum = _well_levels(key)
             self._cache_key = key
 
     def potential(self) -> np.ndarray:

@@ -20,7 +20,7 @@ from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_cs
 from lessons.common.palette import profile
 from lessons.common.urlstate import sanitize
 
-__all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
+__all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
            "lesson_app", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
            "ASSETS", "TEMPLATE_STYLE"]
 
@@ -31,7 +31,12 @@ SECONDARY_FALLBACK_MS = 4000
 
 #: Bootstrap rather than Fast: the Fast templates fetch a font from Google, and a classroom may be
 #: offline.  With these settings a served page requests nothing from any other host.
-TEMPLATE_STYLE = dict(header_background="#1c4f82")
+#:
+#: No busy indicator: Panel keeps one process-wide busy flag and sets the value of every session's
+#: indicator each time any session starts or ends an event, so a class of N pages paid N widget
+#: updates per event (40 % of the server's CPU with 40 sessions, py-spy) and each student's spinner
+#: turned for the others' work.  The players say "computing…" for their own session instead.
+TEMPLATE_STYLE = dict(header_background="#1c4f82", busy_indicator=None)
 
 ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets"
 
@@ -314,6 +319,20 @@ def restyle_figures(layout, look, done: set) -> None:
                     widget.stylesheets = [*widget.stylesheets, widget_css]
 
 
+def respond_at_once(layout) -> None:
+    """Let every widget inside ``layout`` pass a change from the page on at the next tick.
+
+    Panel holds each change a widget receives from the page for 50 ms (``Syncable._debounce``) to
+    gather a burst.  Every move then waited 50 ms before any work began, half the latency goal of a
+    class.  The lessons gather bursts themselves: a drag's values each cost one parameter update, and
+    :class:`Debounced` turns them into one recompute, so that wait bought nothing here.
+    """
+    for item in layout if isinstance(layout, (list, tuple)) else [layout]:
+        if isinstance(item, pn.viewable.Viewable):
+            for widget in item.select(pn.widgets.Widget):
+                widget._debounce = 0
+
+
 def _view_parts(view) -> list:
     """The Panel objects a view holds (also those it shows only later), Bokeh figures wrapped in panes."""
     from bokeh.models import Plot
@@ -377,6 +396,7 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
     # everything the view built, restyled before the page first renders it: restyling figures and
     # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)
     restyle_figures([*main, *template.sidebar, *_view_parts(view)], look, set())
+    respond_at_once([*main, *template.sidebar, *_view_parts(view)])
     hidden_css = hide_css(classroom.hidden)
     hidden_panes: list = []
 
