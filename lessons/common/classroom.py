@@ -160,10 +160,20 @@ def _escape(text: str) -> str:
 
 
 def url_with(search: str, **changes) -> str:
-    """The query ``search`` with ``changes`` applied (None removes a name), as ``?a=b&...``."""
-    pairs = [(k, v) for k, v in parse_qsl(str(search or "").lstrip("?"), keep_blank_values=True)
-             if k not in changes]
-    pairs += [(k, str(v)) for k, v in changes.items() if v is not None]
+    """The query ``search`` with ``changes`` applied (None removes a name), as ``?a=b&...``.
+
+    A changed name keeps its place, a new one goes last, and every other argument keeps its text
+    as it was (Panel's ``Location.update_query`` re-encodes them all, ``true`` becoming ``True``).
+    """
+    pairs, seen = [], set()
+    for k, v in parse_qsl(str(search or "").lstrip("?"), keep_blank_values=True):
+        if k in changes:
+            if k in seen or changes[k] is None:
+                continue
+            seen.add(k)
+            v = str(changes[k])
+        pairs.append((k, v))
+    pairs += [(k, str(v)) for k, v in changes.items() if v is not None and k not in seen]
     return "?" + urlencode(pairs) if pairs else ""
 
 

@@ -162,7 +162,9 @@ class Profile:
         size = f"{round(13 * self.font_scale)}px"
         return (f":host {{ --bokeh-font-size: {size}; }}\n"
                 f".bk-input, .bk-btn, select, option, .bk-tab, label, .bk-input-group {{ font-size: {size} !important; }}\n"
-                f".bk-input {{ min-height: {round(30 * self.font_scale)}px; }}\n")
+                f".bk-input {{ min-height: {round(30 * self.font_scale)}px; }}\n"
+                # large tab titles take a second row rather than running off the side
+                ".bk-headers-wrapper { flex-wrap: wrap; }\n")
 
     _FONT = re.compile(r"^([0-9.]+)(px|pt|em|rem)$")
 

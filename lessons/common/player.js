@@ -74,6 +74,7 @@ export function render({ model, el }) {
     let s = ""
     if (!setup) s = "waiting for the simulation…"
     else if (csvWanted) s = `computing the rest of the run for the CSV… ${frames.length} frames`
+    else if (done && !frames.length) s = "the simulation stopped before its first frame (see below)"
     else if (!done && frame >= frames.length - 1) s = "computing…"
     else if (frame >= frames.length - 1 && frames.length) s = "finished — press Restart to replay"
     $(".ql-status").textContent = s
@@ -120,8 +121,13 @@ export function render({ model, el }) {
     ctx.fillRect(X(setup.xmin), m.t, X(setup.xmin + setup.absorber) - X(setup.xmin), mainH)
     ctx.fillRect(X(setup.xmax - setup.absorber), m.t, X(setup.xmax) - X(setup.xmax - setup.absorber), mainH)
     ctx.fillStyle = tint("#666"); ctx.textAlign = "center"
-    ctx.fillText("absorber", X(setup.xmin + setup.absorber / 2), m.t + 14 * big)
-    ctx.fillText("absorber", X(setup.xmax - setup.absorber / 2), m.t + 14 * big)
+    // the label stays inside its band (large type on a narrow canvas would run into the tick labels)
+    const band = X(setup.xmin + setup.absorber) - X(setup.xmin)
+    const labelPx = Math.max(8, Math.min(13 * big, 13 * big * (band - 6) / Math.max(ctx.measureText("absorber").width, 1)))
+    ctx.font = `${labelPx}px sans-serif`
+    ctx.fillText("absorber", X(setup.xmin + setup.absorber / 2), m.t + 4 + labelPx)
+    ctx.fillText("absorber", X(setup.xmax - setup.absorber / 2), m.t + 4 + labelPx)
+    ctx.font = font
     // potential, drawn to scale on the energy axis
     const V = setup.V, n = V.length, dx = (setup.xmax - setup.xmin) / n
     ctx.beginPath(); ctx.moveTo(X(setup.xmin), Y(0))

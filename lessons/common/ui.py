@@ -100,37 +100,49 @@ def notice_alert(model: param.Parameterized) -> pn.pane.Alert:
 def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
     """Mirror ``model``'s parameters in the URL query (``names``: query name -> parameter name).
 
-    The model must already hold sanitised values (see ``from_query``); if the browser later reports
-    a query that does not validate, it is clamped the same way and the notices are extended.
+    Every change of a synced parameter rewrites its own argument in the address bar, in JSON
+    spelling (``true``, ``1.5``), and leaves every other argument as it was.  The model must already
+    hold sanitised values (see ``from_query``); when the browser reports its query (after it
+    connects, or a value the page changed), it is sanitised the same way: good values are taken,
+    bad or blank ones are replaced by the model's, with a notice for what was not noted already.
+
+    Panel's ``Location.sync`` is not used: its ``update_query`` decodes and re-encodes the whole
+    query, so ``?a=true`` became ``?a=True`` (Python's spelling) whenever another setting changed,
+    and the next report of that query failed to validate.
     """
-    if pn.state.location is None:
+    location = pn.state.location
+    if location is None:
         return
     by_param = {p: q for q, p in names.items()}
 
-    def on_error(mapped: dict) -> None:
-        # The browser reports its own (raw) query after connecting: clamp it like from_query did,
-        # note only what was not noted already, and write the clean values back to the address bar.
-        query = {by_param[k]: str(v) for k, v in mapped.items() if k in by_param}
+    def clean_search(search: str) -> str:
+        present = parse_qs(str(search or "").lstrip("?"), keep_blank_values=True)
+        wanted = {q: _serialized(model, names[q]) for q in names}
+        if all(present.get(q) == [v] for q, v in wanted.items()):
+            return search
+        return url_with(search, **wanted)
+
+    def write(*_) -> None:
+        search = clean_search(location.search)
+        if search != location.search:
+            location.search = search
+
+    def read(event) -> None:
+        raw = parse_qs(str(event.new or "").lstrip("?"), keep_blank_values=True)
+        query = {q: v for q, v in raw.items() if q in names}
         values, notices = sanitize(type(model), query, names)
-        model.param.update(**values)
+        changed = {p: v for p, v in values.items() if getattr(model, p) != v}
         noted = {n.split("'")[1].split("=")[0] for n in model.notices if n.count("'") >= 2}
         fresh = [n for n in notices if n.split("'")[1].split("=")[0] not in noted]
         if fresh:
             model.notices = [*model.notices, *fresh]
-        pn.state.location.update_query(**{q: _serialized(model, names[q]) for q in query})
+        if changed:
+            model.param.update(**changed)      # its watcher writes the address bar
+        write()
 
-    pn.state.location.sync(model, by_param, on_error=on_error)
-
-    def drop_blanks(search: str) -> None:
-        # Panel's query parsing skips blank values ("?width="), so they never reach on_error;
-        # from_query already noted them: replace them with the model's values.
-        raw = parse_qs(str(search or "").lstrip("?"), keep_blank_values=True)
-        blank = [q for q, v in raw.items() if q in names and not "".join(v).strip()]
-        if blank:
-            pn.state.location.update_query(**{q: _serialized(model, names[q]) for q in blank})
-
-    pn.state.location.param.watch(lambda event: drop_blanks(event.new), "search")
-    drop_blanks(pn.state.location.search)
+    model.param.watch(write, list(by_param))
+    location.param.watch(read, "search")
+    write()
 
 
 def _serialized(model: param.Parameterized, pname: str) -> str:
@@ -389,8 +401,13 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
         deck = SlideDeck(pathlib.Path(inspect.getfile(view_cls)).with_name("lesson.md"), classroom,
                          lambda text: lesson_text_from(text))
         main = [pn.Row(deck.panel, pn.Column(*main, sizing_mode="stretch_width"), sizing_mode="stretch_width")]
-        if pn.state.location is not None:
-            pn.state.location.sync(classroom, {"slide": "slide"})
+        location = pn.state.location
+        if location is not None:
+            # the page turns the slides; the address bar follows (a link opens at its slide)
+            classroom.param.watch(lambda e: setattr(location, "search", url_with(location.search, slide=e.new)),
+                                  "slide")
+            if classroom.slide != 1:
+                location.search = url_with(location.search, slide=classroom.slide)
     template = page(f"Quantum Lessons · {title}", view.sidebar(), main, look, collapsed=classroom.lecture)
 
     # everything the view built, restyled before the page first renders it: restyling figures and

@@ -129,13 +129,15 @@ class Run:
             if inside < INSIDE_STOP or self.frames >= self.max_frames:
                 self.done = True
                 break
-        if not rows["t"]:
+        if not rows["t"] and self.error is None:
             return None
-        pts = len(rows["re"][0])
+        # a run stopped before its first frame still ends with a (frameless) last chunk, so the page
+        # stops waiting for frames and shows why
+        pts = sim.psi[::DISPLAY_STRIDE].size
         chunk = Chunk(
             run_id=self.run_id,
             start=self.frames - len(rows["t"]),
-            t=np.array(rows["t"]),
+            t=np.array(rows["t"], dtype=float),
             re=np.array(rows["re"], dtype=np.float32).reshape(-1, pts),
             im=np.array(rows["im"], dtype=np.float32).reshape(-1, pts),
             transmitted=np.array(rows["T"]),

@@ -229,3 +229,111 @@ def test_lecture_mode_shows_one_slide_and_turns_pages_within_the_deck():
     assert page.ql_classroom.slide == 1 and slides[0][0] in deck_text()
     page.ql_bar._handle_msg({"kind": "slide", "step": 7})           # only ±1 is a page turn
     assert page.ql_classroom.slide == 1
+
+
+# ---- a class on one server: what each session costs the others -----------------------------
+
+@pytest.mark.parametrize("lesson", sorted(LESSONS))
+def test_a_page_registers_no_process_wide_busy_indicator(lesson):
+    # Panel sets the value of every registered indicator whenever any session starts or ends an
+    # event: with one per page, each student's work repainted every other student's spinner.
+    before = list(pn.state._indicators)
+    template = build(lesson)
+    assert template.busy_indicator is None
+    assert pn.state._indicators == before
+
+
+@pytest.mark.parametrize("lesson", sorted(LESSONS))
+def test_every_control_passes_a_change_on_at_the_next_tick(lesson):
+    template = build(lesson)
+    widgets = [w for item in template.sidebar for w in item.select(pn.widgets.Widget)]
+    assert len(widgets) >= 3
+    assert all(w._debounce == 0 for w in widgets)
+    assert pn.widgets.FloatSlider._debounce > 0      # Panel's own default is untouched
+
+
+def test_wells_levels_are_shared_read_only_and_follow_the_settings():
+    from lessons.bound_states import model as bsm
+
+    a, b = BoundStatesModel(shape="finite", width=2.0, depth=8.0), BoundStatesModel(shape="finite", width=2.0, depth=8.0)
+    Ea, psia = a.spectrum()
+    Eb, psib = b.spectrum()
+    assert Ea is Eb and psia is psib
+    for array in (Ea, psia, a.potential()):
+        with pytest.raises(ValueError):
+            array[0] = 0.0                       # no session can change what another one reads
+    b.width = 2.5
+    assert b.energies[0] < Ea[0]                # a wider well: a lower ground state
+    assert a.energies is Ea                     # the other session keeps its well
+    bsm._well_levels.cache_clear()
+    fresh = BoundStatesModel(shape="finite", width=2.0, depth=8.0)
+    np.testing.assert_array_equal(fresh.energies, Ea)   # the cache returns what a fresh solve gives
+    assert bsm._well_levels.cache_info().maxsize == bsm.WELL_CACHE
+
+
+# ---- the address bar ---------------------------------------------------------------------------
+
+@pytest.fixture
+def address_bar():
+    """A page's Location (what the browser's address bar holds), as a served session has one."""
+    from bokeh.document import Document
+    from panel.io.location import Location
+
+    doc = Document()
+    location = Location(search="?profile=projector&show_re=true&show_im=true&width=2&mode=free")
+    pn.state._locations[doc] = location
+    pn.state.curdoc = doc
+    try:
+        yield location
+    finally:
+        pn.state.curdoc = None
+        pn.state._locations.pop(doc, None)
+
+
+def _query(location) -> dict:
+    from urllib.parse import parse_qs
+    return {k: v[-1] for k, v in parse_qs(location.search.lstrip("?"), keep_blank_values=True).items()}
+
+
+def test_the_address_bar_follows_every_setting_and_keeps_the_spelling_of_the_rest(address_bar):
+    from lessons.common.ui import sync_url
+
+    model = BoundStatesModel.from_query({"show_re": [b"true"], "show_im": [b"true"], "width": [b"2"]})
+    sync_url(model, BOUND_Q)
+    q = _query(address_bar)
+    assert set(BOUND_Q) <= set(q) and q["profile"] == "projector"        # every setting, others kept
+    assert address_bar.search.startswith("?profile=projector&show_re=true&show_im=true&width=2.0")
+    assert q["mode"] == model.mode != "free"     # not a valid mode: the model's value was written
+    model.show_re = False
+    q = _query(address_bar)
+    assert (q["show_re"], q["show_im"]) == ("false", "true")   # never Python's True/False
+    model.param.update(show_re=True, show_im=False)            # two at once (the Draw buttons)
+    q = _query(address_bar)
+    assert (q["show_re"], q["show_im"]) == ("true", "false")
+    model.width = 2.5
+    assert _query(address_bar)["width"] == "2.5" and _query(address_bar)["show_re"] == "true"
+
+
+def test_a_query_the_browser_reports_is_sanitised_like_a_link(address_bar):
+    from lessons.common.ui import sync_url
+    from lessons.common.classroom import url_with
+
+    model = BoundStatesModel.from_query({"width": [b"2"]})
+    sync_url(model, BOUND_Q)
+    address_bar.search = url_with(address_bar.search, width="3", show_im="True")   # good values: taken
+    assert model.width == 3.0 and model.show_im is True
+    assert _query(address_bar)["show_im"] == "true"
+    address_bar.search = url_with(address_bar.search, width="wide")                # bad: a notice
+    assert model.width == BoundStatesModel.param.width.default
+    assert any("width=wide" in n for n in model.notices)
+    assert _query(address_bar)["width"] == json_number(model.width)
+    address_bar.search = url_with(address_bar.search, depth="")                   # blank: the model's
+    assert _query(address_bar)["depth"] == json_number(model.depth)
+    address_bar.search = url_with(address_bar.search, width="true")               # a bool is no number
+    assert model.width == BoundStatesModel.param.width.default
+    assert _query(address_bar)["width"] == json_number(model.width)
+
+
+def json_number(value) -> str:
+    import json
+    return json.dumps(value)

@@ -85,3 +85,24 @@ def test_stop_frees_the_session():
     view._pump()                                     # a late request after stop does nothing
     view.player._handle_msg({"kind": "more", "run": run_id, "upto": 100})
     assert model.run is None
+
+
+def test_a_run_that_fails_before_its_first_frame_still_ends_and_says_why(view, monkeypatch):
+    model = view.model
+    rec = Recorder(view.player)
+    rec.sent.clear()
+    real_new_run = model.new_run
+
+    def broken_run():
+        run = real_new_run()
+        run.sim.psi[:] = np.nan                 # what an overflow in the solver would leave
+        return run
+
+    monkeypatch.setattr(model, "new_run", broken_run)
+    view.height.value = 1.25
+    kinds = [m["kind"] for m in rec.sent]
+    assert kinds == ["setup", "chunk"]
+    last = rec.sent[-1]
+    assert last["done"] and last["start"] == last["end"] == 0 and last["re"].size == 0
+    assert model.run.error and model.run.error in view.readout.object
+    assert model.run.next_chunk(8) is None      # nothing more to send
