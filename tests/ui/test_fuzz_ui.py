@@ -966,13 +966,13 @@ def test_a_late_websocket_loads_nothing_from_other_hosts(private_server, new_con
     ("/bound_states", "a3=true", "'a3=true' is not a number"),
     ("/tunneling", "width=true", "'width=true' is not a number"),
     ("/quantization", "bits=false", "'bits=false' is not a number"),
+    ("/tunneling", "height=true", "'height=true' is not a number"),   # true == 1.0, the default
 ])
 def test_a_number_given_as_true_or_false_is_cleaned(path, query, notice, app_server, new_context):
     """Found by the fuzz (``?a3=true``): Panel's URL sync turns ``true`` into ``True``, which param
     took as a number, and the lesson failed to load (Bokeh's Slider refuses bools).  Now it is a
-    bad value like any other: the lesson loads, says what it corrected and cleans the link.
-    (A value equal to 1 or 0 stays in the link, ``?height=true`` with height 1.0: Panel compares
-    ``True == 1.0`` as unchanged; the lesson uses 1.0 all the same.)"""
+    bad value like any other: the lesson loads, says what it corrected and cleans the link, also
+    where the value equals the default (``True == 1.0``), which Panel's URL sync left in the link."""
     name = path.strip("/")
     page = PlayerPage(new_context().new_page(), ".ql-player")
     page.page.goto(f"{app_server.url}{path}?{query}")
