@@ -20,7 +20,7 @@ from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
 from lessons.common.palette import C
-from lessons.common.ui import Debounced, soon, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
+from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
 
 __all__ = ["BoundStatesView", "create_app"]
 
@@ -234,9 +234,6 @@ class BoundStatesView:
                 # one beat of the two lowest levels takes about 4 s at speed 1
                 rate=2 * np.pi / max(gap, 1e-9) / 4)
         self._send_state(reset=True)
-        soon(self._refresh_below)       # the read-outs and figures once the new well has gone out
-
-    def _refresh_below(self):
         self._refresh_readout()
         self._refresh_histograms()
         self._refresh_pinn_figures()

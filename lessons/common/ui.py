@@ -21,7 +21,7 @@ from lessons.common.palette import profile
 from lessons.common.urlstate import sanitize
 
 __all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
-           "lesson_app", "tab_closed", "Debounced", "soon", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
+           "lesson_app", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
            "ASSETS", "TEMPLATE_STYLE"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
@@ -297,19 +297,6 @@ class Debounced:
         self.pending = False
         self.last = time.monotonic()
         self.fn()
-
-
-def soon(fn) -> None:
-    """Call ``fn`` at this session's next tick (at once outside a server).
-
-    For work a student sees second: the messages already queued (a new run for the player) leave
-    before ``fn`` starts, so a figure below the animation does not delay the animation.
-    """
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        fn()
-    else:
-        doc.add_next_tick_callback(fn)
 
 
 def tab_closed(player) -> bool:

@@ -17,14 +17,14 @@ from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 from physics import potentials
 from lessons.common.player import WavePlayer
 from lessons.common.palette import C
-from lessons.common.ui import Debounced, soon, lesson_app, lesson_figure, lesson_text, notice_alert
+from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
 
 __all__ = ["TunnelingView", "create_app"]
 
 HERE = pathlib.Path(__file__).parent
 FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens of milliseconds
-MAX_CHUNK = 48      # the most frames one request computes (~15 ms), so other sessions are not held up
+MAX_CHUNK = 96      # the most frames one request computes (~30 ms), so other sessions are not held up
 DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
 
 
@@ -66,7 +66,6 @@ class TunnelingView:
         self._make_figures()
 
         m.param.watch(Debounced(self._recompute, DEBOUNCE_MS), list(TunnelingModel.PHYSICS))
-        self.predicted = m.predicted_transmission()
         self._refresh_static()
         self._restart()
 
@@ -99,13 +98,14 @@ class TunnelingView:
         self.k_fig = kfig
 
     def _refresh_static(self):
-        """Everything that depends on the settings but not on time (``predicted`` is already set)."""
+        """Everything that depends on the settings but not on time."""
         m = self.model
         E, T = m.exact_curve()
         lo, hi = m.energy_band()
         inband = (E >= lo) & (E <= hi)
         k, phi = m.momentum_distribution()
         Tk = np.interp(0.5 * k ** 2 * (k > 0), E, T, left=0.0)
+        self.predicted = m.predicted_transmission()
         with pn.io.hold():
             self.t_source.data = dict(E=E, T=T)
             self.band_source.data = dict(E=E[inband], lo=np.zeros(inband.sum()), hi=np.ones(inband.sum()))
@@ -151,10 +151,8 @@ class TunnelingView:
 
     # ---- the run -------------------------------------------------------------------------
     def _recompute(self):
-        # the new run first (what the student watches), the figures below it at the next tick
-        self.predicted = self.model.predicted_transmission()
+        self._refresh_static()
         self._restart()
-        soon(self._refresh_static)
 
     def _revealed(self, run) -> bool:
         """Whether the browser has played ``run`` to its end, so its measured T may be shown."""
