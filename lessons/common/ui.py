@@ -20,7 +20,7 @@ from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_cs
 from lessons.common.palette import profile
 from lessons.common.urlstate import sanitize
 
-__all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets",
+__all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets", "drop_late_messages",
            "lesson_app", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
            "ASSETS", "TEMPLATE_STYLE"]
 
@@ -218,6 +218,43 @@ def readout_cards(cards, values: dict[str, str]) -> str:
     return f'<div class="ql-cards" aria-live="polite">{body}</div>'
 
 
+def drop_late_messages() -> None:
+    """Drop a message that arrives on a websocket whose session is already gone.
+
+    A tab closed or reloaded while the server is busy: the messages it sent just before are handled
+    after Bokeh has detached the connection from its session, and Bokeh 3.9's handlers then fail on
+    ``assert self._session is not None`` (bokeh/server/connection.py), one traceback per message
+    (seen in the classroom load test and the fuzz).  Nothing is lost, the session is going away:
+    such a message now gets no answer, and a socket closing then is only forgotten.  Installed once
+    per process, on Bokeh's protocol handler and websocket handler.
+    """
+    try:
+        from bokeh.server.protocol_handler import ProtocolHandler
+        from bokeh.server.views.ws import WSHandler
+    except ImportError:   # Pyodide: no Bokeh server
+        return
+    if getattr(ProtocolHandler.handle, "ql_drops_late", False):
+        return
+    handle_message, close_socket = ProtocolHandler.handle, WSHandler.on_close
+
+    async def handle(self, message, connection):
+        if getattr(connection, "_session", True) is None:
+            return None
+        return await handle_message(self, message, connection)
+
+    def on_close(self):
+        # the same race when the tab's socket closes: its session may already be gone, and then
+        # there is nobody to tell; the connection is forgotten as Bokeh does
+        connection = getattr(self, "connection", None)
+        if connection is not None and getattr(connection, "_session", True) is None:
+            self.application.client_lost(connection)
+            return None
+        return close_socket(self)
+
+    handle.ql_drops_late = True
+    ProtocolHandler.handle, WSHandler.on_close = handle, on_close
+
+
 def quiet_closed_sockets() -> None:
     """Drop the 'Task exception was never retrieved: WebSocketClosedError' noise of closed tabs.
 
@@ -259,6 +296,7 @@ def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = Fal
     """
     look = look or profile(None)
     quiet_closed_sockets()
+    drop_late_messages()
     template = pn.template.BootstrapTemplate(
         title=title, sidebar=sidebar, main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,

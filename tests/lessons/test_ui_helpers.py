@@ -89,3 +89,37 @@ def test_debounced_runs_a_lone_change_at_once_and_coalesces_a_burst():
         assert len(doc.next_tick) == 1
     finally:
         pn.state.curdoc = None
+
+
+def test_messages_for_a_session_that_is_gone_are_dropped_not_asserted():
+    """Bokeh 3.9 asserts on a message (or a socket closing) after its connection lost its session."""
+    import asyncio
+
+    from bokeh.server.protocol_handler import ProtocolHandler
+    from bokeh.server.views.ws import WSHandler
+
+    from lessons.common.ui import drop_late_messages
+
+    drop_late_messages()
+    drop_late_messages()                       # once per process, however many pages
+    assert ProtocolHandler.handle.ql_drops_late
+
+    class Gone:                                # a ServerConnection after detach_session()
+        _session = None
+
+    class Message:
+        msgtype = "PATCH-DOC"
+
+    handler = ProtocolHandler()
+    assert asyncio.run(handler.handle(Message(), Gone())) is None
+
+    lost = []
+
+    class App:
+        def client_lost(self, connection):
+            lost.append(connection)
+
+    socket = WSHandler.__new__(WSHandler)      # only what on_close reads
+    socket.connection, socket.application = Gone(), App()
+    WSHandler.on_close(socket)
+    assert lost == [socket.connection]

@@ -898,11 +898,12 @@ def test_the_draw_buttons_switch_two_curves_at_once():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="BUG (Bokeh 3.9.2 under this app): a tab closed or reloaded while "
-                   "the server is busy, right after it connected, leaves 'error handling message ... "
-                   "AssertionError' (bokeh/server/connection.py: assert self._session is not None) and "
-                   "'Uncaught exception GET /<lesson>/ws' tracebacks in the server's log")
 def test_a_tab_closed_while_the_server_is_busy_logs_no_traceback(private_server, new_context):
+    """Found by the fuzz and the classroom load test: a tab closed or reloaded while the server is
+    busy, right after it connected, left 'error handling message ... AssertionError' and 'Uncaught
+    exception GET /<lesson>/ws' tracebacks (Bokeh 3.9.2, bokeh/server/connection.py: ``assert
+    self._session is not None``).  ``lessons.common.ui.drop_late_messages`` drops what arrives for a
+    session that is already gone."""
     import threading
     import urllib.request
     from tests.ui.conftest import log_problems
@@ -921,7 +922,7 @@ def test_a_tab_closed_while_the_server_is_busy_logs_no_traceback(private_server,
     worker.start()
     context = new_context()
     try:
-        for attempt in range(1, 9):
+        for attempt in range(1, 5):
             page = context.new_page()
             sent: list[float] = []
             page.on("websocket", lambda ws: ws.on("framesent", lambda _payload: sent.append(time.monotonic())))
