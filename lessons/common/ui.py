@@ -122,16 +122,27 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
             return search
         return url_with(search, **wanted)
 
+    writing = []
+
     def write(*_) -> None:
         search = clean_search(location.search)
         if search != location.search:
-            location.search = search
+            writing.append(search)
+            try:
+                location.search = search
+            finally:
+                writing.pop()
 
     def read(event) -> None:
+        if writing:
+            return          # our own write: the model holds these values already
         raw = parse_qs(str(event.new or "").lstrip("?"), keep_blank_values=True)
         query = {q: v for q, v in raw.items() if q in names}
         values, notices = sanitize(type(model), query, names)
-        changed = {p: v for p, v in values.items() if getattr(model, p) != v}
+        # compared as the link spells them: a link rounds to 10 digits (Setting.serialize), and a
+        # value equal in the link is no change (a hidden slider sent a new value breaks BokehJS)
+        changed = {p: v for p, v in values.items()
+                   if _serialized(model, p) != _serialized_value(model, p, v)}
         noted = {n.split("'")[1].split("=")[0] for n in model.notices if n.count("'") >= 2}
         fresh = [n for n in notices if n.split("'")[1].split("=")[0] not in noted]
         if fresh:
@@ -146,7 +157,11 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
 
 
 def _serialized(model: param.Parameterized, pname: str) -> str:
-    value = model.param[pname].serialize(getattr(model, pname))
+    return _serialized_value(model, pname, getattr(model, pname))
+
+
+def _serialized_value(model: param.Parameterized, pname: str, value) -> str:
+    value = model.param[pname].serialize(value)
     return value if isinstance(value, str) else json.dumps(value)
 
 

@@ -337,3 +337,19 @@ def test_a_query_the_browser_reports_is_sanitised_like_a_link(address_bar):
 def json_number(value) -> str:
     import json
     return json.dumps(value)
+
+
+def test_a_value_the_link_rounds_is_not_sent_back_to_the_page(address_bar):
+    """Found by the fuzz: ``?tmax=1.82180288287474`` was written as ``tmax=1.821802883`` (links keep 10
+    digits), read back as a change, and the rounded value sent to the slider on a hidden tab, where
+    BokehJS failed ('Cannot read properties of undefined (reading firstChild)')."""
+    from lessons.common.ui import sync_url
+    from lessons.spin_battery.model import QUERY_NAMES as SPIN_Q, SpinBatteryModel
+
+    model = SpinBatteryModel.from_query({"tmax": [b"1.82180288287474"], "K": [b"1e-320"]})
+    changes = []
+    model.param.watch(changes.append, ["t_max", "K"])
+    sync_url(model, SPIN_Q)
+    assert _query(address_bar)["tmax"] == "1.821802883"
+    address_bar.search = address_bar.search + "&x=1"          # the page reports the link it shows
+    assert changes == [] and model.t_max == 1.82180288287474
