@@ -181,7 +181,9 @@ def test_keys_on_a_focused_slider_nudge_the_slider_not_the_player(class_factory)
 def test_copy_link_copies_the_current_settings(class_factory):
     page = class_factory("tunneling", "", permissions=["clipboard-read", "clipboard-write"])
     page.press_on_slider("Barrier height V₀", "ArrowRight", 2)
-    page.wait_until(lambda: page.query_number("height") is not None, "the link has the height")
+    # the link holds every setting from the start: wait for the moved value itself
+    page.wait_until(lambda: page.query_number("height") == page.slider_value("Barrier height V₀") != 1.0,
+                    "the link has the new height")
     page.page.locator("button.ql-copy").click()
     expect(page.page.locator(".ql-said")).to_have_text("Link copied")
     copied = page.page.evaluate("() => navigator.clipboard.readText()")
