@@ -113,8 +113,6 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
     location = pn.state.location
     if location is None:
         return
-    by_param = {p: q for q, p in names.items()}
-
     def clean_search(search: str) -> str:
         present = parse_qs(str(search or "").lstrip("?"), keep_blank_values=True)
         wanted = {q: _serialized(model, names[q]) for q in names}
@@ -151,7 +149,7 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
             model.param.update(**changed)      # its watcher writes the address bar
         write()
 
-    model.param.watch(write, list(by_param))
+    model.param.watch(write, list(names.values()))
     location.param.watch(read, "search")
     write()
 
@@ -465,8 +463,9 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
 
     # everything the view built, restyled before the page first renders it: restyling figures and
     # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)
-    restyle_figures([*main, *template.sidebar, *_view_parts(view)], look, set())
-    respond_at_once([*main, *template.sidebar, *_view_parts(view)])
+    parts = [*main, *template.sidebar, *_view_parts(view)]
+    restyle_figures(parts, look, set())
+    respond_at_once(parts)
     hidden_css = hide_css(classroom.hidden)
     hidden_panes: list = []
 
