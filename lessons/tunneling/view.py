@@ -66,8 +66,7 @@ class TunnelingView:
         self._make_figures()
 
         m.param.watch(Debounced(self._recompute, DEBOUNCE_MS), list(TunnelingModel.PHYSICS))
-        self._refresh_static()
-        self._restart()
+        self._recompute()
 
     # ---- figures -------------------------------------------------------------------------
     def _make_figures(self):
@@ -105,7 +104,6 @@ class TunnelingView:
         inband = (E >= lo) & (E <= hi)
         k, phi = m.momentum_distribution()
         Tk = np.interp(0.5 * k ** 2 * (k > 0), E, T, left=0.0)
-        self.predicted = m.predicted_transmission()
         with pn.io.hold():
             self.t_source.data = dict(E=E, T=T)
             self.band_source.data = dict(E=E[inband], lo=np.zeros(inband.sum()), hi=np.ones(inband.sum()))
@@ -151,8 +149,11 @@ class TunnelingView:
 
     # ---- the run -------------------------------------------------------------------------
     def _recompute(self):
-        self._refresh_static()
+        self.predicted = self.model.predicted_transmission()
+        # the new run goes out before the figures and the text: the student waits for it, and the
+        # page handles the messages in order (the figures' patch first made it ~15 ms later)
         self._restart()
+        self._refresh_static()
 
     def _revealed(self, run) -> bool:
         """Whether the browser has played ``run`` to its end, so its measured T may be shown."""
@@ -170,7 +171,6 @@ class TunnelingView:
     def _restart(self):
         m = self.model
         run = m.new_run()
-        self.readout.object = self._readout_text(run)
         V = m.potential()[::DISPLAY_STRIDE].astype(np.float32)
         psi0 = run.sim.psi
         pmax = float(np.max(np.abs(psi0) ** 2))
@@ -180,7 +180,7 @@ class TunnelingView:
             emin=-0.04 * emax, emax=emax, energy=m.mean_energy(), pmax=pmax, wave_span=0.3 * emax,
             predicted=self.predicted,
         ))
-        self._pump(FIRST_CHUNK)
+        self._pump(FIRST_CHUNK, new=True)
 
     def _on_request(self, event):
         run_id, upto = event.new
@@ -188,18 +188,17 @@ class TunnelingView:
         if run is not None and run.run_id == run_id and upto > run.frames:
             self._pump(min(upto - run.frames, MAX_CHUNK))
 
-    def _pump(self, n_frames: int = MAX_CHUNK):
-        """Compute and send up to ``n_frames`` more frames of the current run."""
+    def _pump(self, n_frames: int = MAX_CHUNK, new: bool = False):
+        """Compute and send up to ``n_frames`` more frames of the current run (``new``: its first)."""
         run = self.model.run
         if run is None:
             return
         chunk = run.next_chunk(n_frames)
         if chunk is not None:
             self.player.push_chunk(chunk.message())
-        if run.done:
-            self.readout.object = self._readout_text(run)
-            if run.error:
-                self.readout.object += f"\n\n**{run.error}**"
+        if new or run.done:
+            error = f"\n\n**{run.error}**" if run.done and run.error else ""
+            self.readout.object = self._readout_text(run) + error
         self.health.object = self._health_text(run)
 
     def stop(self):

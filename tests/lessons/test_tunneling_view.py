@@ -28,6 +28,20 @@ def test_width_slider_restarts_run_and_updates_prediction(view):
     assert xs.size > 100 and np.all(np.diff(xs) > 0)
 
 
+def test_a_new_run_goes_out_before_the_figures_and_text_change(view):
+    """The page handles messages in order: the run a student waits for is not queued behind the
+    figures' patch and the read-out's Markdown (measured: that made the new frame ~15 ms later)."""
+    order, sent = [], []
+    Recorder(view.player)                       # the page is ready
+    view.player._send_msg = lambda msg: (sent.append(msg), order.append(msg["kind"]))
+    view.t_source.on_change("data", lambda _attr, _old, _new: order.append("figure"))
+    view.readout.param.watch(lambda _e: order.append("readout"), "object")
+    view.height.value = 0.8
+    assert order[:2] == ["setup", "chunk"] and {"figure", "readout"} <= set(order[2:]), order
+    assert sent[0]["run"] == view.model.run.run_id
+    assert f"{view.predicted:.4f}" in view.readout.object
+
+
 def test_player_replays_current_run_when_page_reports_ready(view):
     model = view.model
     rec = Recorder(view.player, ready=False)
