@@ -194,6 +194,7 @@ class ClassroomBar(JSComponent):
                     border-radius: 6px; border: 1px solid rgba(255,255,255,0.7); background: rgba(255,255,255,0.12);
                     color: white; cursor: pointer; }
     .ql-classroom select option { color: black; background: white; }
+    .ql-look { display: inline-flex; align-items: baseline; gap: 6px; }
     .ql-classroom > button:hover { background: rgba(255,255,255,0.25); }
     .ql-classroom button:focus-visible, .ql-classroom select:focus-visible { outline: 3px solid #ffd43b; outline-offset: 1px; }
     .ql-classroom .ql-reveal { background: #ffd43b; color: black; border-color: #ffd43b; font-weight: 600; }
