@@ -2,10 +2,11 @@
 import panel as pn
 
 from lessons import CATALOGUE
-from lessons.common.ui import TEMPLATE_STYLE, quiet_closed_sockets
+from lessons.common.ui import TEMPLATE_STYLE, local_stylesheets, quiet_closed_sockets
 
 pn.extension()
 quiet_closed_sockets()
+local_stylesheets()
 
 CARD_CSS = """
 .ql-grid { display: flex; flex-wrap: wrap; gap: 24px; }

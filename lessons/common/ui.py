@@ -268,6 +268,24 @@ def drop_late_messages() -> None:
     ProtocolHandler.handle, WSHandler.on_close = handle, on_close
 
 
+def local_stylesheets() -> None:
+    """Components load their stylesheets from this server, also in a session the websocket made.
+
+    Panel points a component's stylesheets at this server only when it renders the page's HTML
+    (``doc.template_variables["dist_url"]``, panel/io/server.py).  A page whose websocket connects
+    after its session has expired (``--unused-session-lifetime`` is 5 s: a slow device, a busy
+    server) gets a new session that Bokeh makes at connect time, with no HTML, and its components
+    then asked cdn.holoviz.org for their stylesheets: another host, and nothing on a class network
+    without internet.  Set before the models exist, the server's own path holds from the start.
+    Outside a server session (Pyodide, a notebook, a static export) Panel's choice stands.
+    """
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    from panel.io.resources import get_dist_path
+    doc.template_variables.setdefault("dist_url", get_dist_path())
+
+
 def quiet_closed_sockets() -> None:
     """Drop the 'Task exception was never retrieved: WebSocketClosedError' noise of closed tabs.
 
@@ -310,6 +328,7 @@ def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = Fal
     look = look or profile(None)
     quiet_closed_sockets()
     drop_late_messages()
+    local_stylesheets()
     template = pn.template.BootstrapTemplate(
         title=title, sidebar=sidebar, main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,

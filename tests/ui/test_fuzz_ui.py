@@ -56,9 +56,6 @@ ACTIONS = int(os.environ.get("QL_FUZZ_ACTIONS", DEFAULT_ACTIONS))
 #: Run-wide seed: each lesson's RNG is seeded with ``f"{SEED}-{lesson}"``.
 SEED = int(os.environ.get("QL_FUZZ_SEED") or random.SystemRandom().randrange(10**9))
 CHECK_EVERY = 25
-STRICT = os.environ.get("QL_FUZZ_STRICT", "") not in ("", "0")
-#: Console errors of a known bug (see Fuzzer.known_bug_errors).
-KNOWN_CDN_ERROR = re.compile(r"^Failed to load resource: net::ERR_NAME_NOT_RESOLVED \(\{'url': 'https://cdn\.holoviz\.org/")
 #: Buttons that start long computations (QAT fine-tune, PINN training): clicked at most this often.
 SLOW_BUTTON = re.compile(r"fine-tune|\btrain\b", re.I)
 SLOW_CLICKS_PER_ACTIONS = 400
@@ -421,7 +418,6 @@ class Fuzzer:
     loaded_at: float = 0.0
     last_group_click: bool = False
     server_log: Callable[[], str] | None = None
-    known_bugs: int = 0
 
     @property
     def p(self) -> Page:
@@ -540,7 +536,6 @@ class Fuzzer:
         self.seconds[kind] += time.monotonic() - started
         if done != "click":
             self.last_group_click = False
-        self.known_bug_errors()
         errors = self.page.watch.errors
         if len(errors) > self.errors_seen:          # say which action it followed
             self.note(f"!! new errors: {errors[self.errors_seen:]}")
@@ -669,24 +664,7 @@ class Fuzzer:
         return "url"
 
     # -- checks --
-    def known_bug_errors(self) -> None:
-        """Move the console errors of a known bug out of the way (counted in the summary).
-
-        A session that Bokeh creates when the websocket connects (late, on a busy server) loads its
-        stylesheets from cdn.holoviz.org: test_a_late_websocket_loads_nothing_from_other_hosts.
-        ``QL_FUZZ_STRICT=1`` counts them as errors.
-        """
-        if STRICT:
-            return
-        errors = self.page.watch.console_errors
-        known = [e for e in errors if KNOWN_CDN_ERROR.search(e)]
-        if known:
-            self.known_bugs += len(known)
-            errors[:] = [e for e in errors if not KNOWN_CDN_ERROR.search(e)]
-            self.errors_seen = len(self.page.watch.errors)
-
     def check(self, when: str) -> None:
-        self.known_bug_errors()
         errors = self.page.watch.errors
         if errors:
             self.fail(f"{when}: the page reported errors:\n" + "\n".join(errors[:20]))
@@ -797,7 +775,7 @@ def test_random_input_breaks_nothing(name, fuzz_page, tmp_path, app_server):
     timing = ", ".join(f"{k} {v:.1f}" for k, v in sorted(fuzzer.seconds.items()))
     print(f"\nfuzz {name}: seed {seed}, {ACTIONS} actions in {seconds:.1f} s ({kinds}); "
           f"returned to the lesson {fuzzer.reloads}x, downloads {len(fuzzer.downloads)}, "
-          f"popups {len(fuzzer.popups)}, slow buttons {fuzzer.slow_clicks}, known-bug errors {fuzzer.known_bugs}; "
+          f"popups {len(fuzzer.popups)}, slow buttons {fuzzer.slow_clicks}; "
           f"seconds per kind: {timing}")
 
 
@@ -940,12 +918,11 @@ def test_a_tab_closed_while_the_server_is_busy_logs_no_traceback(private_server,
     assert problems == [], f"{len(problems)} tracebacks after {attempt} tabs, the first:\n{problems[0]}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a page whose websocket connects after the unused-session "
-                   "lifetime (make serve: 5 s; a slow device or a busy server) gets a new session "
-                   "created by Bokeh at connect time, and Panel renders that session's components with "
-                   "stylesheets from https://cdn.holoviz.org (the page loads from another host; offline "
-                   "they fail: 'Failed to load resource: net::ERR_NAME_NOT_RESOLVED')")
 def test_a_late_websocket_loads_nothing_from_other_hosts(private_server, new_context):
+    """Found by the fuzz: a page whose websocket connects after the unused-session lifetime (5 s in
+    ``make serve``: a slow device or a busy server) gets a session Bokeh makes at connect time, and
+    its components loaded their stylesheets from cdn.holoviz.org (offline: ERR_NAME_NOT_RESOLVED).
+    Now they come from this server (lessons.common.ui.local_stylesheets)."""
     page = PlayerPage(new_context().new_page(), "div.ql-player")
     held = []
     page.page.route_web_socket(re.compile(r"/tunneling/ws"), lambda ws: held.append(ws))
