@@ -286,6 +286,33 @@ def local_stylesheets() -> None:
     doc.template_variables.setdefault("dist_url", get_dist_path())
 
 
+def keep_stylesheets_local() -> None:
+    """A pane updated while its model is off the page keeps this session's stylesheets local.
+
+    Panel (1.9) renders only the open tab of a ``dynamic`` Tabs; a pane on another tab keeps a
+    model with no document, and when its text changes, ``HTMLBasePane._update`` asks for the
+    model's properties with ``doc=None``.  Panel then takes cdn.holoviz.org as the stylesheets'
+    home and rewrites the session's shared ``ImportedStyleSheet`` objects (one per URL and
+    document, ``state._stylesheets``) to it, so every component on the page reloaded
+    ``loading.css`` and ``markdown.css`` from the CDN: another host, and on a class network
+    without internet, console errors (found by the fuzz: Bound states' measurement count,
+    updated while the PINN tab was open).  With no document given, the session's own document
+    is used, as it is for the cache.  Installed once per process, on ``Reactive._get_properties``.
+    """
+    from panel.reactive import Reactive
+    original = Reactive._get_properties
+    if getattr(original, "ql_local", False):
+        return
+
+    def _get_properties(self, doc):
+        if doc is None:
+            doc = pn.state.curdoc
+        return original(self, doc)
+
+    _get_properties.ql_local = True
+    Reactive._get_properties = _get_properties
+
+
 def quiet_closed_sockets() -> None:
     """Drop the 'Task exception was never retrieved: WebSocketClosedError' noise of closed tabs.
 
@@ -329,6 +356,7 @@ def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = Fal
     quiet_closed_sockets()
     drop_late_messages()
     local_stylesheets()
+    keep_stylesheets_local()
     template = pn.template.BootstrapTemplate(
         title=title, sidebar=sidebar, main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,

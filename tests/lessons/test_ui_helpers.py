@@ -123,3 +123,37 @@ def test_messages_for_a_session_that_is_gone_are_dropped_not_asserted():
     socket.connection, socket.application = Gone(), App()
     WSHandler.on_close(socket)
     assert lost == [socket.connection]
+
+
+def _session_stylesheets() -> list[str]:
+    """The URLs of a shown pane's stylesheets after a pane off the page (no document) updated.
+
+    Without :func:`keep_stylesheets_local` (run this in a fresh process) they point at the CDN."""
+    import panel as pn
+    from bokeh.document import Document
+    from bokeh.models import ImportedStyleSheet
+    from panel.io.state import set_curdoc
+
+    doc = Document()
+    doc.template_variables["dist_url"] = "static/extensions/panel/"   # what a served page sets
+    with set_curdoc(doc):
+        shown, off_page = pn.pane.Markdown("shown"), pn.pane.Markdown("on another tab")
+        root = pn.Column(shown, off_page).get_root(doc)
+        # a dynamic Tabs' hidden tab: the pane's model is no longer in the document
+        model = off_page._models[root.ref["id"]][0]
+        detached = type(model)(**{k: v for k, v in model.properties_with_values(include_defaults=False).items()
+                                  if k not in ("id", "stylesheets")})
+        assert detached.document is None
+        off_page._update(root.ref["id"], detached)
+        return [s.url for s in shown._models[root.ref["id"]][0].stylesheets if isinstance(s, ImportedStyleSheet)]
+
+
+def test_a_pane_updated_off_the_page_leaves_the_sessions_stylesheets_local():
+    """Panel 1.9 rewrote the session's shared stylesheets to cdn.holoviz.org when a pane whose
+    model had left the page (a dynamic Tabs' hidden tab) changed its text: found by the fuzz."""
+    from lessons.common.ui import keep_stylesheets_local
+
+    keep_stylesheets_local()
+    keep_stylesheets_local()                   # once per process, however many pages
+    urls = _session_stylesheets()
+    assert urls and all(u.startswith("static/extensions/panel/") for u in urls), urls

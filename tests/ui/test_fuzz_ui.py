@@ -541,8 +541,11 @@ class Fuzzer:
             self.note(f"!! new errors: {errors[self.errors_seen:]}")
             refs = self.evaluate(FOREIGN_REFS_JS)
             if refs:
+                load = self.evaluate("() => { const n = performance.getEntriesByType('navigation')[0]; "
+                                     "return [n ? n.type : '?', performance.now() / 1000] }")
                 self.note(f"!! the page refers to other hosts: {refs[:5]}; websockets opened so far "
-                          f"{len(self.page.watch.websockets)}, last page load {time.monotonic() - self.loaded_at:.1f} s ago")
+                          f"{len(self.page.watch.websockets)}, this document was loaded ({load[0]}) "
+                          f"{load[1]:.1f} s ago, the URL last changed {time.monotonic() - self.loaded_at:.1f} s ago")
             self.errors_seen = len(errors)
         if self.rng.random() < 0.3:                  # mostly at once, sometimes after a pause
             self.p.wait_for_timeout(self.rng.choice([20, 60, 150, 400]))
