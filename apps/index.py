@@ -2,11 +2,10 @@
 import panel as pn
 
 from lessons import CATALOGUE
-from lessons.common.ui import TEMPLATE_STYLE, local_stylesheets, quiet_closed_sockets
+from lessons.common.ui import TEMPLATE_STYLE, served_page_guards
 
 pn.extension()
-quiet_closed_sockets()
-local_stylesheets()
+served_page_guards()
 
 CARD_CSS = """
 .ql-grid { display: flex; flex-wrap: wrap; gap: 24px; }

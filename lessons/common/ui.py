@@ -347,16 +347,23 @@ def quiet_closed_sockets() -> None:
     loop.set_exception_handler(handler)
 
 
+def served_page_guards() -> None:
+    """What every served page (the lessons and the gallery) sets up before its components exist:
+    the process-wide guards around Bokeh and Panel (installed once) and this session's local
+    stylesheets."""
+    quiet_closed_sockets()
+    drop_late_messages()
+    keep_stylesheets_local()
+    local_stylesheets()
+
+
 def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False) -> pn.template.BootstrapTemplate:
     """The common lesson page: controls in the sidebar, figures and text in the main area.
 
     ``look`` is the page's :class:`~lessons.common.palette.Profile` (standard if None).
     """
     look = look or profile(None)
-    quiet_closed_sockets()
-    drop_late_messages()
-    local_stylesheets()
-    keep_stylesheets_local()
+    served_page_guards()
     template = pn.template.BootstrapTemplate(
         title=title, sidebar=sidebar, main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,
