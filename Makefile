@@ -40,8 +40,10 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
+# BOKEH_VALIDATE_DOC=false: Bokeh checks every new page's models for layout mistakes (a full walk
+# of the page, 8 % of what a session cost the server); the tests' servers keep the check on.
 serve: install
-	$(VENV)/bin/panel serve $(APPS) $(SERVE_OPTS)
+	BOKEH_VALIDATE_DOC=false $(VENV)/bin/panel serve $(APPS) $(SERVE_OPTS)
 
 # Browser tests need a Chromium.  Playwright cannot download one here, so use Debian's package:
 # installed with apt-get when running as root (CI), otherwise asked for.

@@ -125,6 +125,7 @@ class Lesson:
     tab: str | None = None  # the tab the player is on
     kind: str = "run"      # message kind (protocol client) that brings the new run's first frame
     pull: bool = False     # the page pulls the run's frames as it plays ({"kind": "more"}, Tunnelling)
+    player: bool = True    # the open tab shows the player (False: a student on a tab without it)
 
 
 LESSONS = {
@@ -206,15 +207,16 @@ def machine_busy() -> tuple[float, float]:
 class Server:
     """``panel serve`` of the project's apps (as ``make serve``), its log and a 1 s sampler."""
 
-    def __init__(self, cpus: set[int] | None):
+    def __init__(self, cpus: set[int] | None, extra_args: list[str] = (), env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.log_path = Path(tempfile.mkdtemp(prefix="classroom-")) / "server.log"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1",
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1", "BOKEH_VALIDATE_DOC": "false",
+               **(env or {}),
                "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
         cmd = [sys.executable, "-m", "panel", "serve", *APPS, "--index", "index", "--static-dirs",
                "assets=assets", "--port", str(self.port), "--warm", "--check-unused-sessions", "2000",
-               "--unused-session-lifetime", "5000"]
+               "--unused-session-lifetime", "5000", *extra_args]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL,
@@ -457,8 +459,10 @@ PLAY_FPS, PULL_LOW, PULL_AHEAD = 30, 1.5, 3.0
 class ProtocolStudent:
     """A student without a browser: Bokeh's websocket protocol with a page's handshake."""
 
-    def __init__(self, base: str, lesson: Lesson):
+    def __init__(self, base: str, lesson: Lesson, play: bool = True, on_stage=None):
         self.base, self.lesson = base, lesson
+        self.on_stage = on_stage or (lambda name: None)   # called as the handshake passes "page", "doc"
+        self.play_pulled = play      # play a pulled run and pull its frames (False: only follow its chunks)
         self.ws = None
         self.shown = None          # id of the run whose frames arrived last
         self.pending = None        # (send time, id shown then) of a slider move not yet answered
@@ -471,6 +475,8 @@ class ProtocolStudent:
         self.offset = 0                      # its steps from the start value
         self.first = asyncio.Event()
         self.player = None           # the player model's id (its messages go through data_event)
+        self.player_shown = asyncio.Event()   # the player's model has arrived (with the page or a patch)
+        self.models_arrived = asyncio.Event()  # a patch brought models (a tab opened)
         self.player_task = None
         self._sending = asyncio.Lock()   # a message is three websocket frames: never interleave two
         # playback of a pulled run (``lesson.pull``), as the page's player does it
@@ -518,6 +524,7 @@ class ProtocolStudent:
         url = f"{self.base}/{self.lesson.path}"
         html = await loop.run_in_executor(None, lambda: urllib.request.urlopen(url, timeout=120).read())
         token = re.search(rb'"token":"([^"]+)"', html).group(1).decode()
+        self.on_stage("page")
         self.ws = await websocket_connect(url.replace("http", "ws", 1) + "/ws", subprotocols=["bokeh", token],
                                           max_message_size=1 << 30)
         self.ws.protocol.set_nodelay(True)   # as a browser does (TCP_NODELAY): a message is 3+ frames; none waits for an ACK
@@ -529,27 +536,61 @@ class ProtocolStudent:
                 raise ConnectionError("closed during the handshake")
             if header["msgtype"] == "PULL-DOC-REPLY":
                 break
-        objs = _objects(json.loads(content)["doc"], [])
-        self.slider = next(o for o in objs if o["name"] == "Slider"
-                           and o["attributes"].get("title") == self.lesson.slider)
-        self.value = self.slider["attributes"]["value"]
-        self.step = self.slider["attributes"].get("step") or 1
-        player = next(o for o in objs if o["name"] == "panel.models.esm.ReactiveESM"
-                      and "Player" in str(o["attributes"].get("class_name")))
+        self.on_stage("doc")
+        self.objs = objs = _objects(json.loads(content)["doc"], [])
+        self._take_player(objs)
         events = [{"kind": "MessageSent", "msg_type": "bokeh_event",
                    "msg_data": {"type": "event", "name": "document_ready", "values": {"type": "map"}}}]
         await self._send("PATCH-DOC", {"events": events})
         self.reader = asyncio.create_task(self._loop())
         if self.lesson.tab:
-            tabs, index = next((o, i) for o in objs for i, t in enumerate(o["attributes"].get("tabs") or [])
-                               if isinstance(t, dict) and t.get("attributes", {}).get("title") == self.lesson.tab)
-            await self._send("PATCH-DOC", {"events": [{"kind": "ModelChanged", "model": {"id": tabs["id"]},
-                                                       "attr": "active", "new": index}]})
-        self.player = player["id"]
-        await self._player_event({"kind": "ready"})
-        if self.lesson.pull:
+            # a tab's player and controls are rendered when the tab opens (and again each time it does)
+            self.player, self.player_shown = None, asyncio.Event()
+            await self.select_tab(self.lesson.tab)
+            if self.lesson.player:
+                await asyncio.wait_for(self.player_shown.wait(), 120)
+        self.slider = await asyncio.wait_for(self.wait_slider(self.lesson.slider), 120)
+        self.value = self.slider["attributes"]["value"]
+        self.step = self.slider["attributes"].get("step") or 1
+        if self.lesson.player:           # the page shows the player: it says it is ready
+            await self._player_event({"kind": "ready"})
+        if self.lesson.pull and self.play_pulled:
             self.player_task = asyncio.create_task(self._playback())
         self.t_open = time.monotonic()
+
+    def _take_player(self, objs: list) -> None:
+        """Note the player's model among serialized models (the page's or a patch's), if there."""
+        player = next((o for o in objs if o["name"] == "panel.models.esm.ReactiveESM"
+                       and "Player" in str(o["attributes"].get("class_name"))), None)
+        if player is not None:
+            self.player = player["id"]
+            self.player_shown.set()
+
+    def find_slider(self, title: str) -> dict | None:
+        """The serialized Bokeh slider whose title is ``title`` (the latest rendered), if the page has it."""
+        found = [o for o in self.objs if o["name"] == "Slider" and o["attributes"].get("title") == title]
+        return found[-1] if found else None
+
+    async def wait_slider(self, title: str) -> dict:
+        """:meth:`find_slider`, once the page has it (a slider on a tab comes when the tab opens)."""
+        while (slider := self.find_slider(title)) is None:
+            self.models_arrived.clear()
+            await self.models_arrived.wait()
+        return slider
+
+    async def select_tab(self, title: str) -> None:
+        """Open the tab called ``title`` (as a click on it does)."""
+        tabs, index = next((o, i) for o in self.objs for i, t in enumerate(o["attributes"].get("tabs") or [])
+                           if isinstance(t, dict) and t.get("attributes", {}).get("title") == title)
+        await self._send("PATCH-DOC", {"events": [{"kind": "ModelChanged", "model": {"id": tabs["id"]},
+                                                   "attr": "active", "new": index}]})
+
+    async def set_slider(self, slider: dict, value) -> None:
+        """Send a slider's new value as a page does when a key moves it (value and value_throttled)."""
+        sid = {"id": slider["id"]}
+        await self._send("PATCH-DOC", {"events": [
+            {"kind": "ModelChanged", "model": sid, "attr": "value", "new": value},
+            {"kind": "ModelChanged", "model": sid, "attr": "value_throttled", "new": value}]})
 
     def _pulled(self, kind: str, run: int, content: str) -> None:
         """A setup or chunk message of a pulled run: what the page's player stores of it."""
@@ -602,7 +643,14 @@ class ProtocolStudent:
                 return
             if header is None or content is None:
                 return
-            if header["msgtype"] != "PATCH-DOC" or '"esm_event"' not in content[:400]:
+            if header["msgtype"] != "PATCH-DOC":
+                continue
+            if '"type":"object"' in content and '"esm_event"' not in content[:400]:
+                objs = _objects(json.loads(content), [])     # models the page now shows (a tab opened)
+                self.objs.extend(objs)
+                self._take_player(objs)
+                self.models_arrived.set()
+            if '"esm_event"' not in content[:400]:
                 continue
             kind = _KIND.search(content)
             ident = _ID.search(content)
@@ -625,14 +673,11 @@ class ProtocolStudent:
         if self.pending is not None:
             self.missed += 1
         self.moves += 1
-        step = walk_step(self.rng, self.offset)
+        step = walk_step(self.rng, self.offset, slider_room(self.slider, self.value))
         self.offset += step
         self.value = round(self.value + step * self.step, 10)
         self.pending = (time.monotonic(), self.shown)
-        sid = {"id": self.slider["id"]}
-        await self._send("PATCH-DOC", {"events": [
-            {"kind": "ModelChanged", "model": sid, "attr": "value", "new": self.value},
-            {"kind": "ModelChanged", "model": sid, "attr": "value_throttled", "new": self.value}]})
+        await self.set_slider(self.slider, self.value)
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -649,15 +694,30 @@ _SEEDS = itertools.count(20261205)
 WALK_SPAN = 10
 
 
-def walk_step(rng: random.Random, offset: int) -> int:
-    """One step right (+1) or left (-1) at random, turned back at ``WALK_SPAN`` steps from the start.
+def walk_step(rng: random.Random, offset: int, room: tuple[bool, bool] = (True, True)) -> int:
+    """One step right (+1) or left (-1) at random, turned back at ``WALK_SPAN`` steps from the start
+    and at the slider's ends (``room``: whether a step left / right stays inside its range, as a
+    slider in a page does).
 
     A random walk rather than right-left-right: settings recur as they do when a class explores a
     slider, but not on every move, so what the server computes per move is not flattered by caches.
     """
+    left, right = room
     if abs(offset) >= WALK_SPAN:
         return -1 if offset > 0 else 1
+    if not left:
+        return 1
+    if not right:
+        return -1
     return rng.choice((-1, 1))
+
+
+def slider_room(slider: dict, value: float) -> tuple[bool, bool]:
+    """Whether one step left / right of ``value`` stays inside the serialized ``slider``'s range."""
+    a = slider["attributes"]
+    step, lo, hi = a.get("step") or 1, a.get("start"), a.get("end")
+    eps = 1e-9 * max(1.0, abs(step))
+    return (lo is None or value - step >= lo - eps, hi is None or value + step <= hi + eps)
 
 
 # ---- the phases ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Views only: nothing here computes physics.
 from __future__ import annotations
 
 import asyncio
+import gc
 import html
 import inspect
 import json
@@ -21,8 +22,8 @@ from lessons.common.palette import profile
 from lessons.common.urlstate import sanitize
 
 __all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets", "drop_late_messages",
-           "lesson_app", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
-           "ASSETS", "TEMPLATE_STYLE"]
+           "lesson_app", "warm_once", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
+           "ASSETS", "TEMPLATE_STYLE", "LessonTemplate", "LazyTabs"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
 SECONDARY_DELAY_MS = 300
@@ -357,15 +358,34 @@ def served_page_guards() -> None:
     local_stylesheets()
 
 
-def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False) -> pn.template.BootstrapTemplate:
+class LessonTemplate(pn.template.BootstrapTemplate):
+    """Panel's Bootstrap template, put into a session's document in one go.
+
+    Panel (1.9) adds each of a template's parts to the document as a root of its own, and Bokeh
+    (3.9) walks every model of every root after each one (``Document.add_root`` ->
+    ``DocumentModelManager.recompute``): about 20 walks of the whole page per new session, the
+    largest share of what a session cost the server (a Quantization page: 705 of 905 ms of CPU,
+    measured with ``bench/lesson_cost.py``).  Inside one ``models.freeze()`` Bokeh walks the page
+    once, when the last part is in.  Guarded by ``test_a_new_page_walks_its_models_once``.
+    """
+
+    def _init_doc(self, doc=None, comm=None, title=None, notebook=False, location=True):
+        document = doc or pn.state.curdoc
+        if document is None:
+            return super()._init_doc(doc, comm, title, notebook, location)
+        with document.models.freeze():
+            return super()._init_doc(document, comm, title, notebook, location)
+
+
+def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False) -> LessonTemplate:
     """The common lesson page: controls in the sidebar, figures and text in the main area.
 
     ``look`` is the page's :class:`~lessons.common.palette.Profile` (standard if None).
     """
     look = look or profile(None)
     served_page_guards()
-    template = pn.template.BootstrapTemplate(
-        title=title, sidebar=sidebar, main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
+    template = LessonTemplate(
+        title=title, sidebar=[pn.Column(*sidebar, sizing_mode="stretch_width")], main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,
         collapsed_sidebar=collapsed, **TEMPLATE_STYLE)
     template.config.raw_css.append(look.css())
@@ -402,6 +422,52 @@ class Debounced:
         self.pending = False
         self.last = time.monotonic()
         self.fn()
+
+
+class LazyTabs(pn.Tabs):
+    """Tabs whose contents are built the first time they are opened, and rendered only while open.
+
+    ``LazyTabs(("title", build), ...)``: ``build()`` returns the tab's Panel objects (or one).  The
+    tabs are ``dynamic``: Panel renders only the open one, so a hidden tab costs the page nothing,
+    and a tab never opened costs nothing at all: its Bokeh figures are never made (a figure costs
+    about 10 ms of server CPU to build and as much again to put on a page).  ``prepare(objects)`` is
+    called with what a build returns before it is shown (``lesson_app`` sets it to give the
+    objects the page's look); ``opened(title)`` builds a tab now, ``built(title)`` tells whether it
+    is.  Tabs can be added later with :meth:`add_lazy`.
+    """
+
+    def __init__(self, *tabs, **params):
+        super().__init__(*[(title, pn.Column(sizing_mode="stretch_width")) for title, _ in tabs],
+                         dynamic=True, **params)
+        self._builders = {title: build for title, build in tabs}
+        self._built: set[str] = set()
+        self.prepare = lambda objects: None
+        self.param.watch(lambda _e: self.opened(self.active_title), "active")
+        if tabs:
+            self.opened(self.active_title)
+
+    @property
+    def active_title(self) -> str | None:
+        return self._names[self.active] if 0 <= self.active < len(self._names) else None
+
+    def built(self, title: str) -> bool:
+        return title in self._built
+
+    def opened(self, title: str | None) -> None:
+        """Build the tab called ``title`` if it has not been built yet."""
+        if title is None or title in self._built or title not in self._builders:
+            return
+        self._built.add(title)
+        objects = self._builders[title]()
+        objects = list(objects) if isinstance(objects, (list, tuple)) else [objects]
+        self.prepare(objects)
+        self[self._names.index(title)].objects = objects
+
+    def add_lazy(self, *tabs) -> None:
+        """Add ``(title, build)`` tabs at the end (built when first opened)."""
+        for title, build in tabs:
+            self._builders[title] = build
+        self.extend([(title, pn.Column(sizing_mode="stretch_width")) for title, _ in tabs])
 
 
 def tab_closed(player) -> bool:
@@ -476,16 +542,40 @@ def _readout_panes(layout) -> list:
     return found
 
 
+#: View classes whose process-wide caches are warm (:func:`warm_once`).
+_WARM: set = set()
+
+
+def warm_once(view_cls) -> None:
+    """Run ``view_cls.warm()`` (if it has one) the first time a page of that lesson is made in this
+    process: with ``panel serve --warm`` that is at start-up, before the first student arrives.
+
+    ``warm()`` fills the lesson's shared, read-only caches with what a class asks for first.  Then
+    the process's long-lived objects (modules, compiled kernels, those caches) are moved out of the
+    garbage collector's sight (``gc.freeze``): a full collection then walks only what sessions
+    made, not everything the server ever imported.
+    """
+    if view_cls in _WARM:
+        return
+    _WARM.add(view_cls)
+    warm = getattr(view_cls, "warm", None)
+    if warm is not None:
+        warm()
+    gc.collect()
+    gc.freeze()
+
+
 def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | None = None):
     """One browser session of a lesson: model from the URL, its view, URL sync, page, clean-up.
 
     The view must offer ``player`` (with ``page_ready``), ``sidebar()``, ``main()``,
-    ``load_secondary()`` and ``stop()``, and may list the read-outs a link can hide in
-    ``HIDEABLE`` (key -> label).  The player shows first; figures and lesson text follow just after
+    ``load_secondary()`` and ``stop()``, may list the read-outs a link can hide in
+    ``HIDEABLE`` (key -> label) and may offer a static ``warm()`` (see :func:`warm_once`).  The player shows first; figures and lesson text follow just after
     it is ready, which keeps the first paint fast.  Returns the page (a BootstrapTemplate) with the
     session's parts as attributes ``ql_model``, ``ql_view``, ``ql_classroom`` (for tests).  The classroom layer (profile, keys, copy link,
     hide/reveal, lecture mode) is :mod:`lessons.common.classroom`.
     """
+    warm_once(view_cls)
     if args is None:   # tests pass ``args``; a served page has its URL's
         args = pn.state.session_args if pn.state.curdoc else {}
     model = model_cls.from_query(args)
@@ -518,8 +608,12 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
     # everything the view built, restyled before the page first renders it: restyling figures and
     # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)
     parts = [*main, *template.sidebar, *_view_parts(view)]
-    restyle_figures(parts, look, set())
+    restyled: set = set()
+    restyle_figures(parts, look, restyled)
     respond_at_once(parts)
+    # what a tab builds when first opened gets the same treatment before it is shown
+    for tabs in {id(t): t for p in parts for t in p.select(LazyTabs)}.values():
+        tabs.prepare = lambda objects: (restyle_figures(objects, look, restyled), respond_at_once(objects))
     hidden_css = hide_css(classroom.hidden)
     hidden_panes: list = []
 

@@ -9,7 +9,8 @@ of a Schrödinger run whose memory is quantized.  No Panel import: it runs and i
 """
 from __future__ import annotations
 
-from functools import partial
+from dataclasses import replace
+from functools import lru_cache, partial
 from typing import Callable
 
 import numpy as np
@@ -20,7 +21,8 @@ from physics import quantize as qz
 from physics.quantize import minifloat_split
 from lessons.common.urlstate import IntSetting, Setting, sanitize
 
-__all__ = ["QuantizationModel", "QUERY_NAMES", "FORMATS", "minifloat_split"]
+__all__ = ["QuantizationModel", "QUERY_NAMES", "FORMATS", "minifloat_split", "QUANTIZER_SETTINGS", "shared_run",
+           "warm_runs"]
 
 #: Format choices and their labels.  "bits" is the slider; some formats fix their own width.
 FORMATS = {
@@ -349,13 +351,54 @@ class QuantizationModel(param.Parameterized):
         (with fresh stochastic draws at every step)."""
         return lowprec.stored_run(self.quantizer(rounding=rounding, stream=True), steps=steps, densities=densities)
 
+    def run_key(self, rounding: str) -> tuple:
+        """The settings a stored-psi run with ``rounding`` depends on, as (name, value) pairs: the
+        quantizer's, less the rounding (given) and the seed (which only stochastic rounding draws)."""
+        names = [k for k in QUANTIZER_SETTINGS if k != "rounding" and (k != "seed" or rounding == "stochastic")]
+        return tuple((k, getattr(self, k)) for k in names)
+
     def norm_runs(self, steps: int = 2000) -> dict:
         """The stored-psi run with round-to-nearest and, where the format has it, stochastic rounding.
 
         ``runs``: rounding -> StoredRun; the run with the current rounding also records the densities
-        (for the animation) and is ``runs[current]``.
+        (for the animation) and is ``runs[current]``.  The runs are shared by every session of the
+        process (:func:`shared_run`): read-only.
         """
         roundings = ["nearest", "stochastic"] if self.fmt in SR_FORMATS else ["nearest"]
         current = self.rounding if self.rounding in roundings else "nearest"
-        runs = {r: self.stored_psi(steps, r, densities=(r == current)) for r in roundings}
+        runs = {}
+        for r in roundings:
+            run = shared_run(self.run_key(r), r, steps)
+            runs[r] = run if r == current else replace(run, density=None, ref_density=None)
         return {"runs": runs, "current": current, "x": lowprec.harmonic_setup().x}
+
+
+#: Settings that make the quantizer (what every derived number depends on, with the data).
+QUANTIZER_SETTINGS = ("bits", "fmt", "granularity", "block", "rounding", "clip", "exp_bits", "frac_bits",
+                      "exponent", "seed")
+#: Stored-psi runs kept per process (about 0.85 MB each, densities included): a class moving the
+#: bit slider asks for the same few settings again and again.
+RUN_CACHE = 48
+
+
+@lru_cache(maxsize=RUN_CACHE)
+def shared_run(settings: tuple, rounding: str, steps: int = 2000) -> lowprec.StoredRun:
+    """:meth:`QuantizationModel.stored_psi` (densities recorded) of the model with ``settings``
+    (:meth:`QuantizationModel.run_key`), computed once per process and read-only, so that no
+    session changes what another reads."""
+    run = QuantizationModel(**dict(settings)).stored_psi(steps, rounding, densities=True)
+    for value in vars(run).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return run
+
+
+def warm_runs(steps: int = 2000) -> int:
+    """Compute the stored-psi runs a class asks for first: every bit width of the default format,
+    with both roundings (``panel serve --warm`` runs this once per process).  Returns how many."""
+    model = QuantizationModel()
+    for bits in range(1, 17):
+        model.bits = bits
+        for rounding in ("nearest", "stochastic"):
+            shared_run(model.run_key(rounding), rounding, steps)
+    return 32

@@ -19,10 +19,10 @@ from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 from bokeh.transform import dodge
 
 from lessons.common.palette import C
-from lessons.common.ui import (READOUT_CSS, Debounced, legend_below, lesson_app, lesson_figure, lesson_text,
-                               notice_alert, plain_text, readout_cards, tab_closed)
-from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUERY_NAMES, SR_FORMATS, QuantizationModel,
-                                        minifloat_split)
+from lessons.common.ui import (READOUT_CSS, Debounced, LazyTabs, legend_below, lesson_app, lesson_figure,
+                               lesson_text, notice_alert, plain_text, readout_cards, tab_closed)
+from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUANTIZER_SETTINGS, QUERY_NAMES,
+                                        SR_FORMATS, QuantizationModel, minifloat_split, warm_runs)
 from lessons.quantization.player import PsiPlayer
 
 __all__ = ["QuantizationView", "create_app", "TABS"]
@@ -30,7 +30,7 @@ __all__ = ["QuantizationView", "create_app", "TABS"]
 HERE = pathlib.Path(__file__).parent
 DEBOUNCE_MS = 60
 #: Settings that change the quantizer (everything the signal, weights and curves depend on).
-QUANTIZER = ("bits", "fmt", "granularity", "block", "rounding", "clip", "exp_bits", "frac_bits", "exponent", "seed")
+QUANTIZER = QUANTIZER_SETTINGS
 TABS = ("Number line and signal", "Network", "FSQ and iFSQ", "Schrödinger memory")
 COLORS = {"data": C.silver, "grid": C.red, "landed": C.blue, "x": C.slate, "xq": C.blue,
           "error": C.orange, "mean": C.green, "tensor": C.grey, "channel": C.blue, "current": C.orange,
@@ -94,36 +94,14 @@ class QuantizationView:
         self.model = m = model
         self.player = PsiPlayer(sizing_mode="stretch_width")
         self._curves_key = self._fsq_key = self._run_key = None
+        self._state = None              # (accuracy now, signal view, SQNR text) of the last change
+        self._stale: set[str] = set()   # tabs whose number lines show an older state
         self._make_widgets()
-        self._make_figures()
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
-        self.tabs = pn.Tabs(
-            (TABS[0], pn.Column(
-                pn.Row(self.signal, self.listen, sizing_mode="stretch_width"),
-                self.audio_row,
-                pn.pane.Bokeh(self.signal_line.fig, sizing_mode="stretch_width"),
-                pn.pane.Bokeh(self.signal_fig, sizing_mode="stretch_width"),
-                sizing_mode="stretch_width")),
-            (TABS[1], pn.Column(
-                pn.Row(pn.pane.Bokeh(self.w1_line.fig, sizing_mode="stretch_width"),
-                       pn.pane.Bokeh(self.w2_line.fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-                self.grid_note,
-                pn.pane.Bokeh(self.acc_fig, sizing_mode="stretch_width"),
-                pn.Row(self.qat_button, self.qat_text, sizing_mode="stretch_width"),
-                sizing_mode="stretch_width")),
-            (TABS[2], pn.Column(
-                pn.Row(self.fsq_levels, self.latent_std, sizing_mode="stretch_width"),
-                self.fsq_text,
-                pn.Row(pn.pane.Bokeh(self.usage_fig, sizing_mode="stretch_width"),
-                       pn.pane.Bokeh(self.entropy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-                sizing_mode="stretch_width")),
-            (TABS[3], pn.Column(
-                self.run_text, self.player,
-                pn.Row(pn.pane.Bokeh(self.norm_fig, sizing_mode="stretch_width"),
-                       pn.pane.Bokeh(self.fid_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-                sizing_mode="stretch_width")),
-            sizing_mode="stretch_width")
+        # each tab's figures are made when it is first opened (a class mostly stays on one)
+        self.tabs = LazyTabs((TABS[0], self._signal_tab), (TABS[1], self._network_tab), (TABS[2], self._fsq_tab),
+                             (TABS[3], self._run_tab), sizing_mode="stretch_width")
         self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
 
         on_quantizer = Debounced(self._on_settings, DEBOUNCE_MS)
@@ -135,6 +113,12 @@ class QuantizationView:
         self._show_applicable()
         self._on_settings()
         self.layout = pn.Column(self.notices, self.cards, self.status, self.tabs, sizing_mode="stretch_width")
+
+    @staticmethod
+    def warm() -> None:
+        """Once per server process (``--warm``): the Schrödinger runs of every bit width of the default
+        format, which a class moving the bit slider on that tab asks for first."""
+        warm_runs()
 
     # ---- widgets ---------------------------------------------------------------------------
     def _make_widgets(self):
@@ -237,11 +221,9 @@ class QuantizationView:
         self.applies_text.object = " ".join(notes)
 
     # ---- figures ---------------------------------------------------------------------------
-    def _make_figures(self):
+    def _signal_tab(self) -> pn.Column:
+        """The number line of the signal and the signal with its quantized copy."""
         self.signal_line = NumberLine("Number line", "value x")
-        self.w1_line = NumberLine("W1 (input → hidden)", "weight", height=300, rows=2)
-        self.w2_line = NumberLine("W2 (hidden → class)", "weight", height=300, rows=2)
-
         self.sig = ColumnDataSource(dict(t=[], x=[], xq=[], error=[], mean=[]))
         f = lesson_figure("Signal", "time", "value", height=300)
         f.line("t", "x", source=self.sig, color=COLORS["x"], line_width=2, legend_label="original x")
@@ -252,7 +234,17 @@ class QuantizationView:
         f.line("t", "error", source=self.sig, color=COLORS["error"], line_width=1.5, legend_label="error x̂ − x")
         legend_below(f)
         self.signal_fig = f
+        return pn.Column(
+            pn.Row(self.signal, self.listen, sizing_mode="stretch_width"),
+            self.audio_row,
+            pn.pane.Bokeh(self.signal_line.fig, sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self.signal_fig, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
 
+    def _network_tab(self) -> pn.Column:
+        """The weights' number lines, accuracy against bits with the current setting marked, QAT."""
+        self.w1_line = NumberLine("W1 (input → hidden)", "weight", height=300, rows=2)
+        self.w2_line = NumberLine("W2 (hidden → class)", "weight", height=300, rows=2)
         self.acc = ColumnDataSource(dict(bits=[], tensor=[], channel=[], current=[], kernel=[]))
         g = lesson_figure("Digits accuracy against bits", "bits per weight", "test accuracy (%)", height=340,
                           x_range=Range1d(0.5, 16.5), y_range=Range1d(0, 100))
@@ -273,6 +265,16 @@ class QuantizationView:
         legend_below(g)
         self.acc_fig = g
 
+        return pn.Column(
+            pn.Row(pn.pane.Bokeh(self.w1_line.fig, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.w2_line.fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            self.grid_note,
+            pn.pane.Bokeh(self.acc_fig, sizing_mode="stretch_width"),
+            pn.Row(self.qat_button, self.qat_text, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def _fsq_tab(self) -> pn.Column:
+        """FSQ's and iFSQ's use of their levels, and against the number of levels."""
         self.usage = ColumnDataSource(dict(level=[], tanh=[], ifsq=[], ideal=[]))
         u = lesson_figure("Share of latents on each FSQ level", "level", "share (%)", height=320)
         u.vbar(x=dodge("level", -0.2), top="tanh", width=0.4, source=self.usage, color=COLORS["tanh"],
@@ -300,6 +302,15 @@ class QuantizationView:
         legend_below(e, 2)
         self.entropy_fig = e
 
+        return pn.Column(
+            pn.Row(self.fsq_levels, self.latent_std, sizing_mode="stretch_width"),
+            self.fsq_text,
+            pn.Row(pn.pane.Bokeh(self.usage_fig, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.entropy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def _run_tab(self) -> pn.Column:
+        """The Schrödinger run with a quantized memory: the player, the norm and the fidelity."""
         self.norm_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
         n = lesson_figure("‖ψ‖² of the stored state (log axis; exact: 1, dashed)", "time t", "‖ψ‖²",
                           height=320, y_axis_type="log")
@@ -319,6 +330,11 @@ class QuantizationView:
                                            legend_label=ROUNDING_LABELS[key])
         legend_below(fd)
         self.fid_fig = fd
+        return pn.Column(
+            self.run_text, self.player,
+            pn.Row(pn.pane.Bokeh(self.norm_fig, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.fid_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
 
     # ---- refreshing ----------------------------------------------------------------------------
     def _on_settings(self):
@@ -330,12 +346,11 @@ class QuantizationView:
         self._refresh_visible()
 
     def _refresh_state(self):
-        """Cards, status, the number lines, the signal and the accuracy marker (cheap: every change)."""
+        """Cards and status (every change), then the number lines, the signal and the accuracy
+        marker of the open tab (the other tabs' are drawn when they are next opened)."""
         m = self.model
         now = m.accuracy_now()
         sv = m.signal_view()
-        snl = m.number_line(sv["x"])
-        wv = m.weights_view()
         sqnr = sv["sqnr_db"]
         values = {"quantized": f"{100 * now['quantized']:.1f} %", "float": f"{100 * now['float']:.1f} %",
                   "kernel": f"{100 * now['kernel_W1']:.1f} %",
@@ -351,6 +366,24 @@ class QuantizationView:
                 f"({'weights and activations' if m.activations else 'weights'} "
                 f"quantized); {100 * now['kernel_W2']:.1f} % of W2 rounds to 0. "
                 f"Signal: MSE {sv['mse']:.2e}, mean error {sv['bias']:+.1e}.")
+        self._state = (now, sv, values["sqnr"])
+        self._stale = {TABS[0], TABS[1]}
+        self._draw_open()
+        if self.listen.value:
+            self._refresh_audio()
+
+    def _draw_open(self):
+        """Draw the open tab's part of the state if it is stale (built tabs only)."""
+        title = self.tabs.active_title
+        if self._state is None or title not in self._stale or not self.tabs.built(title):
+            return
+        self._stale.discard(title)
+        (self._draw_signal if title == TABS[0] else self._draw_weights)(*self._state)
+
+    def _draw_signal(self, now: dict, sv: dict, sqnr: str):
+        m = self.model
+        snl = m.number_line(sv["x"])
+        with pn.io.hold():
             self.signal_line.update(snl, f"{SIGNAL_LABELS[m.signal]}: {snl['grid'].size} grid values shown "
                                          f"over the data; {100 * snl['kernel']:.0f} % of nonzero values → 0")
             mean = sv["xq_mean"] if sv["xq_mean"] is not None else np.full(sv["t"].size, np.nan)
@@ -359,23 +392,26 @@ class QuantizationView:
             for item in self.signal_fig.legend[0].items:
                 if self.mean_line in item.renderers:
                     item.visible = self.mean_line.visible
-            self.signal_fig.title.text = (f"{SIGNAL_LABELS[m.signal]}, quantized: SQNR {values['sqnr']}, "
+            self.signal_fig.title.text = (f"{SIGNAL_LABELS[m.signal]}, quantized: SQNR {sqnr}, "
                                           f"{sv['levels']} distinct values")
-            if m.fmt in FORMAT_BLOCK:
-                scope = "the block"
-            elif m.applies()["granularity"]:
-                scope = {"tensor": "the tensor", "channel": "the row", "block": "the block"}[m.granularity]
-            else:
-                scope = "the tensor"
+
+    def _draw_weights(self, now: dict, sv: dict, sqnr: str):
+        m = self.model
+        wv = m.weights_view()
+        if m.fmt in FORMAT_BLOCK:
+            scope = "the block"
+        elif m.applies()["granularity"]:
+            scope = {"tensor": "the tensor", "channel": "the row", "block": "the block"}[m.granularity]
+        else:
+            scope = "the tensor"
+        with pn.io.hold():
             for line, key, name in ((self.w1_line, "W1", "W1, input → hidden"), (self.w2_line, "W2", "W2, hidden → class")):
                 nl = wv[key]
                 line.update(nl, f"{name}: {100 * nl['kernel']:.0f} % of weights → 0")
             self.grid_note.object = (f"The red comb is the grid of {scope} holding the largest |w|; "
                                      "smaller rows or blocks get finer grids of their own.")
-            self.acc_now.data = dict(bits=[width], acc=[100 * now["quantized"]])
+            self.acc_now.data = dict(bits=[m.width()], acc=[100 * now["quantized"]])
             self.float_span.location = 100 * now["float"]
-        if self.listen.value:
-            self._refresh_audio()
 
     def _refresh_audio(self):
         self.audio_row.visible = self.listen.value
@@ -389,20 +425,21 @@ class QuantizationView:
     def _refresh_visible(self):
         if tab_closed(self.player):
             return
-        active = self.tabs.active if hasattr(self, "tabs") else 0
+        self._draw_open()
+        active = self.tabs.active_title
         m = self.model
         try:
-            if active == 1:
+            if active == TABS[1]:
                 key = tuple(getattr(m, k) for k in QUANTIZER if k != "bits")
                 if key != self._curves_key:
                     self._curves_key = key
                     self._draw_curves(m.accuracy_curves())
-            elif active == 2:
+            elif active == TABS[2]:
                 key = (m.fsq_levels, m.latent_std, m.seed)
                 if key != self._fsq_key:
                     self._fsq_key = key
                     self._draw_fsq()
-            elif active == 3:
+            elif active == TABS[3]:
                 key = tuple(getattr(m, k) for k in QUANTIZER)
                 if key != self._run_key:
                     self._run_key = key
@@ -503,8 +540,8 @@ class QuantizationView:
         """Add the lesson text and teacher notes (after the first paint, in a served page)."""
         if len(self.tabs) > len(TABS):
             return
-        self.tabs.extend([("Lesson", lesson_text(HERE / "lesson.md")),
-                          ("Teacher notes", lesson_text(HERE / "model.md"))])
+        self.tabs.add_lazy(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
+                           ("Teacher notes", lambda: lesson_text(HERE / "model.md")))
 
 
 def create_app() -> pn.template.BootstrapTemplate:

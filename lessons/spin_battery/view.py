@@ -18,16 +18,17 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, Fix
 from bokeh.palettes import Viridis256
 
 from lessons.common.palette import C
-from lessons.common.ui import (READOUT_CSS, Debounced, legend_below, lesson_app, lesson_figure, lesson_text,
-                               notice_alert, plain_text, readout_cards, tab_closed)
+from lessons.common.ui import (READOUT_CSS, Debounced, LazyTabs, legend_below, lesson_app, lesson_figure,
+                               lesson_text, notice_alert, plain_text, readout_cards, tab_closed)
 from lessons.spin_battery.model import (AXIS_LABELS, CHARGER_HAMILTONIANS, CHARGERS, MAP_AXES, MAX_MAP_SITES, PRESETS, QUANTITY_LABELS,
                                         QUERY_NAMES, SpinBatteryModel)
 from lessons.spin_battery.player import ChargePlayer
 
-__all__ = ["SpinBatteryView", "create_app"]
+__all__ = ["SpinBatteryView", "create_app", "TABS"]
 
 HERE = pathlib.Path(__file__).parent
 DEBOUNCE_MS = 60
+TABS = ("Battery state", "Maps and curves", "Charging")
 CHAIN = ("n_sites", "Jx", "Jy", "Jz", "D", "K", "B", "b", "profile")
 COLORS = {"stored": C.blue, "incoherent": C.green, "coherent": C.lime, "capacity": C.grey,
           "coherence": C.violet, "concurrence": C.magenta, "rho": C.blue, "passive": C.orange}
@@ -51,32 +52,13 @@ class SpinBatteryView:
         self.player = ChargePlayer(sizing_mode="stretch_width")
         self._charging_stale = True    # the charging run is recomputed when its tab is next open
         self._map_key = self._curve_key = None
+        self._state_stale = True       # the Battery state tab's figures show older settings
         self._make_widgets()
-        self._make_figures()
-        # visibility is toggled on a Column around each figure: toggling a rendered Bokeh pane's
-        # own `visible` fails in Panel 1.9 (its stylesheets are re-validated and rejected)
-        self.map_pane = pn.Column(pn.pane.Bokeh(self.map_fig, sizing_mode="stretch_width"),
-                                  sizing_mode="stretch_width")
-        self.curve_pane = pn.Column(pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"),
-                                    sizing_mode="stretch_width")
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
-        self.tabs = pn.Tabs(
-            ("Battery state", pn.Column(
-                pn.Row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
-                       pn.pane.Bokeh(self.res_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-                pn.Row(pn.pane.Bokeh(self.ladder_fig, sizing_mode="stretch_width"),
-                       pn.pane.Bokeh(self.heat_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-                sizing_mode="stretch_width")),
-            ("Maps and curves", pn.Column(
-                pn.Row(self.map_axes, self.map_quantity, self.curve_axis, sizing_mode="stretch_width"),
-                self.map_note,
-                pn.Row(self.map_pane, self.curve_pane, sizing_mode="stretch_width"),
-                sizing_mode="stretch_width")),
-            ("Charging", pn.Column(
-                pn.FlexBox(self.charger, self.omega, self.t_max, sizing_mode="stretch_width"),
-                self.charger_text, self.player, sizing_mode="stretch_width")),
-            sizing_mode="stretch_width")
+        # each tab's figures are made when it is first opened
+        self.tabs = LazyTabs((TABS[0], self._state_tab), (TABS[1], self._maps_tab), (TABS[2], self._charging_tab),
+                             sizing_mode="stretch_width")
         self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
 
         on_chain = Debounced(self._on_settings, DEBOUNCE_MS)
@@ -127,7 +109,8 @@ class SpinBatteryView:
                                      if k != "concurrence" or m.n_sites == 2}
 
     # ---- figures ---------------------------------------------------------------------------
-    def _make_figures(self):
+    def _state_tab(self) -> pn.Column:
+        """Energies and resources as bars, the populations on H_B's ladder, |rho| as a heat map."""
         rows = ["capacity C", "ergotropy W", "stored energy E"]
         self.bars = ColumnDataSource(dict(y=rows, incoherent=[0, 0, 0], coherent=[0, 0, 0], stored=[0, 0, 0],
                                           capacity=[0, 0, 0]))
@@ -174,8 +157,19 @@ class SpinBatteryView:
         hf.add_layout(ColorBar(color_mapper=self.heat_mapper, width=12), "right")
         hf.add_tools(HoverTool(tooltips=[("⟨row|ρ|col⟩", "⟨@ket|ρ|@bra⟩"), ("Re", "@re{0.0000}"), ("Im", "@im{0.0000}")]))
         hf.xgrid.visible = hf.ygrid.visible = False
+        self.heat_ticker = FixedTicker(ticks=[])
+        hf.xaxis.ticker = hf.yaxis.ticker = self.heat_ticker
         self.heat_fig = hf
 
+        return pn.Column(
+            pn.Row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.res_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Bokeh(self.ladder_fig, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.heat_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def _maps_tab(self) -> pn.Column:
+        """A 2-D map with a marker at the settings, and curves against one setting."""
         self.map_src = ColumnDataSource(dict(image=[np.zeros((2, 2))], x=[0], y=[0], dw=[1], dh=[1]))
         self.map_mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
         mf = lesson_figure("Map", "", "", height=380, x_range=Range1d(0, 1), y_range=Range1d(0, 1))
@@ -203,6 +197,22 @@ class SpinBatteryView:
         cf.add_layout(self.curve_now)
         legend_below(cf)
         self.curve_fig = cf
+        # visibility is toggled on a Column around each figure: toggling a rendered Bokeh pane's
+        # own `visible` fails in Panel 1.9 (its stylesheets are re-validated and rejected)
+        self.map_pane = pn.Column(pn.pane.Bokeh(self.map_fig, sizing_mode="stretch_width"),
+                                  sizing_mode="stretch_width")
+        self.curve_pane = pn.Column(pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"),
+                                    sizing_mode="stretch_width")
+        return pn.Column(
+            pn.Row(self.map_axes, self.map_quantity, self.curve_axis, sizing_mode="stretch_width"),
+            self.map_note,
+            pn.Row(self.map_pane, self.curve_pane, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def _charging_tab(self) -> pn.Column:
+        """The charging run, played in the browser."""
+        return pn.Column(pn.FlexBox(self.charger, self.omega, self.t_max, sizing_mode="stretch_width"),
+                         self.charger_text, self.player, sizing_mode="stretch_width")
 
     # ---- refreshing ----------------------------------------------------------------------------
     def _stale_charging(self):
@@ -221,11 +231,13 @@ class SpinBatteryView:
     def _refresh_visible(self):
         if tab_closed(self.player):
             return
-        active = self.tabs.active if hasattr(self, "tabs") else 0
+        active = self.tabs.active_title
         try:
-            if active == 1:
+            if active == TABS[0] and self._state_stale:
+                self._draw_state()
+            if active == TABS[1]:
                 self._refresh_maps()
-            if active == 2 and self._charging_stale:
+            if active == TABS[2] and self._charging_stale:
                 self._charging_stale = False
                 self.player.show_run(self.model.charging())
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
@@ -233,16 +245,27 @@ class SpinBatteryView:
             self.map_note.visible = True
 
     def _refresh_state(self):
+        """The cards and the status line (every change); the Battery state tab's figures if it is open."""
         m = self.model
         r = m.readouts()
-        L = m.ladder()
-        heat = m.heatmap()
         with pn.io.hold():
             self.cards.object = readout_cards(CARDS, {key: f"{r[key]:.4f}" for key, _, _ in CARDS})
             self.status.object = (
                 f"N = {m.n_sites} spins, fields B_i = {', '.join(f'{v:.2f}' for v in m.fields())}. "
                 f"W/C = **{r['efficiency']:.1%}** of the capacity is extractable; a full battery would store "
                 f"{r['max_energy']:.3g}.")
+        self._state_stale = True
+        if self.tabs.active_title == TABS[0]:
+            self._draw_state()
+
+    def _draw_state(self):
+        """The bars, the ladder and the heat map of the current settings."""
+        m = self.model
+        r = m.readouts()
+        L = m.ladder()
+        heat = m.heatmap()
+        self._state_stale = False
+        with pn.io.hold():
             top = max(r["capacity"], r["stored"], r["max_energy"], 1e-9) * 1.05
             self.bars.data = dict(y=["capacity C", "ergotropy W", "stored energy E"],
                                   incoherent=[0, r["incoherent"], 0], coherent=[0, r["coherent"], 0],
@@ -274,8 +297,11 @@ class SpinBatteryView:
         f.x_range.update(start=-0.5, end=d - 0.5)
         f.y_range.update(start=d - 0.5, end=-0.5)
         ticks = list(range(d)) if d <= 8 else []      # beyond three spins the hover names the kets
+        # the ticker's ticks change, never the ticker: a new model on a shown figure makes Bokeh
+        # walk the whole page again (~30 ms a move, measured with bench/lesson_cost.py)
+        if list(self.heat_ticker.ticks) != ticks:
+            self.heat_ticker.ticks = ticks
         for axis in (f.xaxis, f.yaxis):
-            axis.ticker = FixedTicker(ticks=ticks)
             axis.major_label_overrides = {k: labels[k] for k in ticks}
             axis.major_label_text_font_size = "17px" if d <= 4 else "13px"
         f.xaxis.major_label_orientation = 0 if d <= 4 else 0.9
@@ -355,10 +381,10 @@ class SpinBatteryView:
 
     def load_secondary(self) -> None:
         """Add the lesson text and teacher notes (after the first paint, in a served page)."""
-        if len(self.tabs) > 3:
+        if len(self.tabs) > len(TABS):
             return
-        self.tabs.extend([("Lesson", lesson_text(HERE / "lesson.md")),
-                          ("Teacher notes", lesson_text(HERE / "model.md"))])
+        self.tabs.add_lazy(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
+                           ("Teacher notes", lambda: lesson_text(HERE / "model.md")))
 
 
 def create_app() -> pn.template.BootstrapTemplate:

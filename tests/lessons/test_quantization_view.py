@@ -80,6 +80,7 @@ def test_number_lines_hold_the_model_data(view):
     assert np.all(np.asarray(src.grid.data["y1"]) == 0) and np.all(np.asarray(src.grid.data["y0"]) < 0)
     # 4-bit integer on a full-scale sine: the grid is (max|x| / 7) k, k = -7 ... 7
     np.testing.assert_allclose(src.grid.data["x"], np.abs(x).max() / 7 * np.arange(-7, 8), atol=1e-12)
+    view.tabs.active = NETWORK                 # the weights' number lines are on the Network tab
     wv = m.weights_view()
     for line, key in ((view.w1_line, "W1"), (view.w2_line, "W2")):
         np.testing.assert_array_equal(line.hist.data["top"], wv[key]["hist"])
@@ -101,8 +102,28 @@ def test_a_dense_grid_is_drawn_as_at_most_600_ticks(view):
     assert ticks.size == 600 and np.all(np.isin(ticks, grid)) and ticks[0] == grid[0] and ticks[-1] == grid[-1]
 
 
+def test_a_tab_is_built_when_first_opened_and_shows_the_settings_of_then(view):
+    # only the open tab's figures exist: a class on the first tab never pays for the others
+    assert view.tabs.built(TABS[0]) and not any(view.tabs.built(t) for t in TABS[1:])
+    assert not hasattr(view, "w1_line") and not hasattr(view, "norm_fig")
+    view.bits.value = 6                                # changed while the Network tab was never open
+    view.tabs.active = NETWORK
+    assert view.tabs.built(TABS[1])
+    wv = view.model.weights_view()
+    np.testing.assert_array_equal(view.w1_line.landed.data["x"], wv["W1"]["levels"])
+    assert view.acc_now.data["bits"] == [6]
+    # a change while the tab is hidden is drawn when it is opened again
+    view.tabs.active = 0
+    view.bits.value = 2
+    assert view.acc_now.data["bits"] == [6]              # hidden: not redrawn yet
+    view.tabs.active = NETWORK
+    assert view.acc_now.data["bits"] == [2]
+    np.testing.assert_array_equal(view.w2_line.landed.data["x"], view.model.weights_view()["W2"]["levels"])
+
+
 def test_changing_the_bits_updates_the_cards_and_the_marker(view):
     m = view.model
+    view.tabs.active = NETWORK                         # where the marker is
     before = cards(view)
     view.bits.value = 3                                 # what the slider does
     assert m.bits == 3
@@ -132,7 +153,7 @@ def test_stochastic_rounding_shows_the_average_of_the_draws(view):
 
 def test_the_network_tab_fills_the_curves(view):
     m = view.model
-    assert len(view.acc.data["bits"]) == 0                 # nothing computed while the tab is closed
+    assert not view.tabs.built(TABS[1])                    # nothing made or computed while never opened
     view.tabs.active = NETWORK
     c = m.accuracy_curves()
     np.testing.assert_array_equal(view.acc.data["bits"], np.arange(1, 17))
