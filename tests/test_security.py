@@ -58,7 +58,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served_tunneling(tmp_path_factory):
-    """``panel serve apps/index.py apps/tunneling.py $(SERVE_OPTS)`` on a free port: (port, log path).
+    """``panel serve apps/index.py apps/tunneling.py apps/quantization.py $(SERVE_OPTS)`` on a free
+    port: (port, log path).
 
     The gallery is served too: the Makefile's ``--index index`` needs it.
     """
@@ -68,7 +69,8 @@ def served_tunneling(tmp_path_factory):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
            "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1"}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "panel", "serve", "apps/index.py", "apps/tunneling.py", *opts],
+        proc = subprocess.Popen([sys.executable, "-m", "panel", "serve", "apps/index.py", "apps/tunneling.py",
+                                 "apps/quantization.py", *opts],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240        # --warm runs the app once before serving
@@ -145,6 +147,109 @@ def test_websocket_refuses_other_origins(served_tunneling):
     # the page's own origin (as localhost or 127.0.0.1) opens a live session: Bokeh acknowledges it
     assert open_websocket(port, f"http://localhost:{port}") == "ACK"
     assert open_websocket(port, f"http://127.0.0.1:{port}") == "ACK"
+
+
+class BokehClient:
+    """A lesson's websocket spoken as a page speaks it (Bokeh's protocol), to send what no page would."""
+
+    def __init__(self, port: int, lesson: str):
+        self.port, self.lesson = port, lesson
+
+    async def open(self) -> list[dict]:
+        """Connect as the lesson's page does; returns the document's serialized models."""
+        from tornado.httpclient import HTTPRequest
+        from tornado.websocket import websocket_connect
+
+        with urllib.request.urlopen(f"http://localhost:{self.port}/{self.lesson}", timeout=60) as r:
+            token = re.search(r'"token":\s*"([^"]+)"', r.read().decode()).group(1)
+        request = HTTPRequest(f"ws://localhost:{self.port}/{self.lesson}/ws",
+                              headers={"Origin": f"http://localhost:{self.port}"}, request_timeout=60)
+        self.ws = await websocket_connect(request, subprotocols=["bokeh", token], max_message_size=1 << 30)
+        await self.read()                                   # ACK
+        await self.send("PULL-DOC-REQ", {})
+        while True:
+            header, content = await self.read()
+            if header["msgtype"] == "PULL-DOC-REPLY":
+                return _models(json.loads(content)["doc"], [])
+
+    async def send(self, msgtype: str, content: dict) -> None:
+        import uuid
+        for frame in (json.dumps({"msgid": uuid.uuid4().hex, "msgtype": msgtype}), "{}", json.dumps(content)):
+            await self.ws.write_message(frame)
+
+    async def read(self, timeout: float = 60):
+        """One message: (header, content text); binary buffers are skipped."""
+        header = json.loads(await asyncio.wait_for(self.ws.read_message(), timeout))
+        await self.ws.read_message()                        # metadata
+        content = await self.ws.read_message()
+        for _ in range(2 * header.get("num_buffers", 0)):
+            await self.ws.read_message()
+        return header, content
+
+    async def change(self, model_id: str, **attrs) -> None:
+        await self.send("PATCH-DOC", {"events": [{"kind": "ModelChanged", "model": {"id": model_id}, "attr": k,
+                                                  "new": v} for k, v in attrs.items()]})
+
+    async def texts_until(self, needle: str, seconds: float = 30) -> bool:
+        """Read the server's patches until one holds ``needle`` (True) or ``seconds`` pass (False)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                _, content = await self.read(timeout=max(0.1, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                return False
+            if needle in content:
+                return True
+        return False
+
+
+def _models(node, out: list) -> list:
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "id" in node:
+            out.append(node)
+        for v in node.values():
+            _models(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _models(v, out)
+    return out
+
+
+@pytest.mark.slow
+def test_values_no_control_could_send_are_refused_quietly_over_the_wire(served_tunneling):
+    """A client that speaks the websocket sends a bit width of 0, -5, 1e308, NaN, text, a menu
+    option that does not exist and an index past the last button: the session clamps or drops
+    each, the server logs no traceback, and the next good value is answered as usual."""
+    port, log_path = served_tunneling
+    before = log_path.stat().st_size
+
+    async def scenario():
+        client = BokehClient(port, "quantization")
+        models = await client.open()
+        slider = next(m for m in models if m["name"] == "Slider"
+                      and m["attributes"].get("title") == "Bits per value")
+        menu = next(m for m in models if m["name"].endswith("Select")
+                    and m["attributes"].get("title") == "Grid G (number format)")
+        buttons = next(m for m in models if m["name"].endswith("RadioButtonGroup")
+                       and "stochastic" in str(m["attributes"].get("labels")))
+        events = [{"kind": "MessageSent", "msg_type": "bokeh_event",
+                   "msg_data": {"type": "event", "name": "document_ready", "values": {"type": "map"}}}]
+        await client.send("PATCH-DOC", {"events": events})
+        for bad in (0, -5, 1e308, float("nan"), "eight", None, True, [3]):
+            await client.change(slider["id"], value=bad, value_throttled=bad)
+        await client.change(menu["id"], value="float1024")
+        await client.change(buttons["id"], active=7)
+        await client.change(slider["id"], start=-100, end=100)       # a range is the server's to set
+        assert await client.texts_until(", 16 bits", 30), "1e308 was not clamped to the slider's end"
+        await client.change(slider["id"], value=6, value_throttled=6)
+        answered = await client.texts_until(", 6 bits", 30)
+        client.ws.close()
+        return answered
+
+    assert asyncio.run(scenario()), "the session stopped answering after the bad values"
+    time.sleep(0.5)
+    log = log_path.read_bytes()[before:].decode("utf-8", "replace")
+    assert "Traceback" not in log and "ValueError" not in log and "failed" not in log.lower(), log[-3000:]
 
 
 # ---- (b) no eval/exec ------------------------------------------------------------------------

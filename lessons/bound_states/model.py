@@ -216,7 +216,8 @@ class BoundStatesModel(param.Parameterized):
         return self._V
 
     def spectrum(self) -> tuple[np.ndarray, np.ndarray]:
-        """(E, psi): the N_BASIS lowest energies and normalised real eigenstates on the grid."""
+        """(E, psi): the N_BASIS lowest energies and normalised real eigenstates on the grid (fewer
+        when the well's interior holds fewer grid points)."""
         self._refresh()
         return self._spectrum
 
@@ -244,8 +245,10 @@ class BoundStatesModel(param.Parameterized):
         """Coefficients from the sliders: a_n exp(i p_n), normalised; state 1 alone if all are 0."""
         a = np.array([getattr(self, f"a{n}") for n in range(N_COEFFS)])
         p = np.radians([getattr(self, f"p{n}") for n in range(N_COEFFS)])
-        c = np.zeros(N_BASIS, complex)
-        c[:N_COEFFS] = a * np.exp(1j * p)
+        # a narrow well on the grid can hold fewer than N_BASIS states (an infinite well 0.5 wide: 39)
+        c = np.zeros(self.energies.size, complex)
+        n = min(N_COEFFS, c.size)
+        c[:n] = (a * np.exp(1j * p))[:n]
         norm = np.linalg.norm(c)
         if norm == 0:
             c[0] = 1.0
@@ -309,7 +312,7 @@ class BoundStatesModel(param.Parameterized):
         n = int(eigen.measure_energy(self.coefficients_at(t), self.rng))
         self._forget_outcomes()
         self.energy_outcomes.append(n)
-        self.coefficients = np.zeros(N_BASIS, complex)
+        self.coefficients = np.zeros(self.energies.size, complex)
         self.coefficients[n] = 1.0
         self.t_ref = t
         self.collapsed = f"Energy measured: E{n + 1} = {self.energies[n]:.4g}. The state is now that eigenstate."
@@ -349,7 +352,7 @@ class BoundStatesModel(param.Parameterized):
         """(level index, observed fraction, predicted |c_n|^2) over the levels seen or expected."""
         w = np.abs(self.coefficients) ** 2
         top = max([self.levels] + [n + 1 for n in self.energy_outcomes] + [int(np.flatnonzero(w > 1e-3).max()) + 1])
-        top = min(top, N_BASIS)
+        top = min(top, w.size)
         counts = np.bincount(np.array(self.energy_outcomes, dtype=int), minlength=top)[:top]
         total = max(len(self.energy_outcomes), 1)
         return np.arange(top), counts / total, w[:top]

@@ -20,7 +20,8 @@ from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
 from lessons.common.palette import C
-from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text, tab_closed
+from lessons.common.ui import (Debounced, LazyTabs, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text,
+                               tab_closed)
 
 __all__ = ["BoundStatesView", "create_app"]
 
@@ -31,6 +32,7 @@ DEBOUNCE_MS = 120             # settings changes closer together than this cause
 TRAIN_PERIOD_MS = 150         # the PINN trains in slices this often ...
 TRAIN_SLICE_S = 0.06          # ... of about this much CPU, so other sessions and events get turns
 PINN_MAX_STEPS = 30000        # training stops by itself here
+MEASURE_TAB, PINN_TAB = "Measurements", "Neural network (PINN)"
 LR_CHOICES = {"0.0001": 1e-4, "0.0003": 3e-4, "0.001": 1e-3, "0.003": 3e-3, "0.01": 1e-2, "0.03": 3e-2}
 
 
@@ -53,7 +55,11 @@ class BoundStatesView:
         self.player.on_measure = self._on_measure
         self.player.on_restart = lambda: None
         self._make_widgets()
-        self._make_figures()
+        self.measure_count = pn.pane.Markdown("No measurements yet: use the buttons above the plot.",
+                                              sizing_mode="stretch_width")
+        # the measurement, PINN and text tabs come after the first paint (load_secondary); each
+        # tab's figures are made when it is first opened
+        self.tabs = LazyTabs(sizing_mode="stretch_width")
         self._train_cb = None
         self._slice_steps = 20
         self._sent_setup_key = None
@@ -154,7 +160,8 @@ class BoundStatesView:
             self._refresh_pinn_figures()
 
     # ---- figures ---------------------------------------------------------------------------
-    def _make_figures(self):
+    def _measure_tab(self) -> pn.Column:
+        """Histograms of energy and position outcomes against the Born rule."""
         self.e_hist = ColumnDataSource(dict(n=[], observed=[], predicted=[]))
         f = lesson_figure("Energy measurements: fraction of outcomes per level", "level n", "fraction",
                           height=FIGURE_HEIGHT)
@@ -173,9 +180,15 @@ class BoundStatesView:
         g.line("x", "p", source=self.x_density, color=C.deep, line_width=2, legend_label="|ψ(x, t)|² now")
         g.legend.location = "top_right"
         self.x_fig = g
-        self.measure_count = pn.pane.Markdown("No measurements yet: use the buttons above the plot.",
-                                              sizing_mode="stretch_width")
 
+        self._refresh_histograms()
+        return pn.Column(self.measure_count,
+                         pn.Row(pn.pane.Bokeh(self.e_fig, sizing_mode="stretch_width"),
+                                pn.pane.Bokeh(self.x_fig, sizing_mode="stretch_width"),
+                                sizing_mode="stretch_width"), sizing_mode="stretch_width")
+
+    def _pinn_tab(self) -> pn.Column:
+        """The PINN's controls, its loss and energy while it trains, and its psi over the exact one."""
         self.loss_src = ColumnDataSource(dict(step=[], loss=[], residual=[], norm=[], orth=[]))
         lf = lesson_figure("PINN loss (log scale)", "training step", "loss", y_axis_type="log",
                            height=FIGURE_HEIGHT)
@@ -214,6 +227,14 @@ class BoundStatesView:
         pf.legend.location = "top_left"
         pf.legend.label_text_font_size = "12px"
         self.psi_fig = pf
+        self._refresh_pinn_figures()
+        return pn.Column(
+            pn.Row(self.train, self.pause, self.reset, self.pinn_status, sizing_mode="stretch_width"),
+            pn.Row(self.pinn_width, self.pinn_lr, self.pinn_state, self.pinn_demo, sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Bokeh(self.loss_fig, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(self.energy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self.psi_fig, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
 
     # ---- the well and the state ------------------------------------------------------------
     def _refresh_well(self):
@@ -280,6 +301,8 @@ class BoundStatesView:
             m.measure_ensemble(what, t, shots)
 
     def _refresh_histograms(self):
+        if not self.tabs.built(MEASURE_TAB):
+            return
         m = self.model
         n, observed, predicted = m.energy_histogram()
         edges, density, p = m.position_histogram(self._t_last)
@@ -342,6 +365,8 @@ class BoundStatesView:
         self._refresh_pinn_figures()
 
     def _refresh_pinn_figures(self):
+        if not self.tabs.built(PINN_TAB):
+            return
         m = self.model
         c = m.pinn_curves()
         visible = m.levels_visible
@@ -408,22 +433,10 @@ class BoundStatesView:
         """Add the measurement, PINN and lesson tabs (after the first paint, in a served page)."""
         if len(self.layout) > 4:
             return
-        measure = pn.Column(self.measure_count,
-                            pn.Row(pn.pane.Bokeh(self.e_fig, sizing_mode="stretch_width"),
-                                   pn.pane.Bokeh(self.x_fig, sizing_mode="stretch_width"),
-                                   sizing_mode="stretch_width"), sizing_mode="stretch_width")
-        pinn = pn.Column(
-            pn.Row(self.train, self.pause, self.reset, self.pinn_status, sizing_mode="stretch_width"),
-            pn.Row(self.pinn_width, self.pinn_lr, self.pinn_state, self.pinn_demo, sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Bokeh(self.loss_fig, sizing_mode="stretch_width"),
-                   pn.pane.Bokeh(self.energy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-            pn.pane.Bokeh(self.psi_fig, sizing_mode="stretch_width"),
-            sizing_mode="stretch_width")
-        tabs = pn.Tabs(("Measurements", measure), ("Neural network (PINN)", pinn),
-                       ("Lesson", lesson_text(HERE / "lesson.md")),
-                       ("Teacher notes", lesson_text(HERE / "model.md")),
-                       sizing_mode="stretch_width", dynamic=True)
-        self.layout.append(tabs)
+        self.tabs.add_lazy((MEASURE_TAB, self._measure_tab), (PINN_TAB, self._pinn_tab),
+                           ("Lesson", lambda: lesson_text(HERE / "lesson.md")),
+                           ("Teacher notes", lambda: lesson_text(HERE / "model.md")))
+        self.layout.append(self.tabs)
 
 
 def create_app() -> pn.template.BootstrapTemplate:

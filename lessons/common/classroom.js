@@ -156,5 +156,12 @@ export function render({ model, el }) {
   document.addEventListener("keydown", onKey)
   const labeller = setInterval(labelControls, 1500)
   labelControls()
-  model.on("remove", () => { document.removeEventListener("keydown", onKey); clearInterval(labeller) })
+  // a tab's controls are rendered when the tab is opened: name them as soon as they are there
+  const afterClick = () => { setTimeout(labelControls, 150); setTimeout(labelControls, 500) }
+  document.addEventListener("click", afterClick, true)
+  model.on("remove", () => {
+    document.removeEventListener("keydown", onKey)
+    document.removeEventListener("click", afterClick, true)
+    clearInterval(labeller)
+  })
 }

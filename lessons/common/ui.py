@@ -9,9 +9,12 @@ import gc
 import html
 import inspect
 import json
+import logging
+import math
 import pathlib
 import re
 import time
+from functools import partial
 from urllib.parse import parse_qs
 
 import panel as pn
@@ -21,8 +24,8 @@ from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_cs
 from lessons.common.palette import profile
 from lessons.common.urlstate import sanitize
 
-__all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets", "drop_late_messages",
-           "lesson_app", "warm_once", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
+__all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets", "drop_late_messages", "refuse_invalid_patches",
+           "lesson_app", "warm_once", "refuse_bad_input", "tab_closed", "Debounced", "lesson_figure", "legend_below", "readout_cards", "READOUT_CSS",
            "ASSETS", "TEMPLATE_STYLE", "LessonTemplate", "LazyTabs"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
@@ -269,6 +272,32 @@ def drop_late_messages() -> None:
     ProtocolHandler.handle, WSHandler.on_close = handle, on_close
 
 
+def refuse_invalid_patches() -> None:
+    """Drop a change from a page that Bokeh's property refuses, instead of failing the message.
+
+    A page's slider sends numbers, but a websocket client can send text, None or a list as a
+    slider's value.  Bokeh (3.9) validates each change when it applies the page's patch
+    (``ModelChangedEvent._handle_event`` -> ``set_from_json``); a ValueError there ends the whole
+    message and logs "error handling message" with a traceback.  Such a change is now dropped
+    (logged at debug level) and the rest of the message applied.  What Bokeh accepts but the
+    lesson cannot use (a bit width of 0) is :func:`refuse_bad_input`'s.  Installed once per
+    process.  Guarded by ``test_values_no_control_could_send_are_refused_quietly_over_the_wire``.
+    """
+    from bokeh.document.events import ModelChangedEvent
+    handle = ModelChangedEvent._handle_event
+    if getattr(handle, "ql_refuses", False):
+        return
+
+    def _handle_event(doc, event):
+        try:
+            handle(doc, event)
+        except ValueError as err:
+            logging.getLogger(__name__).debug("dropped a change from a page: %s", err)
+
+    _handle_event.ql_refuses = True
+    ModelChangedEvent._handle_event = staticmethod(_handle_event)
+
+
 def local_stylesheets() -> None:
     """Components load their stylesheets from this server, also in a session the websocket made.
 
@@ -354,6 +383,7 @@ def served_page_guards() -> None:
     stylesheets."""
     quiet_closed_sockets()
     drop_late_messages()
+    refuse_invalid_patches()
     keep_stylesheets_local()
     local_stylesheets()
 
@@ -468,6 +498,7 @@ class LazyTabs(pn.Tabs):
         for title, build in tabs:
             self._builders[title] = build
         self.extend([(title, pn.Column(sizing_mode="stretch_width")) for title, _ in tabs])
+        self.opened(self.active_title)       # the first tabs added are the open one
 
 
 def tab_closed(player) -> bool:
@@ -514,6 +545,73 @@ def respond_at_once(layout) -> None:
         if isinstance(item, pn.viewable.Viewable):
             for widget in item.select(pn.widgets.Widget):
                 widget._debounce = 0
+
+
+#: What :func:`_page_value` returns for a value no control of the page could have sent.
+_REFUSED = object()
+
+
+def refuse_bad_input(layout) -> None:
+    """Make every widget inside ``layout`` clamp or quietly drop a value from the page that none of
+    the page's controls could send.
+
+    A slider in a page stays inside its range and a menu offers only its options, but any
+    websocket client can send anything: a bit width of 0, NaN, a string, an index past the last
+    button.  Panel (1.9) would pass it on to the lesson's model, whose parameter refuses it with a
+    ValueError, and log a traceback for every such message (200 of them in one load test).  Here
+    a slider's number is clamped to the slider's range (and rounded for an integer slider), any
+    other value the widget could not take is dropped, and so is a change of anything a control
+    does not change (a menu's options, a slider's range), before Panel sees it.  Installed once per
+    widget, on ``_process_events`` (what Panel calls with each change the page reports).
+    """
+    for item in layout if isinstance(layout, (list, tuple)) else [layout]:
+        if not isinstance(item, pn.viewable.Viewable):
+            continue
+        for widget in item.select(pn.widgets.Widget):
+            if getattr(widget, "_ql_checks_input", False):
+                continue
+            widget._ql_checks_input = True
+            widget._process_events = partial(_checked_page_events, widget, widget._process_events)
+
+
+#: The properties a student changes by using a control (the page never changes the others: a
+#: menu's options, a slider's range, a label are the server's to set).
+_FROM_THE_PAGE = frozenset({"value", "value_throttled", "active", "clicks", "value_input"})
+
+
+def _checked_page_events(widget, process, events: dict) -> None:
+    good = {}
+    for key, value in events.items():
+        if key not in _FROM_THE_PAGE:
+            continue
+        value = _page_value(widget, key, value)
+        if value is _REFUSED:
+            continue
+        try:                       # what Panel would make of it, and whether the widget takes that
+            for name, new in widget._process_property_change({key: value}).items():
+                if "." not in name and name in widget.param:
+                    widget.param[name]._validate(new)
+        except Exception:
+            continue
+        good[key] = value
+    if good:
+        process(good)
+
+
+def _page_value(widget, key: str, value):
+    """``value`` as the page's control could have sent it: a slider's number clamped to its range;
+    None (no control of these pages is ever left empty) refused."""
+    from panel.widgets.slider import _SliderBase
+
+    if value is None:
+        return _REFUSED
+    if key not in ("value", "value_throttled") or not isinstance(widget, _SliderBase) \
+            or isinstance(widget, pn.widgets.DiscreteSlider) or isinstance(widget.value, (tuple, list)):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return _REFUSED
+    value = min(max(value, widget.start), widget.end)
+    return int(round(value)) if isinstance(widget, pn.widgets.IntSlider) else value
 
 
 def _view_parts(view) -> list:
@@ -609,11 +707,16 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
     # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)
     parts = [*main, *template.sidebar, *_view_parts(view)]
     restyled: set = set()
-    restyle_figures(parts, look, restyled)
-    respond_at_once(parts)
+
+    def prepare(objects):
+        restyle_figures(objects, look, restyled)
+        respond_at_once(objects)
+        refuse_bad_input(objects)
+
+    prepare(parts)
     # what a tab builds when first opened gets the same treatment before it is shown
     for tabs in {id(t): t for p in parts for t in p.select(LazyTabs)}.values():
-        tabs.prepare = lambda objects: (restyle_figures(objects, look, restyled), respond_at_once(objects))
+        tabs.prepare = prepare
     hidden_css = hide_css(classroom.hidden)
     hidden_panes: list = []
 

@@ -164,3 +164,23 @@ def test_pinn_high_start_begins_at_the_next_level():
     m = BoundStatesModel(shape="infinite", pinn_demo="high_start")
     m.pinn_train(m._new_pinn().warmup + 1)           # through the warm-up into the PINN phase
     assert m.pinn.history["energy"][-1] == pytest.approx(m.energies[1])
+
+
+def test_the_narrowest_infinite_well_has_fewer_states_and_still_works():
+    # 0.5 wide on a grid of 0.0125: 39 interior points, so 39 states, not N_BASIS (found by feeding
+    # every slider its extreme values, tests/lessons/test_page_input.py)
+    m = BoundStatesModel(shape="infinite", width=0.5, seed=1)
+    n = m.energies.size
+    assert n == round(0.5 / m.dx) - 1 < N_BASIS
+    assert m.coefficients.shape == (n,)
+    L = 0.5
+    assert m.energies[0] == pytest.approx(np.pi**2 / (2 * L**2), rel=1e-3)     # E1 = pi^2 / 2L^2
+    assert m.mean_energy() == pytest.approx(np.sum(np.abs(m.coefficients) ** 2 * m.energies))
+    level = m.measure_energy(0.3)
+    assert m.coefficients.shape == (n,) and m.coefficients[level] == 1.0
+    m.measure_position(0.1)
+    assert m.coefficients.shape == (n,)
+    levels, observed, predicted = m.energy_histogram()
+    assert levels.size == predicted.size <= n
+    m.width = 3.0                        # back to a well with the full basis
+    assert m.energies.size == m.coefficients.size == N_BASIS

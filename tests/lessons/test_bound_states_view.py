@@ -69,7 +69,20 @@ def test_predict_hides_levels_everywhere(view):
     assert view.player.show_levels and "exact E₁" in view.reveal_text.object
 
 
+def test_secondary_tabs_make_their_figures_when_first_opened(view):
+    assert view.tabs._names == ["Measurements", "Neural network (PINN)", "Lesson", "Teacher notes"]
+    assert view.tabs.built("Measurements") and not view.tabs.built("Neural network (PINN)")
+    assert not hasattr(view, "loss_fig")          # a class that never opens the PINN tab never pays for it
+    view.model.shape = "harmonic"
+    view.tabs.active = 1
+    assert view.tabs.built("Neural network (PINN)")
+    E1 = view.model.energies[0]
+    assert view.e_exact.location == pytest.approx(E1)       # drawn for the well of now
+    np.testing.assert_allclose(view.psi_src.data["x"], view.model.x[::DISPLAY_STRIDE])
+
+
 def test_pinn_slice_trains_and_reports(view):
+    view.tabs.active = 1                  # the PINN tab, where its buttons are
     view.model.shape = "infinite"
     view.start_training()                 # outside a server: one slice at once
     m = view.model
