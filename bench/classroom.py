@@ -110,6 +110,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 GOAL_FPS, FPS_MET_AT = 30.0, 29.5
 GOAL_CPU_CORES = 1.0
+GOAL_MEAN_CORES = 0.5
 GOAL_RSS_MB = 10.0
 GOAL_LATENCY_MS = 150.0
 
@@ -733,6 +734,7 @@ async def class_phase(args, server: Server, browser, lessons: list[Lesson]):
             students.append(ProtocolStudent(server.url, lesson))
     viewport = dict(zip(("width", "height"), map(int, args.viewport.split("x"))))
     t_open = time.monotonic()
+    cpu_open = cpu_seconds(server.proc.pid)
     for i, s in enumerate(students):       # staggered arrivals, pages first
         if isinstance(s, PageStudent):
             await s.open(viewport)
@@ -742,10 +744,13 @@ async def class_phase(args, server: Server, browser, lessons: list[Lesson]):
             print(f"  {i + 1} students connected ({time.monotonic() - t_open:.0f} s)", flush=True)
     await asyncio.wait_for(asyncio.gather(*(s.first.wait() for s in students
                                            if isinstance(s, ProtocolStudent))), 300)
-    print(f"  all {len(students)} students have their first run ({time.monotonic() - t_open:.0f} s)", flush=True)
+    connected = time.monotonic() - t_open
+    print(f"  all {len(students)} students have their first run ({connected:.0f} s)", flush=True)
 
     pages = [s for s in students if isinstance(s, PageStudent)]
     await asyncio.sleep(5)                 # the last sessions' start-up work (figures, text) ends
+    # what connecting the class cost the server (with what the first students watched meanwhile)
+    server.connect = (connected, cpu_seconds(server.proc.pid) - cpu_open)
     tq = time.monotonic()
     await asyncio.sleep(args.quiet)        # everybody watches, nobody moves: what animating costs
     t0 = time.monotonic()
@@ -784,7 +789,7 @@ async def class_phase(args, server: Server, browser, lessons: list[Lesson]):
     return students, tq, t0, t1
 
 
-async def cycle_phase(args, server: Server, browser, lessons: list[Lesson]):
+async def cycle_phase(args, server: Server, browser, lessons: list[Lesson], cycles: int):
     """Open and close lesson pages ``--cycles`` times, ``--cycle-batch`` at a time.
 
     One batch first as a warm-up (not counted; the server's RSS is read after it has settled), so a
@@ -807,9 +812,9 @@ async def cycle_phase(args, server: Server, browser, lessons: list[Lesson]):
 
     await asyncio.gather(*(one(i, count=False) for i in range(args.cycle_batch)))
     before = await settle(server, args.settle)
-    print(f"cycles: {args.cycles} open/close, RSS {before:.1f} MB", flush=True)
-    for start in range(0, args.cycles, args.cycle_batch):
-        await asyncio.gather(*(one(i) for i in range(start, min(start + args.cycle_batch, args.cycles))))
+    print(f"cycles: {cycles} open/close, RSS {before:.1f} MB", flush=True)
+    for start in range(0, cycles, args.cycle_batch):
+        await asyncio.gather(*(one(i) for i in range(start, min(start + args.cycle_batch, cycles))))
         trend.append((done, server.rss()))
         if len(trend) % 10 == 0:
             print(f"  {done} cycles, RSS {trend[-1][1]:.0f} MB", flush=True)
@@ -918,6 +923,10 @@ def class_report(args, server, lessons, students, tq, t0, t1, pinned) -> None:
                   f"requests, {sum(c.frames for c in pullers) / span:.1f} frames/s received per client; the "
                   f"playhead waited for frames {sum(c.stalled for c in pullers) / span * 100:.1f} % of the time")
 
+    connected, connect_cpu = server.connect
+    print(f"\nConnecting the class: {connected:.1f} s until every student had a first run; server CPU "
+          f"{connect_cpu * 1000 / len(students):.0f} ms per student (its page, first run and figures, and what "
+          "the first students watched meanwhile)")
     print("\nServer CPU (cores, 1 s windows) and RSS")
     moves = sum(s.moves for s in students)
     idle = mean(quiet["server"]) if quiet["server"] else 0.0
@@ -973,40 +982,103 @@ def class_goals(args, students, srv, pinned) -> None:
           + (f" (protocol clients: {pct(lat_clients, .95):.0f} ms)" if lat_pages and lat_clients else ""))
 
 
+def class_summary(args, server, students, t0, t1, pinned) -> dict:
+    """The class's figures against the issue's goals, for the table of ``--per-lesson``."""
+    pages = [s for s in students if isinstance(s, PageStudent)]
+    clients = [s for s in students if isinstance(s, ProtocolStudent)]
+    w = server.windows(t0, t1)
+    srv = w["server"]
+    quiet = server.windows(t0 - args.quiet, t0)["server"]
+    idle = statistics.fmean(quiet) if quiet else 0.0
+    moves = sum(s.moves for s in students)
+    missed = sum(s.missed for s in students)
+    lat_pages = [x for p in pages for x in p.lat]
+    lat_clients = [x for c in clients for x in c.lat]
+    fps = min((p.fps()[0] for p in pages), default=float("nan"))
+    problems = sum(map(len, server.log_problems().values()))
+    out = {"mean": statistics.fmean(srv), "p95": pct(srv, .95), "idle": idle,
+           "per_move": (statistics.fmean(srv) - idle) * (t1 - t0) / max(moves, 1) * 1000,
+           "pages": pct(lat_pages, .95), "clients": pct(lat_clients, .95), "fps": fps, "moves": moves,
+           "missed": missed, "connect": server.connect[0], "session": server.connect[1] * 1000 / len(students),
+           "problems": problems}
+    out["ok"] = (out["mean"] <= GOAL_MEAN_CORES and out["p95"] <= GOAL_CPU_CORES
+                 and max(out["pages"], out["clients"]) <= GOAL_LATENCY_MS and fps >= FPS_MET_AT
+                 and problems == 0 and missed <= 0.05 * moves)
+    return out
+
+
+async def run_class(args, lessons: list[Lesson], pinned, browser_type, cycles: int) -> dict | None:
+    """One server, one class on ``lessons`` (then ``cycles`` open/close cycles): its report; its summary."""
+    server = Server(pinned[0] if pinned else None)
+    print(f"panel serve on {server.url} (log {server.log_path}); waiting for it to answer", flush=True)
+    sampler = None
+    summary = None
+    try:
+        server.wait_ready(sorted({l.path for l in lessons}))
+        sampler = asyncio.create_task(server.sampler())
+        executable = os.environ.get("QL_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+        browser = await browser_type.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        print(f"class: {args.sessions} sessions ({args.pages} pages) on {', '.join(l.path for l in lessons)} "
+              f"for {args.minutes:g} min", flush=True)
+        students, tq, t0, t1 = [], 0.0, 0.0, 0.0
+        if args.minutes > 0:
+            students, tq, t0, t1 = await class_phase(args, server, browser, lessons)
+        rss_cycles, done, failures = None, 0, 0
+        if cycles:
+            print("cycles: waiting for the server to drop the class's sessions, then a warm-up batch", flush=True)
+            await settle(server, args.settle)
+            done, failures, before, trend = await cycle_phase(args, server, browser, lessons, cycles)
+            rss_cycles = (before, await settle(server, args.settle), trend)
+        await browser.close()
+        report(args, server, lessons, students, tq, t0, t1, rss_cycles, done, failures, pinned)
+        if students:
+            summary = class_summary(args, server, students, t0, t1, pinned)
+    finally:
+        if sampler:
+            sampler.cancel()
+        server.stop()
+    return summary
+
+
+def summary_table(rows: dict[str, dict]) -> None:
+    """The per-lesson classes and the mixed one against the issue's goals, one line each."""
+    print("\n=== A class of {} on each lesson, then all lessons mixed ".format(ARGS_SESSIONS[0]) + "=" * 40)
+    print(f"goals: server mean <= {GOAL_MEAN_CORES:g} core and p95 <= {GOAL_CPU_CORES:g}; slider -> new run p95 <= "
+          f"{GOAL_LATENCY_MS:g} ms on pages and clients; >= {GOAL_FPS:g} frames/s on the pages; no traceback")
+    print(f"{'class':14s} {'cores mean/p95':>15s} {'ms/move':>8s} {'p95 pages':>10s} {'p95 clients':>12s} "
+          f"{'fps min':>8s} {'connect s':>10s} {'ms/session':>11s} {'log':>4s}  verdict")
+    for name, r in rows.items():
+        if r is None:
+            print(f"{name:14s} (no class)")
+            continue
+        print(f"{name:14s} {r['mean']:7.2f} / {r['p95']:4.2f} {r['per_move']:8.0f} {r['pages']:10.0f} "
+              f"{r['clients']:12.0f} {r['fps']:8.1f} {r['connect']:10.1f} {r['session']:11.0f} {r['problems']:4d}  "
+              f"{'holds' if r['ok'] else 'DOES NOT HOLD'}" + (f" ({r['missed']} of {r['moves']} moves coalesced)"
+                                                             if r["missed"] > 0.05 * r["moves"] else ""))
+
+
+#: --sessions of this run, for the table's title
+ARGS_SESSIONS = [40]
+
+
 async def main(args) -> None:
     from playwright.async_api import async_playwright
 
     lessons = [LESSONS[name] for name in args.lessons.split(",")]
     cpus = sorted(os.sched_getaffinity(0))
     pinned = ({cpus[0]}, set(cpus[1:])) if args.pin and len(cpus) >= 2 else None
-    server = Server(pinned[0] if pinned else None)
     if pinned:
         os.sched_setaffinity(0, pinned[1])        # this process, Playwright and Chromium inherit it
-    print(f"panel serve on {server.url} (log {server.log_path}); waiting for it to answer", flush=True)
-    sampler = None
-    try:
-        server.wait_ready(sorted({l.path for l in lessons}))
-        sampler = asyncio.create_task(server.sampler())
-        async with async_playwright() as p:
-            executable = os.environ.get("QL_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-            browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-            print(f"class: {args.sessions} sessions ({args.pages} pages) for {args.minutes:g} min", flush=True)
-            students, tq, t0, t1 = [], 0.0, 0.0, 0.0
-            if args.minutes > 0:
-                students, tq, t0, t1 = await class_phase(args, server, browser, lessons)
-            rss_cycles, done, failures = None, 0, 0
-            if args.cycles:
-                print("cycles: waiting for the server to drop the class's sessions, then a warm-up batch",
-                      flush=True)
-                await settle(server, args.settle)
-                done, failures, before, trend = await cycle_phase(args, server, browser, lessons)
-                rss_cycles = (before, await settle(server, args.settle), trend)
-            await browser.close()
-        report(args, server, lessons, students, tq, t0, t1, rss_cycles, done, failures, pinned)
-    finally:
-        if sampler:
-            sampler.cancel()
-        server.stop()
+    ARGS_SESSIONS[0] = args.sessions
+    async with async_playwright() as p:
+        if not args.per_lesson:
+            await run_class(args, lessons, pinned, p.chromium, args.cycles)
+            return
+        rows = {}
+        for lesson in lessons:
+            rows[lesson.path] = await run_class(args, [lesson], pinned, p.chromium, 0)
+        rows["mixed"] = await run_class(args, lessons, pinned, p.chromium, args.cycles)
+    summary_table(rows)
 
 
 def parse_args(argv=None):
@@ -1014,7 +1086,12 @@ def parse_args(argv=None):
     ap.add_argument("--sessions", type=int, default=40, help="students (browser pages + protocol clients)")
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the class phase")
     ap.add_argument("--cycles", type=int, default=200, help="open/close cycles after the class (0: none)")
-    ap.add_argument("--lessons", default="tunneling,bound_states", help=f"comma-separated, of {', '.join(LESSONS)}")
+    ap.add_argument("--lessons", default=None,
+                    help=f"comma-separated, of {', '.join(LESSONS)} (default: tunneling,bound_states; with "
+                         "--per-lesson all four)")
+    ap.add_argument("--per-lesson", action="store_true",
+                    help="a class all on one lesson, each lesson in turn (a server each), then the mixed class "
+                         "(with the cycles), and a table of all of them against the goals")
     ap.add_argument("--pages", type=int, default=None,
                     help="how many of the sessions are real Chromium pages, the rest being protocol clients "
                          "(default: 2 per CPU left to the clients; one page took 0.4-0.6 of a core here)")
@@ -1028,6 +1105,8 @@ def parse_args(argv=None):
     ap.add_argument("--no-pin", dest="pin", action="store_false",
                     help="do not pin the server to one CPU and the clients to the others")
     args = ap.parse_args(argv)
+    if args.lessons is None:
+        args.lessons = ",".join(LESSONS) if args.per_lesson else "tunneling,bound_states"
     if args.pages is None:
         cpus = len(os.sched_getaffinity(0))
         args.pages = 2 * max(1, cpus - 1 if args.pin and cpus >= 2 else cpus // 2)

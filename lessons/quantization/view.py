@@ -338,6 +338,10 @@ class QuantizationView:
 
     # ---- refreshing ----------------------------------------------------------------------------
     def _on_settings(self):
+        # on the Schrödinger tab the new run goes out first: the student waits for it, and the page
+        # handles the messages in order (the cards' and figures' patches first made it ~60 ms later)
+        if self.tabs.active_title == TABS[3]:
+            self._refresh_visible()
         try:
             self._refresh_state()
         except (ValueError, FloatingPointError, OverflowError) as err:
@@ -498,6 +502,7 @@ class QuantizationView:
         clean = {k: np.where(v.norm > 0, v.norm, np.nan) for k, v in runs.items()}
         nan = np.full(ref.times.size, np.nan)
         label = f"{FORMATS[m.fmt]}, {m.width()} bits"
+        self.player.show_run(runs[current], r["x"], f"{label} ({current})")      # first: see _on_settings
         with pn.io.hold():
             self.norm_src.data = dict(t=ref.times, nearest=clean["nearest"], stochastic=clean.get("stochastic", nan))
             self.fid_src.data = dict(t=ref.times, nearest=ref.fidelity,
@@ -517,7 +522,6 @@ class QuantizationView:
                 f"after each of the 2000 steps Re ψ and Im ψ are written to memory as **{label}**. "
                 "The dashed curve is the exact run. At t = 20: " + "; ".join(ends) + "."
                 + ("" if m.fmt in SR_FORMATS else " This format has no stochastic rounding."))
-        self.player.show_run(runs[current], r["x"], f"{label} ({current})")
 
     # ---- lifetime ------------------------------------------------------------------------------
     def stop(self):

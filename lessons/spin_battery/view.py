@@ -221,6 +221,9 @@ class SpinBatteryView:
 
     def _on_settings(self):
         self._charging_stale = True
+        # on the Charging tab the new run goes out first: the page handles messages in order
+        if self.tabs.active_title == TABS[2]:
+            self._refresh_visible()
         try:
             self._refresh_state()
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:

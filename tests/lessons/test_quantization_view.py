@@ -422,3 +422,19 @@ def test_bad_settings_never_raise(view):
     run = view.player._run
     assert np.all(np.isfinite(run["q"])) and np.all(np.isfinite(run["lognorm"]))
     assert np.all(np.isfinite(view.acc.data["current"]))
+
+
+def test_on_the_schroedinger_tab_a_new_run_goes_out_before_the_cards_and_figures(view):
+    """The page handles messages in order: the run a student waits for is not queued behind the
+    cards' and figures' patches (in a class of 6 the pages waited 58 ms p50 for it, the protocol
+    clients 15)."""
+    view.tabs.active = RUN
+    order = []
+    Recorder(view.player)                        # the page is ready
+    view.player._send_msg = lambda msg: order.append(msg["kind"])
+    view.norm_src.on_change("data", lambda _attr, _old, _new: order.append("figure"))
+    view.cards.param.watch(lambda _e: order.append("cards"), "object")
+    view.run_text.param.watch(lambda _e: order.append("text"), "object")
+    view.bits.value = 7
+    assert order[0] == "run" and {"figure", "cards", "text"} <= set(order[1:]), order
+    assert order.count("run") == 1

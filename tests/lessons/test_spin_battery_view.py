@@ -201,3 +201,15 @@ def test_several_settings_changed_at_once_update_everything(view):
     view.model.param.update(D=1.0, K=0.4, omega=2.0, t_max=10.0)
     assert_cards_show(view, view.model)
     assert view.player._run["t"][-1] == pytest.approx(10.0)
+
+
+def test_on_the_charging_tab_a_new_run_goes_out_before_the_cards(view):
+    """A chain setting changed on the Charging tab: the charging run first, then the read-outs."""
+    view.tabs.active = CHARGING
+    order = []
+    Recorder(view.player)
+    view.player._send_msg = lambda msg: order.append(msg["kind"])
+    view.cards.param.watch(lambda _e: order.append("cards"), "object")
+    view.sliders["Jz"].value = 0.4
+    assert order[0] == "run" and "cards" in order[1:], order
+    assert order.count("run") == 1
