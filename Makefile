@@ -40,10 +40,14 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
-# BOKEH_VALIDATE_DOC=false: Bokeh checks every new page's models for layout mistakes (a full walk
-# of the page, 8 % of what a session cost the server); the tests' servers keep the check on.
+# Bokeh's development checks, off when serving (the tests' servers keep them on): every new page's
+# models checked for layout mistakes (a full walk of the page, 8 % of what a session cost the
+# server), and every callback's signature inspected and every missing attribute matched against
+# the names it might have meant (another 8 %).
+SERVE_ENV := BOKEH_VALIDATE_DOC=false BOKEH_PERFORM_ERROR_DIAGNOSTICS=false
+
 serve: install
-	BOKEH_VALIDATE_DOC=false $(VENV)/bin/panel serve $(APPS) $(SERVE_OPTS)
+	$(SERVE_ENV) $(VENV)/bin/panel serve $(APPS) $(SERVE_OPTS)
 
 # Browser tests need a Chromium.  Playwright cannot download one here, so use Debian's package:
 # installed with apt-get when running as root (CI), otherwise asked for.

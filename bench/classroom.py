@@ -213,6 +213,7 @@ class Server:
         self.url = f"http://localhost:{self.port}"
         self.log_path = Path(tempfile.mkdtemp(prefix="classroom-")) / "server.log"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OPENBLAS_NUM_THREADS": "1", "BOKEH_VALIDATE_DOC": "false",
+               "BOKEH_PERFORM_ERROR_DIAGNOSTICS": "false",       # as make serve (Makefile, SERVE_ENV)
                **(env or {}),
                "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
         cmd = [sys.executable, "-m", "panel", "serve", *APPS, "--index", "index", "--static-dirs",
@@ -462,7 +463,7 @@ class ProtocolStudent:
 
     def __init__(self, base: str, lesson: Lesson, play: bool = True, on_stage=None):
         self.base, self.lesson = base, lesson
-        self.on_stage = on_stage or (lambda name: None)   # called as the handshake passes "page", "doc"
+        self.on_stage = on_stage or (lambda name: None)   # called as the handshake passes "page", "doc", "tab"
         self.play_pulled = play      # play a pulled run and pull its frames (False: only follow its chunks)
         self.ws = None
         self.shown = None          # id of the run whose frames arrived last
@@ -547,6 +548,7 @@ class ProtocolStudent:
         if self.lesson.tab:
             # a tab's player and controls are rendered when the tab opens (and again each time it does)
             self.player, self.player_shown = None, asyncio.Event()
+            self.on_stage("tab")
             await self.select_tab(self.lesson.tab)
             if self.lesson.player:
                 await asyncio.wait_for(self.player_shown.wait(), 120)

@@ -9,10 +9,12 @@ page's handshake, :class:`classroom.ProtocolStudent`) does this:
 
 1. **New sessions**: ``--sessions`` times, a client opens the lesson (GET the page, open the
    websocket, pull the document, ``document_ready``, open its tab, the player's ``ready``) and
-   waits until the server is idle again: that includes the figures and lesson text a page gets
-   ``SECONDARY_DELAY_MS`` after its player is ready.  The server CPU this took is one sample of
-   the **session start cost**, also split at the moment the client held its first run (what a
-   student waits for).  The sessions stay open (an idle session costs nothing).
+   waits until the server is idle again.  The server CPU until the **first page** was complete
+   is one sample of the session start cost: the page's HTML and document, and the player's first
+   run when the player is on the first screen (a student who goes to a tab has first seen the
+   first screen).  "Until idle" adds what follows the first paint (figures and lesson text,
+   ``lessons.common.ui.SECONDARY_DELAY_MS`` later) and the tab opened.  The sessions stay open
+   (an idle session costs nothing).
 2. **Moves**: the last client moves the slider ``--moves`` times, one step left or right at random
    within ``WALK_SPAN`` steps of its start and inside the slider's range (as a class explores a
    slider: settings recur), each time waiting until the server is idle again.  The server CPU of
@@ -31,7 +33,7 @@ cumulative and own time in each.  cProfile slows pure-Python code, so the CPU fi
 ``--profile`` run are higher than without it; compare runs without it.
 
 Goals (issue 17): a move p50 <= 20 ms and p95 <= 60 ms of server CPU in every lesson; a new
-session's first page <= 150 ms.  It is a bench: it prints, it never fails.
+session's first page <= 150 ms (p50).  It is a bench: it prints, it never fails.
 
 Run (from the repo root)::
 
@@ -138,7 +140,7 @@ async def measure(args, server: Server, scenario: Scenario, profiler: Profiler) 
     pid = server.proc.pid
     lesson = scenario.lesson
     await until_idle(pid)
-    clients, first, whole, stages = [], [], [], {"page": [], "doc": []}
+    clients, first, whole, stages = [], [], [], {"page": [], "doc": [], "tab": []}
     profiler.start()
     for _ in range(args.sessions):
         t0 = server_ns(pid)
@@ -147,7 +149,9 @@ async def measure(args, server: Server, scenario: Scenario, profiler: Profiler) 
         await c.open()
         if lesson.player:                  # the player is on the open tab: wait for its run
             await asyncio.wait_for(c.first.wait(), 60)
-        first.append((server_ns(pid) - t0) / 1e6)
+        # the first page: its document, and the player's first run if the player is on the first
+        # screen (a student on a tab has first seen the first screen, then opened the tab)
+        first.append(stages["tab"][-1] if lesson.tab else (server_ns(pid) - t0) / 1e6)
         whole.append((await until_idle(pid, SECONDARY_WAIT) - t0) / 1e6)
         clients.append(c)
     await profiler.stop(f"{args.sessions} new sessions of {scenario.name}", args.top)
@@ -176,7 +180,8 @@ async def measure(args, server: Server, scenario: Scenario, profiler: Profiler) 
         watch = await watching(pid, c)
     for client in clients:
         await client.close()
-    return dict(first=first, whole=whole, moves=costs, firsts=firsts, watch=watch, stages=stages)
+    return dict(first=first, whole=whole, moves=costs, firsts=firsts, watch=watch, stages=stages,
+                tab=lesson.tab)
 
 
 async def watching(pid: int, c: ProtocolStudent) -> tuple[int, float]:
@@ -202,10 +207,10 @@ def report(name: str, r: dict) -> None:
     first, whole, moves, firsts = r["first"], r["whole"], r["moves"], r["firsts"]
     print(f"\n{name}")
     page, doc = r["stages"]["page"], r["stages"]["doc"]
-    print(f"  new session: until its first run {pct(first, .5):6.1f} ms p50 (max {max(first):.1f}); until idle, "
-          f"figures and text included, {pct(whole, .5):6.1f} ms p50 (max {max(whole):.1f}) over {len(whole)}")
-    print(f"               of which the page's HTML {pct(page, .5):6.1f} ms p50, its document sent by "
-          f"{pct(doc, .5):6.1f} ms p50")
+    print(f"  new session: first page {pct(first, .5):6.1f} ms p50 (max {max(first):.1f}); until idle, with the "
+          f"figures and text that follow it{' and the tab opened' if r['tab'] else ''}, {pct(whole, .5):6.1f} ms "
+          f"p50 (max {max(whole):.1f}) over {len(whole)}")
+    print(f"               the page's HTML {pct(page, .5):6.1f} ms p50, its document sent by {pct(doc, .5):6.1f} ms p50")
     print(f"  move:        p50 {pct(moves, .5):6.1f} ms, p95 {pct(moves, .95):6.1f}, max {max(moves):6.1f} over "
           f"{len(moves)} moves; the {len(firsts)} first visits of a setting p50 {pct(firsts, .5):.1f}, "
           f"max {max(firsts, default=float('nan')):.1f}")
@@ -246,16 +251,18 @@ async def main(args) -> None:
           "one at a time, each until the server was idle")
     for name, r in results.items():
         report(name, r)
-    print("\nGoals (per lesson: its worst scenario)")
+    print("\nGoals (per lesson: its worst scenario; the first page's p50)")
     lessons = sorted({s.lesson.path for s in chosen})
     for lesson in lessons:
         rs = [r for s in chosen if s.lesson.path == lesson for r in [results[s.name]]]
         p50 = max(pct(r["moves"], .5) for r in rs)
         p95 = max(pct(r["moves"], .95) for r in rs)
-        sess = max(pct(r["whole"], .5) for r in rs)
+        sess = max(pct(r["first"], .5) for r in rs)
+        whole = max(pct(r["whole"], .5) for r in rs)
         print(f"  {lesson:13s} move p50 {p50:5.1f} <= {GOAL_MOVE_P50_MS:g} ms -> {verdict(p50 <= GOAL_MOVE_P50_MS)}; "
-              f"p95 {p95:5.1f} <= {GOAL_MOVE_P95_MS:g} ms -> {verdict(p95 <= GOAL_MOVE_P95_MS)}; new session "
-              f"{sess:5.1f} <= {GOAL_SESSION_MS:g} ms -> {verdict(sess <= GOAL_SESSION_MS)}")
+              f"p95 {p95:5.1f} <= {GOAL_MOVE_P95_MS:g} ms -> {verdict(p95 <= GOAL_MOVE_P95_MS)}; first page "
+              f"{sess:5.1f} <= {GOAL_SESSION_MS:g} ms -> {verdict(sess <= GOAL_SESSION_MS)} (all of a session: "
+              f"{whole:.0f} ms)")
     problems = server.log_problems()
     print(f"\nServer log ({server.log_path}): {sum(map(len, problems.values()))} tracebacks and warnings")
     for what, stamps in sorted(problems.items(), key=lambda kv: -len(kv[1]))[:8]:

@@ -22,6 +22,7 @@ import param
 
 from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_css, url_with
 from lessons.common.palette import profile
+from lessons.common.player import CanvasPlayer
 from lessons.common.urlstate import sanitize
 
 __all__ = ["lesson_text", "lesson_text_from", "restyle_figures", "respond_at_once", "sync_url", "notice_alert", "plain_text", "page", "quiet_closed_sockets", "drop_late_messages", "refuse_invalid_patches",
@@ -464,16 +465,22 @@ class LazyTabs(pn.Tabs):
     called with what a build returns before it is shown (``lesson_app`` sets it to give the
     objects the page's look); ``opened(title)`` builds a tab now, ``built(title)`` tells whether it
     is.  Tabs can be added later with :meth:`add_lazy`.
+
+    ``later=True``: in a served page the open tab too is built only when ``opened`` is called (a
+    view's ``load_secondary``, just after the first paint), so the page's first message carries
+    the read-outs and controls, not the figures.  Outside a server it is built at once.
     """
 
-    def __init__(self, *tabs, **params):
+    def __init__(self, *tabs, later: bool = False, **params):
         super().__init__(*[(title, pn.Column(sizing_mode="stretch_width")) for title, _ in tabs],
                          dynamic=True, **params)
         self._builders = {title: build for title, build in tabs}
         self._built: set[str] = set()
         self.prepare = lambda objects: None
         self.param.watch(lambda _e: self.opened(self.active_title), "active")
-        if tabs:
+        doc = pn.state.curdoc
+        served = doc is not None and doc.session_context is not None
+        if tabs and not (later and served):
             self.opened(self.active_title)
 
     @property
@@ -754,7 +761,9 @@ def lesson_app(title: str, model_cls, view_cls, query_names: dict, args: dict | 
     if doc is not None and doc.session_context is not None:
         later = lambda ms: doc.add_timeout_callback(secondary, ms)  # noqa: E731
         view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
-        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS))
+        # a page whose first screen has no player (it is on a tab) goes on once the page is there
+        shows_player = any(p is view.player for o in main for p in o.select(CanvasPlayer))
+        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS if shows_player else SECONDARY_DELAY_MS))
     else:
         secondary()
     template.header.append(pn.Row(

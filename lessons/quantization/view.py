@@ -99,9 +99,10 @@ class QuantizationView:
         self._make_widgets()
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
-        # each tab's figures are made when it is first opened (a class mostly stays on one)
+        # each tab's figures are made when it is first opened (a class mostly stays on one), the
+        # first one just after the first paint (load_secondary)
         self.tabs = LazyTabs((TABS[0], self._signal_tab), (TABS[1], self._network_tab), (TABS[2], self._fsq_tab),
-                             (TABS[3], self._run_tab), sizing_mode="stretch_width")
+                             (TABS[3], self._run_tab), later=True, sizing_mode="stretch_width")
         self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
 
         on_quantizer = Debounced(self._on_settings, DEBOUNCE_MS)
@@ -541,7 +542,10 @@ class QuantizationView:
         return [self.layout]
 
     def load_secondary(self) -> None:
-        """Add the lesson text and teacher notes (after the first paint, in a served page)."""
+        """Build the open tab and add the lesson text and teacher notes (after the first paint, in a
+        served page)."""
+        self.tabs.opened(self.tabs.active_title)
+        self._refresh_visible()
         if len(self.tabs) > len(TABS):
             return
         self.tabs.add_lazy(("Lesson", lambda: lesson_text(HERE / "lesson.md")),

@@ -56,9 +56,10 @@ class SpinBatteryView:
         self._make_widgets()
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
-        # each tab's figures are made when it is first opened
+        # each tab's figures are made when it is first opened, the first one just after the first
+        # paint (load_secondary)
         self.tabs = LazyTabs((TABS[0], self._state_tab), (TABS[1], self._maps_tab), (TABS[2], self._charging_tab),
-                             sizing_mode="stretch_width")
+                             later=True, sizing_mode="stretch_width")
         self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
 
         on_chain = Debounced(self._on_settings, DEBOUNCE_MS)
@@ -236,7 +237,7 @@ class SpinBatteryView:
             return
         active = self.tabs.active_title
         try:
-            if active == TABS[0] and self._state_stale:
+            if active == TABS[0] and self._state_stale and self.tabs.built(TABS[0]):
                 self._draw_state()
             if active == TABS[1]:
                 self._refresh_maps()
@@ -258,7 +259,7 @@ class SpinBatteryView:
                 f"W/C = **{r['efficiency']:.1%}** of the capacity is extractable; a full battery would store "
                 f"{r['max_energy']:.3g}.")
         self._state_stale = True
-        if self.tabs.active_title == TABS[0]:
+        if self.tabs.active_title == TABS[0] and self.tabs.built(TABS[0]):
             self._draw_state()
 
     def _draw_state(self):
@@ -383,7 +384,10 @@ class SpinBatteryView:
         return [self.layout]
 
     def load_secondary(self) -> None:
-        """Add the lesson text and teacher notes (after the first paint, in a served page)."""
+        """Build the open tab and add the lesson text and teacher notes (after the first paint, in a
+        served page)."""
+        self.tabs.opened(self.tabs.active_title)
+        self._refresh_visible()
         if len(self.tabs) > len(TABS):
             return
         self.tabs.add_lazy(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
