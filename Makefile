@@ -76,11 +76,14 @@ bench: install
 	$(PY) bench/pinn.py
 	$(PY) bench/spin_battery.py
 	$(PY) bench/quantization.py
+	$(PY) bench/lesson_cost.py
 
-# A class on one server (README, "Serving a class"): 40 sessions for 10 minutes, then 200 tabs
-# opened and closed; prints frames/s, server CPU and RSS, slider latency.  About 12 minutes.
+# A class on one server (README, "Serving a class"): 40 students all on one lesson for 2 minutes,
+# each lesson in turn (a fresh server each), then 40 on all lessons mixed followed by 200 tabs
+# opened and closed; prints frames/s, server CPU and RSS, slider latency and a table of the five
+# classes against the goals.  About 17 minutes.
 classroom: install chromium
-	$(PY) bench/classroom.py
+	$(PY) bench/classroom.py --per-lesson --minutes 2 --cycles 200
 
 # The static documentation site (README, "Documentation site"): lesson pages with the lessons
 # embedded live (Pyodide), teacher notes, physics API.  QL_PYODIDE_URL=... sets a Pyodide mirror.
