@@ -92,14 +92,17 @@ def _views():
 
 
 def _open_player_tab(view) -> None:
-    """Open the tab of ``view.tabs`` holding the player, if any (its run is computed when shown)."""
+    """Open the tab of ``view.tabs`` holding the player, if any (its run is computed when shown).
+
+    A lesson's tabs may be built when first opened (``lessons.common.ui.LazyTabs``): each is
+    opened in turn until the one with the player."""
     tabs = getattr(view, "tabs", None)
     if tabs is None:
         return
-    for i, tab in enumerate(tabs.objects):
-        if any(obj is view.player for obj in tab.select()):
-            if tabs.active != i:
-                tabs.active = i
+    for i in range(len(tabs.objects)):
+        if tabs.active != i:
+            tabs.active = i
+        if any(obj is view.player for obj in tabs.objects[i].select()):
             return
 
 
