@@ -2,7 +2,8 @@
 import panel as pn
 
 from lessons import CATALOGUE
-from lessons.common.ui import TEMPLATE_STYLE, served_page_guards
+from lessons.common.page import TEMPLATE_STYLE
+from lessons.common.workarounds import served_page_guards
 
 pn.extension()
 served_page_guards()

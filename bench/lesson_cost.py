@@ -13,7 +13,7 @@ page's handshake, :class:`classroom.ProtocolStudent`) does this:
    is one sample of the session start cost: the page's HTML and document, and the player's first
    run when the player is on the first screen (a student who goes to a tab has first seen the
    first screen).  "Until idle" adds what follows the first paint (figures and lesson text,
-   ``lessons.common.ui.SECONDARY_DELAY_MS`` later) and the tab opened.  The sessions stay open
+   ``lessons.common.page.SECONDARY_DELAY_MS`` later) and the tab opened.  The sessions stay open
    (an idle session costs nothing).
 2. **Moves**: the last client moves the slider ``--moves`` times, one step left or right at random
    within ``WALK_SPAN`` steps of its start and inside the slider's range (as a class explores a
@@ -59,7 +59,7 @@ from classroom import LESSONS, WALK_SPAN, Lesson, ProtocolStudent, Server, pct, 
 
 GOAL_MOVE_P50_MS, GOAL_MOVE_P95_MS, GOAL_SESSION_MS = 20.0, 60.0, 150.0
 IDLE_NS, IDLE_WINDOW = 300_000, 0.15          # idle: < 0.3 ms of CPU in 150 ms
-#: the page asks for its figures and text this long after its player is ready (lessons.common.ui)
+#: the page asks for its figures and text this long after its player is ready (lessons.common.page)
 SECONDARY_WAIT = 0.6
 
 

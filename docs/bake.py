@@ -94,7 +94,7 @@ def _views():
 def _open_player_tab(view) -> None:
     """Open the tab of ``view.tabs`` holding the player, if any (its run is computed when shown).
 
-    A lesson's tabs may be built when first opened (``lessons.common.ui.LazyTabs``): each is
+    A lesson's tabs may be built when first opened (``lessons.common.sections.LazyTabs``): each is
     opened in turn until the one with the player."""
     tabs = getattr(view, "tabs", None)
     if tabs is None:

@@ -581,14 +581,12 @@ def test_a_link_full_of_markup_renders_as_text(lesson, payload):
 @pytest.mark.slow
 def test_the_whole_page_of_a_link_full_of_markup_renders_as_text():
     """lesson_app (page, header, classroom bar, notices) from a hostile link, where it takes ``args``."""
-    from lessons.common import ui
-    if "args" not in inspect.signature(ui.lesson_app).parameters:
-        pytest.skip("lesson_app takes no args here")
+    from lessons.common.page import lesson_app
     from lessons.tunneling.model import QUERY_NAMES, TunnelingModel
     from lessons.tunneling.view import TunnelingView
     payload = PAYLOADS[1]
     args = {name: [payload.encode()] for name in [*QUERY_NAMES, "profile", "hide", "lecture", "slide", "theme"]}
-    template = ui.lesson_app("Tunnelling", TunnelingModel, TunnelingView, QUERY_NAMES, args=args)
+    template = lesson_app("Tunnelling", TunnelingModel, TunnelingView, args=args)
     view = getattr(template, "ql_view", None)
     try:
         if view is not None:
@@ -611,9 +609,9 @@ def test_the_markup_audit_finds_what_it_looks_for():
 @pytest.mark.slow
 def test_the_lesson_check_would_catch_an_unescaped_notice(monkeypatch):
     """Without plain_text (the notice quoting the link verbatim), the audit above finds the markup."""
-    from lessons.common import ui
+    from lessons.common import page
     model_cls, view_cls, names = lesson_views()["tunneling"]
-    monkeypatch.setattr(ui, "plain_text", lambda text: str(text))
+    monkeypatch.setattr(page, "plain_text", lambda text: str(text))       # what notice_alert quotes with
     view = view_cls(model_cls.from_query({"shape": PAYLOADS[1], "width": PAYLOADS[0]}))
     try:
         problems, _ = audit([*view.main(), *view.sidebar()], "unescaped")

@@ -21,7 +21,8 @@ import param
 
 from physics import eigen, potentials
 from physics.pinn import PINN
-from lessons.common.urlstate import IntSetting, Setting, sanitize
+from lessons.common.model import LessonModel
+from lessons.common.urlstate import IntSetting, Setting
 
 __all__ = ["BoundStatesModel", "QUERY_NAMES", "N_BASIS", "N_COEFFS", "SHAPE_PRESETS", "X_MIN", "X_MAX"]
 
@@ -120,7 +121,7 @@ def _well_levels(key: tuple) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]
     return V, (E, psi)
 
 
-class BoundStatesModel(param.Parameterized):
+class BoundStatesModel(LessonModel):
     """A particle in a well: levels and eigenstates, a superposition, measurement, a learning PINN."""
 
     shape = param.Selector(default="finite", objects=list(potentials.WELLS),
@@ -157,7 +158,7 @@ class BoundStatesModel(param.Parameterized):
     pinn_state = IntSetting(default=0, bounds=(0, 2), doc="Which state the PINN learns (0 = ground).")
     pinn_demo = param.Selector(default="normal", objects=list(PINN_DEMOS), doc="What the PINN shows.")
 
-    notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
+    query_names = QUERY_NAMES
     state_id = param.Integer(default=0, doc="Increases whenever the superposition changes.")
     outcomes = param.Integer(default=0, doc="Increases whenever a measurement is recorded.")
 
@@ -180,14 +181,9 @@ class BoundStatesModel(param.Parameterized):
 
     # ---- URL ---------------------------------------------------------------------------
     @classmethod
-    def from_query(cls, query, **kw) -> "BoundStatesModel":
-        """A model set from URL query arguments, bad values clamped with notices."""
-        values, notices = sanitize(cls, query, QUERY_NAMES)
-        # A link that names a shape opens it like the picker does: its preset, then the link's values.
-        values = {**SHAPE_PRESETS.get(values.get("shape", cls.shape), {}), **values}
-        model = cls(**kw, **values)
-        model.notices = notices + model.notices
-        return model
+    def link_values(cls, values: dict, notices: list[str]) -> dict:
+        """A link that names a shape opens it like the picker does: its preset, then the link's values."""
+        return {**SHAPE_PRESETS.get(values.get("shape", cls.shape), {}), **values}
 
     # ---- the well and its levels -------------------------------------------------------
     def shape_params(self, shape: str | None = None) -> tuple[str, ...]:

@@ -20,8 +20,11 @@ from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
 from lessons.common.palette import C
-from lessons.common.ui import (Debounced, LazyTabs, lesson_app, lesson_figure, lesson_text, notice_alert, plain_text,
-                               tab_closed)
+from lessons.common.figures import lesson_figure
+from lessons.common.page import lesson_app, notice_alert
+from lessons.common.sections import Debounced, LazyTabs, tab_closed
+from lessons.common.text import lesson_text, plain_text
+from lessons.common.view import LessonView
 
 __all__ = ["BoundStatesView", "create_app"]
 
@@ -41,14 +44,15 @@ def _thin(a: np.ndarray, n: int = 600) -> np.ndarray:
     return np.unique(np.linspace(0, len(a) - 1, min(n, len(a))).astype(int))
 
 
-class BoundStatesView:
+class BoundStatesView(LessonView):
     """Widgets, figures and callbacks for one browser session."""
 
     #: read-outs a link can hide until the teacher reveals them (``?hide=mean-E``)
     HIDEABLE = {"mean-E": "⟨E⟩", "mean-x": "⟨x⟩"}
 
-    def __init__(self, model: BoundStatesModel):
-        self.model = m = model
+    def __init__(self, model: BoundStatesModel, look=None):
+        super().__init__(model, look)
+        m = model
         self.player = EigenPlayer(sizing_mode="stretch_width", levels=m.levels, speed=m.speed, mode=m.mode,
                                   show_re=m.show_re, show_im=m.show_im, show_density=m.show_density,
                                   guess=m.guess, show_levels=m.levels_visible)
@@ -439,6 +443,6 @@ class BoundStatesView:
         self.layout.append(self.tabs)
 
 
-def create_app() -> pn.template.BootstrapTemplate:
+def create_app():
     """One session of the Bound-states lesson (called by apps/bound_states.py per browser tab)."""
-    return lesson_app("Bound states", BoundStatesModel, BoundStatesView, QUERY_NAMES)
+    return lesson_app("Bound states", BoundStatesModel, BoundStatesView)

@@ -19,7 +19,8 @@ import param
 from physics import digits, lowprec
 from physics import quantize as qz
 from physics.quantize import minifloat_split
-from lessons.common.urlstate import IntSetting, Setting, sanitize
+from lessons.common.model import LessonModel
+from lessons.common.urlstate import IntSetting, Setting
 
 __all__ = ["QuantizationModel", "QUERY_NAMES", "FORMATS", "minifloat_split", "QUANTIZER_SETTINGS", "shared_run",
            "warm_runs"]
@@ -53,7 +54,7 @@ QUERY_NAMES = {"bits": "bits", "format": "fmt", "gran": "granularity", "block": 
                "acts": "activations", "seed": "seed", "L": "fsq_levels", "zstd": "latent_std"}
 
 
-class QuantizationModel(param.Parameterized):
+class QuantizationModel(LessonModel):
     """A quantizer built from a bit width, a grid (format) and a scale rule, and what it does to data."""
 
     bits = IntSetting(default=4, bounds=(1, 16), doc="Bits per value.")
@@ -74,20 +75,12 @@ class QuantizationModel(param.Parameterized):
     latent_std = Setting(default=1.0, bounds=(0.25, 4.0), step=0.05,
                          doc="Standard deviation of the Gaussian latent fed to FSQ.")
 
-    notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
+    query_names = QUERY_NAMES
 
     def __init__(self, **params):
         super().__init__(**params)
         self._snap_frac_bits()
         self.param.watch(self._snap_frac_bits, "frac_bits")
-
-    # ---- URL -----------------------------------------------------------------------------
-    @classmethod
-    def from_query(cls, query, **kw) -> "QuantizationModel":
-        values, notices = sanitize(cls, query, QUERY_NAMES)
-        model = cls(**kw, **values)
-        model.notices = notices + model.notices
-        return model
 
     # ---- the quantizer -----------------------------------------------------------------------
     def width(self) -> int:

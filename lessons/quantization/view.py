@@ -19,8 +19,11 @@ from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 from bokeh.transform import dodge
 
 from lessons.common.palette import C
-from lessons.common.ui import (READOUT_CSS, Debounced, LazyTabs, legend_below, lesson_app, lesson_figure,
-                               lesson_text, notice_alert, plain_text, readout_cards, tab_closed)
+from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
+from lessons.common.page import lesson_app, notice_alert
+from lessons.common.sections import Debounced, LazyTabs, tab_closed
+from lessons.common.text import lesson_text, plain_text
+from lessons.common.view import LessonView
 from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUANTIZER_SETTINGS, QUERY_NAMES,
                                         SR_FORMATS, QuantizationModel, minifloat_split, warm_runs)
 from lessons.quantization.player import PsiPlayer
@@ -84,14 +87,15 @@ class NumberLine:
         self.fig.title.text = title
 
 
-class QuantizationView:
+class QuantizationView(LessonView):
     """Widgets, figures and callbacks for one browser session."""
 
     #: read-outs a link can hide until the teacher reveals them (the cards, the ψ player's read-outs)
     HIDEABLE = {**{key: label for key, label, _ in CARDS}, "norm": "‖ψ‖²", "fid": "fidelity", "mx": "⟨x⟩"}
 
-    def __init__(self, model: QuantizationModel):
-        self.model = m = model
+    def __init__(self, model: QuantizationModel, look=None):
+        super().__init__(model, look)
+        m = model
         self.player = PsiPlayer(sizing_mode="stretch_width")
         self._curves_key = self._fsq_key = self._run_key = None
         self._state = None              # (accuracy now, signal view, SQNR text) of the last change
@@ -552,6 +556,6 @@ class QuantizationView:
                            ("Teacher notes", lambda: lesson_text(HERE / "model.md")))
 
 
-def create_app() -> pn.template.BootstrapTemplate:
+def create_app():
     """One session of the Quantization lesson (called by apps/quantization.py per browser tab)."""
-    return lesson_app("Quantization: the bit-width slider", QuantizationModel, QuantizationView, QUERY_NAMES)
+    return lesson_app("Quantization: the bit-width slider", QuantizationModel, QuantizationView)

@@ -17,7 +17,8 @@ import numpy as np
 import param
 
 from physics import battery, spinchain
-from lessons.common.urlstate import IntSetting, Setting, sanitize
+from lessons.common.model import LessonModel
+from lessons.common.urlstate import IntSetting, Setting
 
 __all__ = ["SpinBatteryModel", "QUERY_NAMES", "PRESETS", "MAP_AXES", "CURVE_AXES", "QUANTITY_LABELS",
            "CHARGERS", "CHARGER_HAMILTONIANS", "AXIS_LABELS"]
@@ -79,7 +80,7 @@ QUERY_NAMES = {"preset": "preset", "Jx": "Jx", "Jy": "Jy", "Jz": "Jz", "D": "D",
                "curve": "curve_axis", "charger": "charger", "omega": "omega", "tmax": "t_max"}
 
 
-class SpinBatteryModel(param.Parameterized):
+class SpinBatteryModel(LessonModel):
     """A Heisenberg XYZ chain with DM/KSEA couplings in a Zeeman field, at temperature T, as a battery."""
 
     preset = param.Selector(default="xxx_afm", objects=list(PRESETS), doc="Coupling preset (sets Jx, Jy, Jz).")
@@ -102,7 +103,7 @@ class SpinBatteryModel(param.Parameterized):
     omega = Setting(default=1.0, bounds=(0.1, 3.0), step=0.05, doc="Strength Ω of the transverse drive.")
     t_max = Setting(default=6.0, bounds=(1.0, 30.0), step=0.5, doc="Length of the charging run.")
 
-    notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
+    query_names = QUERY_NAMES
 
     def __init__(self, **params):
         preset = params.get("preset")
@@ -118,20 +119,16 @@ class SpinBatteryModel(param.Parameterized):
 
     # ---- URL -----------------------------------------------------------------------------
     @classmethod
-    def from_query(cls, query, **kw) -> "SpinBatteryModel":
-        """A model set from URL query arguments, bad values clamped with notices.
-
-        A link that names a preset opens its couplings, with any J the link also gives on top (the
-        preset then reads "custom" if they differ).
-        """
-        values, notices = sanitize(cls, query, QUERY_NAMES)
+    def link_values(cls, values: dict, notices: list[str]) -> dict:
+        """A link that names a preset opens its couplings, with any J the link also gives on top (the
+        preset then reads "custom" if they differ, :meth:`linked`)."""
         if values.get("n_sites", cls.n_sites) != 2 and values.get("map_quantity") == "concurrence":
             values["map_quantity"] = "ergotropy"
             notices.append("'map_q=concurrence' is mapped for two spins only: showing the ergotropy.")
-        model = cls(**kw, **values)
-        model._match_preset()
-        model.notices = notices + model.notices
-        return model
+        return values
+
+    def linked(self) -> None:
+        self._match_preset()
 
     # ---- presets ----------------------------------------------------------------------------
     @param.depends("preset", watch=True)

@@ -18,8 +18,11 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, Fix
 from bokeh.palettes import Viridis256
 
 from lessons.common.palette import C
-from lessons.common.ui import (READOUT_CSS, Debounced, LazyTabs, legend_below, lesson_app, lesson_figure,
-                               lesson_text, notice_alert, plain_text, readout_cards, tab_closed)
+from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
+from lessons.common.page import lesson_app, notice_alert
+from lessons.common.sections import Debounced, LazyTabs, tab_closed
+from lessons.common.text import lesson_text, plain_text
+from lessons.common.view import LessonView
 from lessons.spin_battery.model import (AXIS_LABELS, CHARGER_HAMILTONIANS, CHARGERS, MAP_AXES, MAX_MAP_SITES, PRESETS, QUANTITY_LABELS,
                                         QUERY_NAMES, SpinBatteryModel)
 from lessons.spin_battery.player import ChargePlayer
@@ -40,15 +43,16 @@ CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
          ("concurrence", "Concurrence", "entanglement of sites 1 and 2"))
 
 
-class SpinBatteryView:
+class SpinBatteryView(LessonView):
     """Widgets, figures and callbacks for one browser session."""
 
     #: read-outs a link can hide until the teacher reveals them (the cards, the charging read-outs)
     HIDEABLE = {**{key: label for key, label, _ in CARDS},
                 "E": "stored E (charging)", "W": "ergotropy W (charging)", "Wloc": "local W", "P": "average power"}
 
-    def __init__(self, model: SpinBatteryModel):
-        self.model = m = model
+    def __init__(self, model: SpinBatteryModel, look=None):
+        super().__init__(model, look)
+        m = model
         self.player = ChargePlayer(sizing_mode="stretch_width")
         self._charging_stale = True    # the charging run is recomputed when its tab is next open
         self._map_key = self._curve_key = None
@@ -394,6 +398,6 @@ class SpinBatteryView:
                            ("Teacher notes", lambda: lesson_text(HERE / "model.md")))
 
 
-def create_app() -> pn.template.BootstrapTemplate:
+def create_app():
     """One session of the Spin-battery lesson (called by apps/spin_battery.py per browser tab)."""
-    return lesson_app("Spin-chain quantum battery", SpinBatteryModel, SpinBatteryView, QUERY_NAMES)
+    return lesson_app("Spin-chain quantum battery", SpinBatteryModel, SpinBatteryView)

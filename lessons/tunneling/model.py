@@ -17,7 +17,8 @@ import numpy as np
 import param
 
 from physics import potentials, scattering, wavepacket
-from lessons.common.urlstate import Setting, sanitize
+from lessons.common.model import LessonModel
+from lessons.common.urlstate import Setting
 
 __all__ = ["TunnelingModel", "Run", "Chunk", "QUERY_NAMES", "GRID_POINTS", "DISPLAY_STRIDE"]
 
@@ -160,7 +161,7 @@ class Run:
         return self.sim.reflected
 
 
-class TunnelingModel(param.Parameterized):
+class TunnelingModel(LessonModel):
     """A Gaussian packet meets a barrier: settings, derived curves and the simulation run."""
 
     shape = param.Selector(default="rectangular", objects=list(potentials.SHAPES),
@@ -182,7 +183,7 @@ class TunnelingModel(param.Parameterized):
     speed = Setting(default=1.0, bounds=(0.25, 4.0), step=0.25,
                          doc="Playback speed in the browser (does not change the physics).")
 
-    notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
+    query_names = QUERY_NAMES
     run_id = param.Integer(default=0, doc="Increases every time a new run starts.")
 
     PHYSICS = ("shape", "height", "width", "position", "separation", "energy", "sigma", "x0")
@@ -192,15 +193,6 @@ class TunnelingModel(param.Parameterized):
         self.x = np.linspace(X_MIN, X_MAX, GRID_POINTS, endpoint=False)
         self.x_display = self.x[::DISPLAY_STRIDE]
         self.run: Run | None = None
-
-    # ---- URL ---------------------------------------------------------------------------
-    @classmethod
-    def from_query(cls, query) -> "TunnelingModel":
-        """A model set from URL query arguments, bad values clamped with notices."""
-        values, notices = sanitize(cls, query, QUERY_NAMES)
-        model = cls(**values)
-        model.notices = notices
-        return model
 
     # ---- derived quantities -------------------------------------------------------------
     @property

@@ -17,7 +17,11 @@ from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 from physics import potentials
 from lessons.common.player import WavePlayer
 from lessons.common.palette import C
-from lessons.common.ui import Debounced, lesson_app, lesson_figure, lesson_text, notice_alert
+from lessons.common.figures import lesson_figure
+from lessons.common.page import lesson_app, notice_alert
+from lessons.common.sections import Debounced
+from lessons.common.text import lesson_text
+from lessons.common.view import LessonView
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
 
 __all__ = ["TunnelingView", "create_app"]
@@ -28,15 +32,15 @@ MAX_CHUNK = 96      # the most frames one request computes (~30 ms), so other se
 DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
 
 
-class TunnelingView:
+class TunnelingView(LessonView):
     """Widgets, plots and the frame pump for one browser session."""
 
     #: read-outs a link can hide until the teacher reveals them (``?hide=T,R``)
     HIDEABLE = {"predicted": "predicted packet transmission", "T": "transmitted T", "R": "reflected R",
                 "passed": "passed the barrier", "inside": "still inside"}
 
-    def __init__(self, model: TunnelingModel):
-        self.model = model
+    def __init__(self, model: TunnelingModel, look=None):
+        super().__init__(model, look)
         m = model
         self.player = WavePlayer(speed=m.speed, sizing_mode="stretch_width", height=520)
         shape_labels = {label: key for key, (_, label, _) in potentials.SHAPES.items()}
@@ -231,6 +235,6 @@ class TunnelingView:
         self.layout.extend([figures, about])
 
 
-def create_app() -> pn.template.BootstrapTemplate:
+def create_app():
     """One session of the Tunnelling lesson (called by apps/tunneling.py per browser tab)."""
-    return lesson_app("Tunnelling", TunnelingModel, TunnelingView, QUERY_NAMES)
+    return lesson_app("Tunnelling", TunnelingModel, TunnelingView)

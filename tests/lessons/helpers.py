@@ -26,7 +26,7 @@ class Recorder:
 
 
 def read_cards(html: str, keys) -> dict[str, str]:
-    """key -> shown text of the read-out cards (lessons.common.ui.readout_cards), checking their order."""
+    """key -> shown text of the read-out cards (lessons.common.figures.readout_cards), checking their order."""
     found = dict(_CARD.findall(html))
     assert list(found) == list(keys), html
     return found

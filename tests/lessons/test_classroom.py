@@ -14,7 +14,8 @@ from lessons.bound_states.model import QUERY_NAMES as BOUND_Q, BoundStatesModel
 from lessons.bound_states.view import BoundStatesView
 from lessons.common.classroom import CLASSROOM_QUERY, Classroom, hide_css, split_slides, url_with
 from lessons.common.palette import _NAMED, C, PROFILES, contrast, normalized, profile
-from lessons.common.ui import lesson_app, lesson_figure
+from lessons.common.figures import lesson_figure
+from lessons.common.page import lesson_app
 from lessons.quantization.model import QUERY_NAMES as QUANT_Q, QuantizationModel
 from lessons.quantization.view import QuantizationView
 from lessons.spin_battery.model import QUERY_NAMES as SPIN_Q, SpinBatteryModel
@@ -37,7 +38,7 @@ TEXTS = ["muted", "slate", "soft", "charcoal", "axis", "text", "ink"]
 def build(lesson: str, **query):
     model_cls, view_cls, names = LESSONS[lesson]
     args = {k: [str(v).encode()] for k, v in query.items()}
-    return lesson_app(lesson, model_cls, view_cls, names, args=args)
+    return lesson_app(lesson, model_cls, view_cls, args=args)
 
 
 # ---- the palette ---------------------------------------------------------------------------
@@ -296,7 +297,7 @@ def _query(location) -> dict:
 
 
 def test_the_address_bar_follows_every_setting_and_keeps_the_spelling_of_the_rest(address_bar):
-    from lessons.common.ui import sync_url
+    from lessons.common.urlsync import sync_url
 
     model = BoundStatesModel.from_query({"show_re": [b"true"], "show_im": [b"true"], "width": [b"2"]})
     sync_url(model, BOUND_Q)
@@ -315,7 +316,7 @@ def test_the_address_bar_follows_every_setting_and_keeps_the_spelling_of_the_res
 
 
 def test_a_query_the_browser_reports_is_sanitised_like_a_link(address_bar):
-    from lessons.common.ui import sync_url
+    from lessons.common.urlsync import sync_url
     from lessons.common.classroom import url_with
 
     model = BoundStatesModel.from_query({"width": [b"2"]})
@@ -343,7 +344,7 @@ def test_a_value_the_link_rounds_is_not_sent_back_to_the_page(address_bar):
     """Found by the fuzz: ``?tmax=1.82180288287474`` was written as ``tmax=1.821802883`` (links keep 10
     digits), read back as a change, and the rounded value sent to the slider on a hidden tab, where
     BokehJS failed ('Cannot read properties of undefined (reading firstChild)')."""
-    from lessons.common.ui import sync_url
+    from lessons.common.urlsync import sync_url
     from lessons.spin_battery.model import QUERY_NAMES as SPIN_Q, SpinBatteryModel
 
     model = SpinBatteryModel.from_query({"tmax": [b"1.82180288287474"], "K": [b"1e-320"]})

@@ -16,7 +16,8 @@ import param
 import pytest
 
 from lessons.bound_states.view import BoundStatesModel, BoundStatesView
-from lessons.common.ui import LazyTabs, lesson_app
+from lessons.common.page import lesson_app
+from lessons.common.sections import LazyTabs
 from lessons.quantization.model import QUERY_NAMES as Q_NAMES
 from lessons.quantization.view import QuantizationModel, QuantizationView
 from lessons.spin_battery.model import QUERY_NAMES as S_NAMES
@@ -36,8 +37,8 @@ BAD = (0, -1, 10**9, -1e308, 1e308, math.nan, math.inf, -math.inf, "x", "", None
 
 def whole_page(name: str):
     """A lesson page (as ``lesson_app`` makes it) with every tab opened once, and its widgets."""
-    model_cls, view_cls, names = LESSONS[name]
-    page = lesson_app(name, model_cls, view_cls, names, args={})
+    model_cls, view_cls, _ = LESSONS[name]
+    page = lesson_app(name, model_cls, view_cls, args={})
     view = page.ql_view
     view.load_secondary()
     for tabs in [t for t in [getattr(view, "tabs", None)] if isinstance(t, LazyTabs)]:

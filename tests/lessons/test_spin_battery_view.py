@@ -7,7 +7,7 @@ every figure source before the next line; the player's ``_run`` is what it would
 import numpy as np
 import pytest
 
-from lessons.common.ui import plain_text
+from lessons.common.text import plain_text
 from lessons.spin_battery.model import (CHARGE_TIMES, CHARGER_HAMILTONIANS, CURVE_AXES, MAP_AXES, MAX_MAP_SITES,
                                         QUANTITY_LABELS, SpinBatteryModel)
 from lessons.spin_battery.view import SpinBatteryView

@@ -841,7 +841,7 @@ def test_two_quick_clicks_on_the_draw_buttons_log_no_traceback(private_server, n
     """Found by the fuzz: the 'Draw' buttons' model watcher (lessons/bound_states/view.py) took one
     event, but param passes one per changed parameter: two curves switched at once raised TypeError.
     The link must then hold both changes, spelt as JSON (Panel's URL sync wrote ``show_re=False``
-    beside ``show_im=true``; ``lessons.common.ui.sync_url`` writes only its own arguments)."""
+    beside ``show_im=true``; ``lessons.common.urlsync.sync_url`` writes only its own arguments)."""
     from tests.ui.conftest import log_problems
     page = PlayerPage(new_context().new_page(), "div.ql-eigen")
     page.page.goto(f"{private_server.url}/bound_states")
@@ -883,7 +883,7 @@ def test_a_tab_closed_while_the_server_is_busy_logs_no_traceback(private_server,
     """Found by the fuzz and the classroom load test: a tab closed or reloaded while the server is
     busy, right after it connected, left 'error handling message ... AssertionError' and 'Uncaught
     exception GET /<lesson>/ws' tracebacks (Bokeh 3.9.2, bokeh/server/connection.py: ``assert
-    self._session is not None``).  ``lessons.common.ui.drop_late_messages`` drops what arrives for a
+    self._session is not None``).  ``lessons.common.workarounds.drop_late_messages`` drops what arrives for a
     session that is already gone."""
     import threading
     import urllib.request
@@ -925,7 +925,7 @@ def test_a_late_websocket_loads_nothing_from_other_hosts(private_server, new_con
     """Found by the fuzz: a page whose websocket connects after the unused-session lifetime (5 s in
     ``make serve``: a slow device or a busy server) gets a session Bokeh makes at connect time, and
     its components loaded their stylesheets from cdn.holoviz.org (offline: ERR_NAME_NOT_RESOLVED).
-    Now they come from this server (lessons.common.ui.local_stylesheets)."""
+    Now they come from this server (lessons.common.workarounds.local_stylesheets)."""
     page = PlayerPage(new_context().new_page(), "div.ql-player")
     held = []
     page.page.route_web_socket(re.compile(r"/tunneling/ws"), lambda ws: held.append(ws))

@@ -1,11 +1,18 @@
-"""Page helpers: text quoted from a link is shown as text, never as markup."""
+"""The page helpers and every workaround of Panel's, Bokeh's and Tornado's internals
+(lessons/common/workarounds.py lists each with the test that guards it here or elsewhere); text quoted
+from a link is shown as text, never as markup."""
 import html
+import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 from markdown_it import MarkdownIt
 
-from lessons.common.ui import plain_text
+from lessons.common.text import plain_text
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -33,7 +40,7 @@ def test_closed_socket_noise_is_dropped_and_nothing_else(caplog):
 
     from tornado.websocket import WebSocketClosedError
 
-    from lessons.common.ui import quiet_closed_sockets
+    from lessons.common.workarounds import quiet_closed_sockets
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -67,7 +74,7 @@ class _FakeDoc:
 
 def test_debounced_runs_a_lone_change_at_once_and_coalesces_a_burst():
     import panel as pn
-    from lessons.common.ui import Debounced
+    from lessons.common.sections import Debounced
 
     calls = []
     deb = Debounced(lambda: calls.append(1), 120)
@@ -98,7 +105,7 @@ def test_messages_for_a_session_that_is_gone_are_dropped_not_asserted():
     from bokeh.server.protocol_handler import ProtocolHandler
     from bokeh.server.views.ws import WSHandler
 
-    from lessons.common.ui import drop_late_messages
+    from lessons.common.workarounds import drop_late_messages
 
     drop_late_messages()
     drop_late_messages()                       # once per process, however many pages
@@ -151,9 +158,55 @@ def _session_stylesheets() -> list[str]:
 def test_a_pane_updated_off_the_page_leaves_the_sessions_stylesheets_local():
     """Panel 1.9 rewrote the session's shared stylesheets to cdn.holoviz.org when a pane whose
     model had left the page (a dynamic Tabs' hidden tab) changed its text: found by the fuzz."""
-    from lessons.common.ui import keep_stylesheets_local
+    from lessons.common.workarounds import keep_stylesheets_local
 
     keep_stylesheets_local()
     keep_stylesheets_local()                   # once per process, however many pages
     urls = _session_stylesheets()
     assert urls and all(u.startswith("static/extensions/panel/") for u in urls), urls
+
+
+def test_a_new_page_walks_its_models_once():
+    """FrozenInitTemplate: Panel adds a template's ~20 parts one by one and Bokeh walked the whole page
+    after each; in one freeze it walks it once (a new Quantization page: 705 of 905 ms of CPU)."""
+    from bokeh.command.util import build_single_handler_application
+    from bokeh.document.models import DocumentModelManager
+    from panel.io.session import generate_session
+
+    app = build_single_handler_application(str(REPO / "apps" / "tunneling.py"))
+    generate_session(app)                        # imports, warm caches
+    walks = []
+    recompute = DocumentModelManager.recompute
+
+    def counted(self):
+        if self._freeze_count == 0:
+            walks.append(1)
+        return recompute(self)
+
+    DocumentModelManager.recompute = counted
+    try:
+        generate_session(app)
+    finally:
+        DocumentModelManager.recompute = recompute
+    assert 1 <= len(walks) <= 3, len(walks)     # the plain template: a walk per part (9 here)
+
+
+def test_the_workarounds_name_the_versions_the_project_pins():
+    from lessons.common.workarounds import PINNED, check_versions
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    for name, version in PINNED.items():
+        assert f'"{name}=={version}"' in text, name
+    assert check_versions() == []                # what is installed is what is pinned
+
+
+def test_models_import_no_panel():
+    """A lesson's model is its state, with no UI: importing it (and the shared model base) loads no Panel."""
+    code = ("import sys\n"
+            "import lessons.common.model, lessons.common.urlstate\n"
+            "import lessons.tunneling.model, lessons.bound_states.model, lessons.spin_battery.model, "
+            "lessons.quantization.model\n"
+            "bad = sorted(m for m in ('panel', 'bokeh') if m in sys.modules)\n"
+            "print(','.join(bad))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

@@ -1,0 +1,99 @@
+"""The lessons' Bokeh figures: one style, a CSV tool on each, legends under the plot, read-out cards,
+and a colour profile's look (type, lines) applied before a figure is shown.
+
+Views only: nothing here computes physics.
+"""
+from __future__ import annotations
+
+import pathlib
+import re
+
+import panel as pn
+
+__all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures"]
+
+_FIGURE_CSV_JS = (pathlib.Path(__file__).parent / "figure_csv.js").read_text(encoding="utf-8")
+
+#: An icon for the CSV tool (a sheet with rows), as a data URL: the page loads nothing from elsewhere.
+_CSV_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>"
+             "<path d='M4 3h11l5 5v13H4z' fill='none' stroke='%23333' stroke-width='1.6'/>"
+             "<text x='12' y='18' font-size='7' text-anchor='middle' font-family='sans-serif' "
+             "fill='%23333'>CSV</text></svg>")
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "figure"
+
+
+def lesson_figure(title: str, x_label: str, y_label: str, height: int = 300, **kw):
+    """A Bokeh figure in the lessons' style: full width, readable title and axes, and a tool bar
+    (shown while the pointer is over the plot) that saves it as PNG or its data as CSV."""
+    from bokeh.models import CustomAction, CustomJS, SaveTool
+    from bokeh.plotting import figure
+
+    fig = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location="right",
+                 tools="", x_axis_label=x_label, y_axis_label=y_label, **kw)
+    name = _slug(title)
+    fig.add_tools(SaveTool(filename=name, description="Save the plot as PNG"),
+                  CustomAction(icon=_CSV_ICON, description="Download the plot's data as CSV",
+                               callback=CustomJS(args=dict(fig=fig, filename=f"{name}.csv"), code=_FIGURE_CSV_JS)))
+    fig.toolbar.autohide = True
+    fig.toolbar.logo = None
+    fig.title.text_font_size = "15px"
+    for axis in (fig.xaxis, fig.yaxis):
+        axis.axis_label_text_font_size = "14px"
+        axis.major_label_text_font_size = "13px"
+    return fig
+
+
+def legend_below(fig, rows: int | None = None) -> None:
+    """Move a figure's legend under the plot (horizontal, in ``rows`` rows if given), where it covers no data."""
+    legend = fig.legend[0]
+    legend.orientation = "horizontal"
+    if rows:
+        legend.nrows = rows
+    legend.label_text_font_size = "12px"
+    legend.spacing = 14
+    fig.add_layout(legend, "below")
+
+
+#: Look of the read-out cards (a stylesheet for the pane that shows :func:`readout_cards`).
+READOUT_CSS = """
+.ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
+.ql-card { border: 1px solid var(--ql-border, #d0d7de); border-radius: 8px; padding: 6px 12px; min-width: 150px;
+           max-width: calc(280px * var(--ql-scale, 1));
+           background: var(--ql-surface, #f8f9fa); color: var(--ql-ink, #222); }
+.ql-card span { display: block; font-size: calc(14px * var(--ql-scale, 1)); color: var(--ql-ink, #333); }
+.ql-card b { display: block; font-size: calc(24px * var(--ql-scale, 1)); font-variant-numeric: tabular-nums; }
+.ql-card small { color: var(--ql-muted, #555); font-size: calc(12px * var(--ql-scale, 1)); }
+"""
+
+
+def readout_cards(cards, values: dict[str, str]) -> str:
+    """HTML of the read-out cards: ``cards`` is (key, label, hint) per card, ``values`` the shown text per key.
+
+    Each card is ``div.ql-card[data-q=key]`` with the value in ``b`` (the hook of the UI tests); the
+    row is a polite live region, so screen readers announce new values.
+    """
+    body = "".join(f'<div class="ql-card" data-q="{key}"><span>{label}</span><b>{values[key]}</b>'
+                   f'<small>{hint}</small></div>' for key, label, hint in cards)
+    return f'<div class="ql-cards" aria-live="polite">{body}</div>'
+
+
+def restyle_figures(layout, look, done: set) -> None:
+    """Draw every Bokeh figure inside ``layout`` (a Panel object or list of them) in profile ``look``."""
+    if look.index == 0:
+        return
+    widget_css = look.widget_css()
+    for item in layout if isinstance(layout, (list, tuple)) else [layout]:
+        if not isinstance(item, pn.viewable.Viewable):
+            continue
+        for pane in item.select(pn.pane.Bokeh):
+            if pane.object is not None:
+                look.restyle(pane.object, done)
+        if widget_css:
+            # form controls do not inherit the page's type size into their shadow roots
+            for widget in item.select(lambda o: isinstance(o, (pn.widgets.Widget, pn.Tabs))):
+                if id(widget) not in done:
+                    done.add(id(widget))
+                    widget.stylesheets = [*widget.stylesheets, widget_css]

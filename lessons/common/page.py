@@ -1,0 +1,234 @@
+"""The page shell of every lesson: the template, the header's classroom bar, and one session's page.
+
+:func:`lesson_app` turns a lesson's model and view (:class:`lessons.common.view.LessonView`) into a
+served page: the model from the link, the view in the page's colour profile, the address bar kept in
+step, the read-outs a link hides, lecture mode, what follows the first paint, and clean-up when the
+session ends.  Views only: nothing here computes physics.
+"""
+from __future__ import annotations
+
+import gc
+import inspect
+import pathlib
+
+import panel as pn
+import param
+
+from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_css, url_with
+from lessons.common.figures import restyle_figures
+from lessons.common.palette import profile
+from lessons.common.player import CanvasPlayer
+from lessons.common.sections import LazyTabs
+from lessons.common.text import lesson_text_from, plain_text
+from lessons.common.urlsync import sync_url
+from lessons.common.model import LessonModel
+from lessons.common.view import LessonView
+from lessons.common.workarounds import FrozenInitTemplate, refuse_bad_input, respond_at_once, served_page_guards
+
+__all__ = ["lesson_app", "page", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE", "ASSETS",
+           "SECONDARY_DELAY_MS", "SECONDARY_FALLBACK_MS"]
+
+#: The figures and text of a lesson load this long after its player reported ready ...
+SECONDARY_DELAY_MS = 300
+#: ... or this long after the page loaded, should the player never report.
+SECONDARY_FALLBACK_MS = 4000
+
+#: Bootstrap rather than Fast: the Fast templates fetch a font from Google, and a classroom may be
+#: offline.  With these settings a served page requests nothing from any other host.
+#:
+#: No busy indicator: Panel keeps one process-wide busy flag and sets the value of every session's
+#: indicator each time any session starts or ends an event, so a class of N pages paid N widget
+#: updates per event (40 % of the server's CPU with 40 sessions, py-spy) and each student's spinner
+#: turned for the others' work.  The players say "computing…" for their own session instead.
+TEMPLATE_STYLE = dict(header_background="#1c4f82", busy_indicator=None)
+
+ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets"
+
+
+def notice_alert(model: param.Parameterized) -> pn.pane.Alert:
+    """A warning box listing ``model.notices`` as plain text (hidden while there are none)."""
+    alert = pn.pane.Alert(alert_type="warning", visible=False, sizing_mode="stretch_width")
+
+    def show(*_):
+        alert.object = "**Some settings in the link were corrected:**\n\n" + "\n".join(
+            f"- {plain_text(n)}" for n in model.notices)
+        alert.visible = bool(model.notices)
+
+    model.param.watch(show, "notices")
+    show()
+    return alert
+
+
+class LessonTemplate(FrozenInitTemplate):
+    """The lessons' page template: Panel's Bootstrap template, put into its document in one go
+    (:class:`lessons.common.workarounds.FrozenInitTemplate`)."""
+
+
+def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False) -> LessonTemplate:
+    """The common lesson page: controls in the sidebar, figures and text in the main area.
+
+    ``look`` is the page's :class:`~lessons.common.palette.Profile` (standard if None).
+    """
+    look = look or profile(None)
+    served_page_guards()
+    template = LessonTemplate(
+        title=title, sidebar=[pn.Column(*sidebar, sizing_mode="stretch_width")], main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
+        main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,
+        collapsed_sidebar=collapsed, **TEMPLATE_STYLE)
+    template.config.raw_css.append(look.css())
+    # the title shrinks with the window so the classroom bar keeps to one line beside long titles
+    template.config.raw_css.append("#header .title { font-size: clamp(1.05rem, 1.6vw, 1.75rem); }")
+    return template
+
+
+def _view_parts(view) -> list:
+    """The Panel objects a view holds (also those it shows only later), Bokeh figures wrapped in panes."""
+    from bokeh.models import Plot
+
+    parts, todo = [], list(vars(view).values())
+    while todo:
+        value = todo.pop()
+        if isinstance(value, (list, tuple)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, Plot):
+            parts.append(pn.pane.Bokeh(value))
+        elif isinstance(value, pn.viewable.Viewable):
+            parts.append(value)
+    return parts
+
+
+def _readout_panes(layout) -> list:
+    """The HTML and Markdown panes of ``layout`` (where read-outs live)."""
+    found = []
+    for item in layout:
+        found += [p for p in item.select(pn.pane.HTML)] + [p for p in item.select(pn.pane.Markdown)]
+    return found
+
+
+#: View classes whose process-wide caches are warm (:func:`warm_once`).
+_WARM: set = set()
+
+
+def warm_once(view_cls: type[LessonView]) -> None:
+    """Run ``view_cls.warm()`` the first time a page of that lesson is made in this process: with
+    ``panel serve --warm`` that is at start-up, before the first student arrives.
+
+    ``warm()`` fills the lesson's shared, read-only caches with what a class asks for first.  Then
+    the process's long-lived objects (modules, compiled kernels, those caches) are moved out of the
+    garbage collector's sight (``gc.freeze``): a full collection then walks only what sessions
+    made, not everything the server ever imported.
+    """
+    if view_cls in _WARM:
+        return
+    _WARM.add(view_cls)
+    view_cls.warm()
+    gc.collect()
+    gc.freeze()
+
+
+def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonView], args: dict | None = None):
+    """One browser session of a lesson: model from the URL, its view, URL sync, page, clean-up.
+
+    ``view_cls`` is a :class:`~lessons.common.view.LessonView` (its docstring is the contract).  The
+    player shows first; figures and lesson text follow just after it is ready, which keeps the first
+    paint fast.  Returns the page (a :class:`LessonTemplate`) with the session's parts as attributes
+    ``ql_model``, ``ql_view``, ``ql_classroom``, ``ql_bar`` and ``ql_main`` (for tests).  The classroom
+    layer (profile, keys, copy link, hide/reveal, lecture mode) is :mod:`lessons.common.classroom`.
+    """
+    if not (isinstance(view_cls, type) and issubclass(view_cls, LessonView)):
+        raise TypeError(f"{view_cls!r} is not a LessonView")
+    warm_once(view_cls)
+    if args is None:   # tests pass ``args``; a served page has its URL's
+        args = pn.state.session_args if pn.state.curdoc else {}
+    model = model_cls.from_query(args)
+    hideable = view_cls.HIDEABLE
+    classroom, notices = Classroom.from_query(args, hideable)
+    if notices:
+        model.notices = [*model.notices, *notices]
+    look = profile(classroom.profile)
+    view = view_cls(model, look=look)
+    players = view.players()
+    for player in players:
+        player.param.update(palette=look.js(), large_text=look.large, hidden=list(classroom.hidden))
+    sync_url(model, model_cls.query_names)
+    pn.state.on_session_destroyed(lambda _ctx: view.stop())
+
+    main = view.main()
+    if classroom.lecture:
+        deck = SlideDeck(pathlib.Path(inspect.getfile(view_cls)).with_name("lesson.md"), classroom,
+                         lambda text: lesson_text_from(text))
+        main = [pn.Row(deck.panel, pn.Column(*main, sizing_mode="stretch_width"), sizing_mode="stretch_width")]
+        location = pn.state.location
+        if location is not None:
+            # the page turns the slides; the address bar follows (a link opens at its slide)
+            classroom.param.watch(lambda e: setattr(location, "search", url_with(location.search, slide=e.new)),
+                                  "slide")
+            if classroom.slide != 1:
+                location.search = url_with(location.search, slide=classroom.slide)
+    template = page(f"Quantum Lessons · {title}", view.sidebar(), main, look, collapsed=classroom.lecture)
+
+    # everything the view built, restyled before the page first renders it: restyling figures and
+    # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)
+    parts = [*main, *template.sidebar, *_view_parts(view)]
+    restyled: set = set()
+
+    def prepare(objects):
+        restyle_figures(objects, look, restyled)
+        respond_at_once(objects)
+        refuse_bad_input(objects)
+
+    prepare(parts)
+    # what a tab builds when first opened gets the same treatment before it is shown
+    for tabs in {id(t): t for p in parts for t in p.select(LazyTabs)}.values():
+        tabs.prepare = prepare
+    hidden_css = hide_css(classroom.hidden)
+    hidden_panes: list = []
+
+    def hide_readouts():
+        # the read-out panes that exist now (figures and text load later; they hold no read-outs)
+        for pane in _readout_panes(main):
+            if pane not in hidden_panes:
+                pane.stylesheets = [*pane.stylesheets, hidden_css]
+                hidden_panes.append(pane)
+    def reveal():
+        for pane in [*hidden_panes, *players]:
+            pane.stylesheets = [css for css in pane.stylesheets if css != hidden_css]
+        for pane in hidden_panes:
+            # Panel's HTML panes apply a changed stylesheet list when they next render their text
+            pane.param.trigger("object")
+        for player in players:
+            player.hidden = []
+        hidden_panes.clear()
+        classroom.hidden = []
+        bar.hidden = []
+        if pn.state.location is not None:
+            pn.state.location.search = url_with(pn.state.location.search, hide=None)
+
+    if hidden_css:
+        hide_readouts()
+        for player in players:
+            player.stylesheets = [*player.stylesheets, hidden_css]
+    bar = ClassroomBar(profile=look.name, lecture=classroom.lecture, hidden=[hideable[k] for k in classroom.hidden],
+                       on_reveal=reveal, on_slide=(deck.go if classroom.lecture else None), sizing_mode="stretch_width")
+
+    def secondary():
+        view.load_secondary()
+
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        later = lambda ms: doc.add_timeout_callback(secondary, ms)  # noqa: E731
+        view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
+        # a page whose first screen has no player (it is on a tab) goes on once the page is there
+        shows_player = any(p is view.player for o in main for p in o.select(CanvasPlayer))
+        pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS if shows_player else SECONDARY_DELAY_MS))
+    else:
+        secondary()
+    template.header.append(pn.Row(
+        pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
+                     'margin-left:12px;white-space:nowrap">← all lessons</a>', margin=(8, 10)),
+        bar, sizing_mode="stretch_width"))
+    template.ql_model, template.ql_view, template.ql_classroom, template.ql_bar = model, view, classroom, bar
+    template.ql_main = main
+    return template

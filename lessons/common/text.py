@@ -1,0 +1,55 @@
+"""Text of the lesson pages: lesson Markdown with display equations, and text from users made inert.
+
+Views only: nothing here computes physics.
+"""
+from __future__ import annotations
+
+import html
+import pathlib
+import re
+
+import panel as pn
+
+__all__ = ["lesson_text", "lesson_text_from", "plain_text"]
+
+_EQUATION = re.compile(r"^\$\$\s*\n?(.*?)\n?\s*\$\$\s*$", re.S | re.M)
+
+
+def lesson_text(path: pathlib.Path, **kwargs) -> pn.Column:
+    """Markdown from the repo with ``$$ ... $$`` display equations rendered by KaTeX.
+
+    Text and equation blocks alternate: each ``$$`` block (on lines of its own) becomes a
+    :class:`pn.pane.LaTeX`, the rest Markdown.  Markdown comes only from files in the repo, never
+    from a user.
+    """
+    return lesson_text_from(pathlib.Path(path).read_text(encoding="utf-8"), **kwargs)
+
+
+def lesson_text_from(text: str, **kwargs) -> pn.Column:
+    """:func:`lesson_text` of Markdown ``text`` (which must come from a file in the repo)."""
+    parts, pos = [], 0
+    for match in _EQUATION.finditer(text):
+        before = text[pos:match.start()].strip()
+        if before:
+            parts.append(pn.pane.Markdown(before, sizing_mode="stretch_width"))
+        parts.append(pn.pane.LaTeX(f"$${match.group(1).strip()}$$", renderer="katex",
+                                   styles={"font-size": "1.15em"}, margin=(0, 20)))
+        pos = match.end()
+    rest = text[pos:].strip()
+    if rest:
+        parts.append(pn.pane.Markdown(rest, sizing_mode="stretch_width"))
+    return pn.Column(*parts, sizing_mode="stretch_width", **kwargs)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def plain_text(text: str) -> str:
+    """``text`` made inert for a Markdown pane: HTML escaped, Markdown syntax backslashed.
+
+    Notices quote what a user typed into a link; Panel's Markdown renders raw HTML, so without this
+    a link could run script in the page.
+    """
+    printable = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
+    # Markdown escapes first: the entities html.escape makes (&#x27;) must stay intact.
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", printable), quote=True)

@@ -1,0 +1,69 @@
+"""The contract of a lesson's view with the page shell, as a type: :class:`LessonView`.
+
+A view is a Panel ``Viewer``: ``LessonView(model)`` shows in a notebook cell like any Panel object
+(after ``pn.extension()``); served, :func:`lessons.common.page.lesson_app` builds the page from it.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import panel as pn
+
+from lessons.common.model import LessonModel
+
+__all__ = ["LessonView"]
+
+
+class LessonView(pn.viewable.Viewer):
+    """The contract between a lesson's view and the page shell (:func:`lessons.common.page.lesson_app`).
+
+    A subclass builds its widgets, figures and player in ``__init__(model, look=None)`` and provides:
+
+    - ``player``: the canvas player on the lesson's first screen (or on one of its tabs);
+    - :meth:`sidebar` and :meth:`main`: the page's parts, shown first;
+    - :meth:`load_secondary`: what follows the first paint (figures, text; idempotent);
+    - :meth:`stop`: stop periodic work (the session is gone);
+    - :attr:`HIDEABLE`: read-outs a link can hide until revealed (key -> label);
+    - :meth:`warm`: fill the lesson's shared caches once per server process (optional).
+
+    ``look`` is the page's colour profile (:mod:`lessons.common.palette`): figures and players are
+    drawn in it from the start.
+    """
+
+    #: read-outs a link can hide until the teacher reveals them (key -> label)
+    HIDEABLE: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, model: LessonModel, look=None, **params):
+        from lessons.common.palette import profile
+        super().__init__(**params)
+        self.model = model
+        self.look = look if look is not None else profile(None)
+
+    # ---- the contract -------------------------------------------------------------------------
+    player = None
+
+    def sidebar(self) -> list:
+        raise NotImplementedError
+
+    def main(self) -> list:
+        raise NotImplementedError
+
+    def load_secondary(self) -> None:
+        """What follows the first paint (nothing by default)."""
+
+    def stop(self) -> None:
+        """Stop periodic work (nothing runs periodically by default)."""
+
+    @staticmethod
+    def warm() -> None:
+        """Fill the lesson's shared caches (nothing by default)."""
+
+    def players(self) -> list:
+        """Every canvas player of the lesson (the page hands them the look and the hidden read-outs)."""
+        return [self.player]
+
+    # ---- a notebook cell --------------------------------------------------------------------
+    def __panel__(self):
+        self.load_secondary()
+        return pn.Row(pn.Column(*self.sidebar(), width=340), pn.Column(*self.main(), sizing_mode="stretch_width"),
+                      sizing_mode="stretch_width")
