@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 5006
-APPS   := apps/index.py apps/bound_states.py apps/tunneling.py apps/spin_battery.py apps/quantization.py
+# the gallery and every lesson's entry point (a lesson is found by its package's CARD: lessons.catalogue)
+APPS   := apps/index.py $(filter-out apps/index.py,$(sort $(wildcard apps/*.py)))
 # Serve settings for a class (README, "Serving a class"): closed tabs are noticed within 2 s and
 # dropped after 5 s so they stop computing; --warm runs each app once at start-up so Numba's compiled
 # kernels and the digits network are ready before the first student arrives.  Websockets are

@@ -1,7 +1,4 @@
-"""`panel serve` entry point of the Bound-states lesson: one BoundStatesView per browser tab."""
-import panel as pn
+"""`panel serve` entry point of a lesson: one page of lessons/bound_states per browser tab (its card in lessons.CATALOGUE)."""
+from lessons.common.page import serve_lesson
 
-from lessons.bound_states.view import create_app
-
-pn.extension("katex", throttled=True, notifications=False)
-create_app().servable(title="Bound states · Quantum Lessons")
+serve_lesson("bound_states")

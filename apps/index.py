@@ -2,7 +2,7 @@
 import panel as pn
 
 from lessons import CATALOGUE
-from lessons.common.page import TEMPLATE_STYLE
+from lessons.common.page import ASSETS, TEMPLATE_STYLE
 from lessons.common.workarounds import served_page_guards
 
 pn.extension()
@@ -13,15 +13,18 @@ CARD_CSS = """
 .ql-card { width: 330px; border: 1px solid #d0d7de; border-radius: 10px; overflow: hidden;
            text-decoration: none; color: #1b1f24; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 .ql-card:hover, .ql-card:focus-visible { box-shadow: 0 4px 14px rgba(0,0,0,.18); outline: 3px solid #1c7ed6; }
-.ql-card img { width: 100%; height: 190px; object-fit: cover; display: block; background: #f4f6f8; }
+.ql-card img, .ql-card .ql-tile { width: 100%; height: 190px; object-fit: cover; display: block; background: #f4f6f8; }
+.ql-card .ql-tile { display: flex; align-items: center; justify-content: center; font-size: 26px; font-weight: 600; }
 .ql-card h3 { margin: 12px 14px 4px; font-size: 20px; }
 .ql-card p { margin: 0 14px 16px; font-size: 15px; line-height: 1.4; }
 """
 
 
 def card(lesson) -> str:
-    return (f'<a class="ql-card" href="./{lesson.slug}">'
-            f'<img src="./assets/{lesson.thumbnail}" alt="{lesson.title} thumbnail">'
+    # a lesson without a picture in assets/ gets its title on a plain tile
+    image = (f'<img src="./assets/{lesson.thumbnail}" alt="{lesson.title} thumbnail">'
+             if (ASSETS / lesson.thumbnail).is_file() else f'<div class="ql-tile" aria-hidden="true">{lesson.name}</div>')
+    return (f'<a class="ql-card" href="./{lesson.slug}">{image}'
             f"<h3>{lesson.title}</h3><p>{lesson.description}</p></a>")
 
 

@@ -1,9 +1,4 @@
-"""`panel serve` entry point of the Quantization lesson: one QuantizationView per browser tab."""
-import panel as pn
+"""`panel serve` entry point of a lesson: one page of lessons/quantization per browser tab (its card in lessons.CATALOGUE)."""
+from lessons.common.page import serve_lesson
 
-from lessons.quantization.view import create_app
-
-# not throttled: the read-outs and the number lines follow the bit slider while it is dragged
-# (one update takes a few ms; the view coalesces bursts of values)
-pn.extension("katex", throttled=False, notifications=False)
-create_app().servable(title="Quantization: the bit-width slider · Quantum Lessons")
+serve_lesson("quantization")

@@ -1,7 +1,4 @@
-"""`panel serve` entry point of the Tunnelling lesson: one TunnelingView per browser tab."""
-import panel as pn
+"""`panel serve` entry point of a lesson: one page of lessons/tunneling per browser tab (its card in lessons.CATALOGUE)."""
+from lessons.common.page import serve_lesson
 
-from lessons.tunneling.view import create_app
-
-pn.extension("katex", throttled=True, notifications=False)
-create_app().servable(title="Tunnelling · Quantum Lessons")
+serve_lesson("tunneling")

@@ -101,9 +101,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from lessons import CATALOGUE
+
 REPO = Path(__file__).resolve().parents[1]
-APPS = ["apps/index.py", "apps/bound_states.py", "apps/tunneling.py", "apps/spin_battery.py",
-        "apps/quantization.py"]
+APPS = ["apps/index.py", *(f"apps/{c.slug}.py" for c in CATALOGUE)]   # as make serve: every lesson
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TICK = os.sysconf("SC_CLK_TCK")

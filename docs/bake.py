@@ -62,7 +62,9 @@ __all__ = ["LESSONS", "MAGIC", "bake_all", "bake_lesson", "default_run", "encode
            "player_props", "profile_vars", "reduce_precision", "decimate_frames", "round_mantissa"]
 
 MAGIC = b"QLB1"
-LESSONS = ("tunneling", "bound_states", "spin_battery", "quantization")
+from lessons import CATALOGUE  # noqa: E402  (the work tree's lessons)
+
+LESSONS = tuple(c.slug for c in CATALOGUE)   # every lesson of the catalogue
 #: Above this many bytes (compressed) a Tunnelling run is stored at reduced precision, and if it is
 #: still larger, with frames dropped (see :func:`bake_lesson`).
 MAX_BYTES = 2_000_000
@@ -78,17 +80,22 @@ _DTYPES = {"float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "u
 # ---- driving the lessons ------------------------------------------------------------------------
 
 def _views():
-    """lesson -> function building (model, view) with defaults (imported late: Panel is heavy)."""
-    from lessons.bound_states.model import BoundStatesModel
-    from lessons.bound_states.view import BoundStatesView
-    from lessons.quantization.model import QuantizationModel
-    from lessons.quantization.view import QuantizationView
-    from lessons.spin_battery.model import SpinBatteryModel
-    from lessons.spin_battery.view import SpinBatteryView
-    from lessons.tunneling.model import TunnelingModel
-    from lessons.tunneling.view import TunnelingView
-    return {"tunneling": (TunnelingModel, TunnelingView), "bound_states": (BoundStatesModel, BoundStatesView),
-            "spin_battery": (SpinBatteryModel, SpinBatteryView), "quantization": (QuantizationModel, QuantizationView)}
+    """lesson -> (model class, view class) of every lesson in the catalogue (imported late: Panel is heavy)."""
+    import importlib
+    import inspect
+
+    from lessons import CATALOGUE
+    from lessons.common.model import LessonModel
+    from lessons.common.view import LessonView
+    out = {}
+    for card in CATALOGUE:
+        module = importlib.import_module(f"lessons.{card.slug}.view")
+        members = [v for _, v in inspect.getmembers(module, inspect.isclass) if v.__module__.startswith("lessons.")]
+        view = next(v for v in members if issubclass(v, LessonView) and v is not LessonView)
+        model = next(v for v in vars(importlib.import_module(f"lessons.{card.slug}.model")).values()
+                     if isinstance(v, type) and issubclass(v, LessonModel) and v is not LessonModel)
+        out[card.slug] = (model, view)
+    return out
 
 
 def _open_player_tab(view) -> None:

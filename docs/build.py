@@ -47,7 +47,11 @@ import zipfile
 
 DOCS = pathlib.Path(__file__).resolve().parent
 ROOT = DOCS.parent
-LESSONS = ("bound_states", "tunneling", "spin_battery", "quantization")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from lessons import CATALOGUE  # noqa: E402  (the work tree's lessons)
+
+LESSONS = tuple(c.slug for c in CATALOGUE)   # every lesson, in teaching order
 #: What the live pages install in Pyodide besides Panel, Bokeh (the converter adds those) and the
 #: project's wheel.  Pyodide ships these built for WebAssembly; no numba, no rocket-fft.
 PYODIDE_REQUIREMENTS = ("numpy", "scipy", "scikit-learn", "param")

@@ -33,8 +33,65 @@ def pyodide_url() -> str:
 
 
 ql_pyodide_url = pyodide_url()
+
+from lessons import CATALOGUE  # noqa: E402  (the work tree is on sys.path now)
+
 #: the lessons, in teaching order (lessons.CATALOGUE); one page and one live app each
-QL_LESSONS = ("bound_states", "tunneling", "spin_battery", "quantization")
+QL_LESSONS = tuple(c.slug for c in CATALOGUE)
+
+# ---- the lessons' pages, made from the catalogue -----------------------------------------------
+# A new lesson package with a CARD gets its page, its teacher notes' page, a row in the overview's
+# table and its entries in the tables of contents without any file here being edited.  The files
+# are written here (they are not in git: .gitignore) only when their text changes.
+
+LESSON_PAGE = """# {title}
+
+{description}
+
+```{{ql-embed}} {slug}
+```
+
+The animation above starts at once with the lesson's default settings; the live lesson takes over
+when Python has loaded in your browser (the first visit downloads it, later visits use the cache).
+The same lesson served by a class server is at `/{slug}`, and the
+[teacher notes]({slug}-notes.md) list every control, its link name and its idealisations.
+
+```{{include}} ../../lessons/{slug}/lesson.md
+```
+"""
+
+NOTES_PAGE = """# {title}: teacher notes
+
+From `lessons/{slug}/model.md` (also the "Teacher notes" tab of the lesson). Back to the
+[lesson]({slug}.md).
+
+```{{include}} ../../lessons/{slug}/model.md
+```
+"""
+
+
+def _write(path: pathlib.Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def write_lesson_pages() -> None:
+    """docs/lessons/<slug>.md and <slug>-notes.md per lesson, and the overview's table and tables of
+    contents (docs/_lessons_table.md, docs/_lessons_toc.md, included by index.md)."""
+    for c in CATALOGUE:
+        fields = dict(title=c.title, description=c.description, slug=c.slug)
+        _write(DOCS / "lessons" / f"{c.slug}.md", LESSON_PAGE.format(**fields))
+        _write(DOCS / "lessons" / f"{c.slug}-notes.md", NOTES_PAGE.format(**fields))
+    rows = [f"| [{c.name}](lessons/{c.slug}.md) | {c.summary or c.description} |" for c in CATALOGUE]
+    _write(DOCS / "_lessons_table.md", "| lesson | what students do |\n|---|---|\n" + "\n".join(rows) + "\n")
+    toc = ["```{toctree}", ":caption: Lessons", ":maxdepth: 1", "", *(f"lessons/{c.slug}" for c in CATALOGUE),
+           "```", "", "```{toctree}", ":caption: Teacher notes", ":maxdepth: 1", "",
+           *(f"lessons/{c.slug}-notes" for c in CATALOGUE), "```", ""]
+    _write(DOCS / "_lessons_toc.md", "\n".join(toc))
+
+
+write_lesson_pages()
 
 project = "Quantum Lessons"
 author = "Quantum Lessons contributors"
@@ -47,7 +104,7 @@ extensions = [
     "sphinx.ext.napoleon",     # the NumPy-style "Parameters" sections of physics.pinn / wavepacket
 ]
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_lessons_table.md", "_lessons_toc.md"]
 templates_path = ["_templates"]
 
 myst_enable_extensions = ["dollarmath", "colon_fence"]

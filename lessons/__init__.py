@@ -1,49 +1,40 @@
 """Quantum Lessons: one package per lesson (model.py = state, view.py = Panel rendering).
 
-:data:`CATALOGUE` lists the lessons the gallery shows, in teaching order.
+A lesson makes itself known by declaring ``CARD`` (a :class:`~lessons.common.model.LessonCard`) in
+its package's ``__init__.py``: :func:`catalogue` finds every such package, and the gallery
+(apps/index.py), the server (the Makefile serves ``apps/*.py``), the documentation (docs/conf.py,
+docs/build.py) and the tests read the lessons from it.  :data:`CATALOGUE` is the catalogue at import.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+import pkgutil
+
+from lessons.common.model import LessonCard
+
+__all__ = ["LessonCard", "CATALOGUE", "catalogue", "card"]
 
 
-@dataclass(frozen=True)
-class LessonCard:
-    """What the gallery needs to show one lesson."""
+def catalogue() -> tuple[LessonCard, ...]:
+    """Every lesson package's ``CARD``, in teaching order (``order``, then slug)."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.ispkg or info.name == "common":
+            continue
+        found_card = getattr(importlib.import_module(f"{__name__}.{info.name}"), "CARD", None)
+        if isinstance(found_card, LessonCard):
+            if found_card.slug != info.name:
+                raise ValueError(f"lessons.{info.name}.CARD names the slug {found_card.slug!r}")
+            found.append(found_card)
+    return tuple(sorted(found, key=lambda c: (c.order, c.slug)))
 
-    slug: str          # the served app's path, /<slug>
-    title: str
-    description: str   # one line
-    thumbnail: str     # file in assets/
+
+CATALOGUE: tuple[LessonCard, ...] = catalogue()
 
 
-CATALOGUE: tuple[LessonCard, ...] = (
-    LessonCard(
-        slug="bound_states",
-        title="Bound states and a learning network",
-        description="Pick a well, see its energy levels and eigenstates, set a superposition in "
-                    "motion, measure it, and watch a neural network learn the ground state.",
-        thumbnail="bound_states.svg",
-    ),
-    LessonCard(
-        slug="tunneling",
-        title="Tunnelling through a barrier",
-        description="Fire a Gaussian wave packet at a barrier and watch the transmitted and "
-                    "reflected probability build up, next to the exact T(E).",
-        thumbnail="tunneling.svg",
-    ),
-    LessonCard(
-        slug="spin_battery",
-        title="A spin chain as a quantum battery",
-        description="Tune the couplings, fields and temperature of a Heisenberg chain and see how much "
-                    "work its thermal state stores, how much can be extracted, and how fast it charges.",
-        thumbnail="spin_battery.svg",
-    ),
-    LessonCard(
-        slug="quantization",
-        title="Quantization: how few bits?",
-        description="Slide the bit width and watch what a number format can represent, what a small "
-                    "neural network still gets right, and what a low-precision memory does to ψ.",
-        thumbnail="quantization.svg",
-    ),
-)
+def card(slug: str) -> LessonCard:
+    """The card of the lesson ``slug``."""
+    for c in CATALOGUE:
+        if c.slug == slug:
+            return c
+    raise KeyError(f"no lesson {slug!r} (known: {', '.join(c.slug for c in CATALOGUE)})")

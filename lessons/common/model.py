@@ -21,17 +21,30 @@ __all__ = ["LessonModel", "LessonCard"]
 
 @dataclass(frozen=True)
 class LessonCard:
-    """What the gallery, the server and the documentation need to know of one lesson."""
+    """What the gallery, the server and the documentation need to know of one lesson.
 
-    slug: str          # the package's name and the served app's path, /<slug>
-    title: str
-    description: str   # one line
-    order: int = 100   # teaching order in the gallery and the docs (smaller first)
-    thumbnail: str = ""  # file in assets/ (default: <slug>.svg)
+    The lesson's package is ``lessons.<slug>``: its ``view`` module has ``create_app()``, its
+    ``lesson.md`` and ``model.md`` are the lesson text and the teacher notes, ``apps/<slug>.py``
+    serves it at ``/<slug>`` and ``assets/<slug>.svg`` (if there) is its picture in the gallery.
+    """
+
+    slug: str            # the package's name and the served app's path, /<slug>
+    title: str           # the gallery card's and the documentation page's title
+    description: str     # one or two sentences (gallery card, documentation page)
+    short: str = ""      # a short name (the documentation's table; default: the title)
+    page_title: str = ""  # the served page's title (default: the short name)
+    summary: str = ""    # what students do, one line (the documentation's table)
+    order: int = 100     # teaching order in the gallery and the docs (smaller first)
+    throttled: bool = True  # sliders report on release only (False: while dragged; the view coalesces)
 
     @property
-    def image(self) -> str:
-        return self.thumbnail or f"{self.slug}.svg"
+    def thumbnail(self) -> str:
+        """The gallery picture's file in assets/."""
+        return f"{self.slug}.svg"
+
+    @property
+    def name(self) -> str:
+        return self.short or self.title
 
 
 class LessonModel(param.Parameterized):

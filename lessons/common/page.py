@@ -25,8 +25,8 @@ from lessons.common.model import LessonModel
 from lessons.common.view import LessonView
 from lessons.common.workarounds import FrozenInitTemplate, refuse_bad_input, respond_at_once, served_page_guards
 
-__all__ = ["lesson_app", "page", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE", "ASSETS",
-           "SECONDARY_DELAY_MS", "SECONDARY_FALLBACK_MS"]
+__all__ = ["lesson_app", "serve_lesson", "page", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE",
+           "ASSETS", "SECONDARY_DELAY_MS", "SECONDARY_FALLBACK_MS"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
 SECONDARY_DELAY_MS = 300
@@ -232,3 +232,19 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     template.ql_model, template.ql_view, template.ql_classroom, template.ql_bar = model, view, classroom, bar
     template.ql_main = main
     return template
+
+
+def serve_lesson(slug: str) -> None:
+    """What ``apps/<slug>.py`` does: serve the lesson ``slug``, one page per browser tab.
+
+    Panel's extension as the lesson's card says (sliders report on release, or while dragged), the
+    lesson view's ``create_app()``, made servable under its page title.
+    """
+    import importlib
+
+    from lessons import card
+
+    lesson = card(slug)
+    pn.extension("katex", throttled=lesson.throttled, notifications=False)
+    view = importlib.import_module(f"lessons.{lesson.slug}.view")
+    view.create_app().servable(title=f"{lesson.page_title or lesson.name} · Quantum Lessons")

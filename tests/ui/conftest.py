@@ -25,9 +25,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from lessons import CATALOGUE
+
 REPO = Path(__file__).resolve().parents[2]
-APPS = ["apps/index.py", "apps/bound_states.py", "apps/tunneling.py", "apps/spin_battery.py",
-        "apps/quantization.py"]
+APPS = ["apps/index.py", *(f"apps/{c.slug}.py" for c in CATALOGUE)]   # as make serve: every lesson
 
 #: The machine is small and shared (and the first session compiles the Numba kernels).
 TIMEOUT_MS = 30_000
