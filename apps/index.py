@@ -3,20 +3,22 @@ import panel as pn
 
 from lessons import CATALOGUE
 from lessons.common.page import ASSETS, TEMPLATE_STYLE
+from lessons.common.palette import css_var
 from lessons.common.workarounds import served_page_guards
 
 pn.extension()
 served_page_guards()
 
-CARD_CSS = """
-.ql-grid { display: flex; flex-wrap: wrap; gap: 24px; }
-.ql-card { width: 330px; border: 1px solid #d0d7de; border-radius: 10px; overflow: hidden;
-           text-decoration: none; color: #1b1f24; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-.ql-card:hover, .ql-card:focus-visible { box-shadow: 0 4px 14px rgba(0,0,0,.18); outline: 3px solid #1c7ed6; }
-.ql-card img, .ql-card .ql-tile { width: 100%; height: 190px; object-fit: cover; display: block; background: #f4f6f8; }
-.ql-card .ql-tile { display: flex; align-items: center; justify-content: center; font-size: 26px; font-weight: 600; }
-.ql-card h3 { margin: 12px 14px 4px; font-size: 20px; }
-.ql-card p { margin: 0 14px 16px; font-size: 15px; line-height: 1.4; }
+CARD_CSS = f"""
+.ql-grid {{ display: flex; flex-wrap: wrap; gap: 24px; }}
+.ql-card {{ width: min(330px, 100%); border: 1px solid {css_var("border")}; border-radius: 10px; overflow: hidden;
+           text-decoration: none; color: {css_var("ink")}; background: {css_var("bg")};
+           box-shadow: 0 1px 3px {css_var("shade", 8)}; }}
+.ql-card:hover, .ql-card:focus-visible {{ box-shadow: 0 4px 14px {css_var("shade", 18)}; outline: 3px solid {css_var("focus")}; }}
+.ql-card img, .ql-card .ql-tile {{ width: 100%; height: 190px; object-fit: cover; display: block; background: {css_var("tile")}; }}
+.ql-card .ql-tile {{ display: flex; align-items: center; justify-content: center; font-size: 26px; font-weight: 600; }}
+.ql-card h3 {{ margin: 12px 14px 4px; font-size: 20px; }}
+.ql-card p {{ margin: 0 14px 16px; font-size: 15px; line-height: 1.4; }}
 """
 
 

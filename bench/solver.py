@@ -118,7 +118,9 @@ def session_cost():
     """Server CPU seconds per second of animation for one Tunnelling session (default settings)."""
     from bokeh.core.serialization import Serializer
 
+    from lessons.common import protocol
     from lessons.tunneling.model import TunnelingModel
+    from lessons.tunneling.player import frames_message
 
     model = TunnelingModel()
     model.run_to_end()  # warm-up
@@ -126,7 +128,8 @@ def session_cost():
     run = model.new_run()
     encoded = 0
     while (chunk := run.next_chunk(48)) is not None:
-        rep = Serializer(deferred=True).serialize(chunk.message())
+        rep = Serializer(deferred=True).serialize(protocol.chunk(run.run_id, chunk.start, chunk.start + len(chunk.t),
+                                                                 chunk.done, **frames_message(chunk)))
         encoded += sum(len(b.to_bytes()) for b in rep.buffers or [])
     cpu = time.process_time() - start
     seconds = run.frames / 30.0

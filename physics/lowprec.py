@@ -23,19 +23,22 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Setup", "harmonic_setup", "stored_run", "StoredRun"]
+__all__ = ["Setup", "harmonic_setup", "coherent_mean_x", "stored_run", "StoredRun"]
 
 Quantizer = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
 class Setup:
-    """Grid, potential, initial state and time step of a run."""
+    """Grid, potential, initial state and time step of a run (and, for the harmonic setup, the
+    oscillator's angular frequency and where the coherent state was released)."""
 
     x: np.ndarray
     V: np.ndarray
     psi0: np.ndarray
     dt: float
+    omega: float = 1.0
+    x0: float = 0.0
 
     @property
     def dx(self) -> float:
@@ -46,7 +49,35 @@ def harmonic_setup(n: int = 256, length: float = 40.0, x0: float = 3.0, dt: floa
     """V = x^2/2 on n points of [-L/2, L/2); psi0 = pi^(-1/4) exp(-(x - x0)^2 / 2) (a coherent state)."""
     x = np.linspace(-length / 2, length / 2, n, endpoint=False)
     psi0 = np.pi**-0.25 * np.exp(-((x - x0) ** 2) / 2) + 0j
-    return Setup(x=x, V=0.5 * x**2, psi0=psi0, dt=float(dt))
+    return Setup(x=x, V=0.5 * x**2, psi0=psi0, dt=float(dt), omega=1.0, x0=float(x0))
+
+
+def coherent_mean_x(t, x0: float = 3.0, omega: float = 1.0) -> np.ndarray:
+    """<x>(t) of a coherent state of the oscillator V = omega^2 x^2 / 2 released at rest from x0.
+
+    <x>(t) = x0 cos(omega t)  (hbar = m = 1): the centre of the packet moves as a classical particle
+    (Ehrenfest's theorem is exact for a harmonic potential), and the packet keeps its shape.
+
+    Parameters
+    ----------
+    t : array_like
+        Times.
+    x0 : float
+        Where the packet starts (its centre at t = 0).
+    omega : float
+        The oscillator's angular frequency.
+
+    Returns
+    -------
+    numpy.ndarray
+        <x> at each time.
+
+    Examples
+    --------
+    >>> coherent_mean_x([0.0, np.pi], x0=3.0)
+    array([ 3., -3.])
+    """
+    return x0 * np.cos(omega * np.asarray(t, dtype=float))
 
 
 @dataclass

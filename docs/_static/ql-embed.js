@@ -6,9 +6,11 @@
 // 1. Baked: the lesson's default run, computed at build time, is fetched (a small gzip file, inflated
 //    with DecompressionStream as it arrives, so playing starts once the first messages are in) and
 //    played by the very player module the lesson uses (data-player: its ES module, imported
-//    here).  The player talks to a stand-in for Panel's `model`: property
-//    reads come from the baked properties, `send_msg({kind: "ready"})` is answered with the baked
-//    messages, Tunnelling's `{kind: "more"}` with its next baked chunk.  Play, pause, restart, step
+//    here).  The player talks to a stand-in for Panel's `model` that answers as the server does
+//    (the messages: lessons/common/protocol.py): property reads come from the baked properties,
+//    `send_msg({kind: "ready"})` is answered with the baked messages (a setup and its chunks),
+//    Tunnelling's `{kind: "more"}` with its next baked chunk, and an `action` (a measurement) with a
+//    note that it needs the live lesson.  Play, pause, restart, step
 //    and the keys work as in the lesson; a label says it is the pre-computed default run.
 // 2. Live: if the Python runtime (data-pyodide + "pyodide.js") can be reached, the live lesson
 //    (data-live, a `panel convert --to pyodide-worker` page) loads in a hidden iframe and replaces
@@ -258,10 +260,10 @@ export function bakedModel(doc, {unavailable = () => {}, delivered: onDelivered 
         deliver(0, delivered)
       } else if (msg.kind === "more") {    // Tunnelling pulls its next frames
         if (delivered < messages.length) { delivered += 1; deliver(delivered - 1, delivered) }
-      } else if (msg.kind === "ended" || msg.kind === "restart") {
-        // the live lesson reveals numbers or resets its own clock here: nothing to do
+      } else if (msg.kind === "ended") {
+        // the live lesson reveals numbers here: nothing to do
       } else {
-        unavailable(String(msg.kind))
+        unavailable(String(msg.kind === "action" ? msg.name : msg.kind))   // a measurement: the live lesson's
       }
     },
     // the embed's own use: stop the player (as Panel does when it removes a component)

@@ -1,10 +1,11 @@
-"""``EigenPlayer``: a Panel component that animates a superposition of bound states in the browser.
+"""``EigenPlayer``: the Bound-states lesson's player (a superposition of bound states, evaluated in the browser).
 
-The server sends the well once per change (``setup``: potential, energies, eigenstates) and the
-state as coefficients (``state``); the browser evaluates psi(x, t) = sum c_n exp(-i E_n t) psi_n(x)
-each frame, so playing costs the server nothing.  The browser sends ``ready`` when rendered (Panel
-drops messages sent before that; the component then replays the latest setup and state),
-``measure`` with the current time when a measurement button is pressed, and ``restart``.
+The server sends the well as the run's ``setup`` (potential, energies, eigenstates) and the state as
+a ``chunk`` of coefficients (again after each measurement or change: the replay sends the latest);
+the browser evaluates psi(x, t) = sum c_n exp(-i E_n t) psi_n(x) each frame, so playing costs the
+server nothing.  The page's measurement buttons send ``{"kind": "action", "name": "measure", "what",
+"shots", "t", "state"}``; :meth:`EigenPlayer.on_measure` receives them checked.  The drawing is
+``pieces.js``.
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from typing import Callable
 
 import param
 
-from lessons.common.player import PLAYER_CSS, CanvasPlayer, player_module
+from lessons.common import protocol
+from lessons.common.player import Player, player_module
 
 __all__ = ["EigenPlayer"]
 
 
-class EigenPlayer(CanvasPlayer):
+class EigenPlayer(Player):
     """Canvas of the potential, its levels and the evolving wavefunction, with measurement buttons."""
 
     mode = param.Selector(default="superposition", objects=["superposition", "eigenstates"],
@@ -30,35 +32,16 @@ class EigenPlayer(CanvasPlayer):
     show_levels = param.Boolean(default=True, doc="False hides the levels (predict, then reveal).")
     levels = param.Integer(default=6, bounds=(1, 40), doc="How many levels to draw.")
     guess = param.Number(default=1.0, doc="The student's guess for E1, drawn while levels are hidden.")
-    autoplay = param.Boolean(default=True, doc="Start playing when the first state arrives.")
     plot_height = param.Integer(default=480, bounds=(200, 1200), doc="Canvas height in pixels.")
 
-    _esm = player_module(pathlib.Path(__file__).parent / "eigen_player.js")
-    _stylesheets = [PLAYER_CSS + """
-    .ql-sep { flex: 0 0 14px; }
-    .ql-bar button:disabled { opacity: 0.45; cursor: not-allowed; }
-    """]
+    keep = "last"            # a new state replaces the one before
+    _esm = player_module(pathlib.Path(__file__).with_name("pieces.js"))
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        self._latest: dict[str, dict] = {}
-        self.on_measure: Callable[[str, int, float, int], None] | None = None
-        self.on_restart: Callable[[], None] | None = None
-
-    def send(self, kind: str, **msg) -> None:
-        """Send (and remember for replay) the latest message of this kind."""
-        self._latest[kind] = {"kind": kind, **msg}
-        self._send(self._latest[kind])
-
-    def _replay(self) -> list[dict]:
-        return [self._latest[key] for key in ("setup", "state") if key in self._latest]
-
-    def _on_msg(self, msg: dict) -> None:
-        kind = msg.get("kind")
-        if kind == "measure" and self.on_measure is not None:
-            what, shots, t, state = msg.get("what"), msg.get("shots"), msg.get("t"), msg.get("state")
-            if what in ("energy", "position") and shots in (1, 100) and isinstance(t, (int, float)) \
-                    and isinstance(state, int):
-                self.on_measure(what, int(shots), float(t), state)
-        elif kind == "restart" and self.on_restart is not None:
-            self.on_restart()
+    def on_measure(self, handler: Callable[[str, int, float, int], None]) -> None:
+        """Call ``handler(what, shots, t, state)`` for a measurement the page asks for (checked)."""
+        def measure(msg: dict) -> None:
+            what, shots = msg.get("what"), protocol.whole(msg.get("shots"))
+            t, state = protocol.number(msg.get("t")), protocol.whole(msg.get("state"))
+            if what in ("energy", "position") and shots in (1, 100) and t is not None and state is not None:
+                handler(what, shots, t, state)
+        self.on_action("measure", measure)

@@ -19,7 +19,6 @@ from physics import potentials
 from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
-from lessons.common.palette import C
 from lessons.common.figures import lesson_figure
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs, tab_closed
@@ -56,8 +55,7 @@ class BoundStatesView(LessonView):
         self.player = EigenPlayer(sizing_mode="stretch_width", levels=m.levels, speed=m.speed, mode=m.mode,
                                   show_re=m.show_re, show_im=m.show_im, show_density=m.show_density,
                                   guess=m.guess, show_levels=m.levels_visible)
-        self.player.on_measure = self._on_measure
-        self.player.on_restart = lambda: None
+        self.player.on_measure(self._on_measure)
         self._make_widgets()
         self.measure_count = pn.pane.Markdown("No measurements yet: use the buttons above the plot.",
                                               sizing_mode="stretch_width")
@@ -169,9 +167,9 @@ class BoundStatesView(LessonView):
         self.e_hist = ColumnDataSource(dict(n=[], observed=[], predicted=[]))
         f = lesson_figure("Energy measurements: fraction of outcomes per level", "level n", "fraction",
                           height=FIGURE_HEIGHT)
-        f.vbar("n", top="observed", width=0.7, source=self.e_hist, color=C.green, alpha=0.7,
+        f.vbar("n", top="observed", width=0.7, source=self.e_hist, color=self.c.green, alpha=0.7,
                legend_label="measured")
-        f.scatter("n", "predicted", source=self.e_hist, size=12, marker="dash", color=C.ink, line_width=3,
+        f.scatter("n", "predicted", source=self.e_hist, size=12, marker="dash", color=self.c.ink, line_width=3,
                   legend_label="|cₙ|² predicted")
         f.legend.location = "top_right"
         self.e_fig = f
@@ -179,9 +177,9 @@ class BoundStatesView(LessonView):
         self.x_density = ColumnDataSource(dict(x=[], p=[]))
         g = lesson_figure("Position measurements: histogram of outcomes", "x", "probability density",
                     x_range=Range1d(X_MIN, X_MAX), height=FIGURE_HEIGHT)
-        g.quad(left="left", right="right", top="observed", bottom=0, source=self.x_hist, color=C.magenta,
+        g.quad(left="left", right="right", top="observed", bottom=0, source=self.x_hist, color=self.c.magenta,
                alpha=0.5, legend_label="measured")
-        g.line("x", "p", source=self.x_density, color=C.deep, line_width=2, legend_label="|ψ(x, t)|² now")
+        g.line("x", "p", source=self.x_density, color=self.c.deep, line_width=2, legend_label="|ψ(x, t)|² now")
         g.legend.location = "top_right"
         self.x_fig = g
 
@@ -196,25 +194,25 @@ class BoundStatesView(LessonView):
         self.loss_src = ColumnDataSource(dict(step=[], loss=[], residual=[], norm=[], orth=[]))
         lf = lesson_figure("PINN loss (log scale)", "training step", "loss", y_axis_type="log",
                            height=FIGURE_HEIGHT)
-        lf.line("step", "loss", source=self.loss_src, color=C.ink, line_width=2.5, legend_label="total")
-        lf.line("step", "residual", source=self.loss_src, color=C.vermilion, line_width=1.8,
+        lf.line("step", "loss", source=self.loss_src, color=self.c.ink, line_width=2.5, legend_label="total")
+        lf.line("step", "residual", source=self.loss_src, color=self.c.vermilion, line_width=1.8,
                 legend_label="Schrödinger residual")
-        lf.line("step", "norm", source=self.loss_src, color=C.blue, line_width=1.8, line_dash="dashed",
+        lf.line("step", "norm", source=self.loss_src, color=self.c.blue, line_width=1.8, line_dash="dashed",
                 legend_label="normalisation (∫ψ² − 1)²")
-        lf.line("step", "orth", source=self.loss_src, color=C.violet, line_width=1.8, line_dash="dotted",
+        lf.line("step", "orth", source=self.loss_src, color=self.c.violet, line_width=1.8, line_dash="dotted",
                 legend_label="orthogonality")
         lf.legend.location = "bottom_left"     # the warm-up leaves that corner empty; the PINN phase needs the right
         lf.legend.label_text_font_size = "12px"
         # where the variational warm-up hands over to the residual loss
-        self.warm_spans = [Span(location=None, dimension="height", line_color=C.ash, line_dash="dotdash",
+        self.warm_spans = [Span(location=None, dimension="height", line_color=self.c.ash, line_dash="dotdash",
                                 line_width=1.5) for _ in range(2)]
         lf.add_layout(self.warm_spans[0])
         self.loss_fig = lf
         self.energy_src = ColumnDataSource(dict(step=[], E=[]))
         ef = lesson_figure("PINN energy E(step); dashed: exact", "training step", "E", y_range=Range1d(0, 1),
                            height=FIGURE_HEIGHT)
-        ef.line("step", "E", source=self.energy_src, color=C.green, line_width=2.5, legend_label="network's E")
-        self.e_exact = Span(location=0, dimension="width", line_color=C.ink, line_dash="dashed", line_width=2)
+        ef.line("step", "E", source=self.energy_src, color=self.c.green, line_width=2.5, legend_label="network's E")
+        self.e_exact = Span(location=0, dimension="width", line_color=self.c.ink, line_dash="dashed", line_width=2)
         ef.add_layout(self.e_exact)
         ef.add_layout(self.warm_spans[1])
         ef.legend.location = "top_right"
@@ -222,11 +220,11 @@ class BoundStatesView(LessonView):
         self.psi_src = ColumnDataSource(dict(x=[], exact=[], net=[], error=[]))
         pf = lesson_figure("Network ψ over the exact ψ, and their difference", "x", "ψ", height=300,
                      x_range=Range1d(X_MIN, X_MAX))
-        pf.line("x", "exact", source=self.psi_src, color=C.ink, line_width=3, alpha=0.5, legend_label="exact ψ")
-        pf.line("x", "net", source=self.psi_src, color=C.green, line_width=2, legend_label="network ψ")
+        pf.line("x", "exact", source=self.psi_src, color=self.c.ink, line_width=3, alpha=0.5, legend_label="exact ψ")
+        pf.line("x", "net", source=self.psi_src, color=self.c.green, line_width=2, legend_label="network ψ")
         pf.extra_y_ranges = {"err": Range1d(-0.01, 0.01)}
         pf.add_layout(LinearAxis(y_range_name="err", axis_label="difference"), "right")
-        pf.line("x", "error", source=self.psi_src, y_range_name="err", color=C.vermilion, line_width=1.5,
+        pf.line("x", "error", source=self.psi_src, y_range_name="err", color=self.c.vermilion, line_width=1.5,
                 line_dash="dashed", legend_label="network − exact (right axis)")
         pf.legend.location = "top_left"
         pf.legend.label_text_font_size = "12px"
@@ -250,8 +248,8 @@ class BoundStatesView(LessonView):
             s = slice(None, None, DISPLAY_STRIDE)
             V = m.potential()[s]
             gap = float(E[1] - E[0]) if E.size > 1 else 1.0
-            self.player.send(
-                "setup", id=hash(key) & 0x7FFFFFFF, x=m.x[s].astype(np.float32),
+            self.player.start(
+                run=hash(key) & 0x7FFFFFFF, x=m.x[s].astype(np.float32),
                 V=np.where(np.isfinite(V), V, 1e30).astype(np.float32), E=E.tolist(),
                 states=psi[:, s].astype(np.float32).ravel(), emin=-0.04 * m.energy_axis_max(),
                 emax=m.energy_axis_max(), rim=m.rim() if np.isfinite(m.rim()) else 1e30,
@@ -268,7 +266,7 @@ class BoundStatesView(LessonView):
         if m.well_key() != self._sent_setup_key:
             return      # a new well is on its way: its state follows its levels (_refresh_well)
         c = m.coefficients
-        self.player.send("state", id=m.state_id, re=c.real.astype(np.float32), im=c.imag.astype(np.float32),
+        self.player.push(state=m.state_id, re=c.real.astype(np.float32), im=c.imag.astype(np.float32),
                          t0=m.t_ref, mean_E=m.mean_energy(), period=m.bohr_period() or 0.0,
                          note="after a measurement" if m.collapsed else "", reset=reset and m.collapsed is None)
         self.collapse_note.object = plain_text(m.collapsed) if m.collapsed else ""

@@ -22,7 +22,7 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from lessons.common.palette import PROFILES, profile as get_profile
+from lessons.common.palette import PROFILES, css_var, profile as get_profile
 
 __all__ = ["Classroom", "ClassroomBar", "SlideDeck", "hide_css", "split_slides", "CLASSROOM_QUERY"]
 
@@ -94,7 +94,7 @@ def hide_css(keys) -> str:
     after = ", ".join(f'.ql-card[data-q="{k}"] b::after, b.ql-{k}::after' for k in keys)
     return (f"{values} {{ visibility: hidden; position: relative; }}\n"
             f"{after} {{ content: '?'; visibility: visible; position: absolute; left: 0; top: 0; "
-            f"color: var(--ql-muted, #555); }}\n")
+            f"color: {css_var('muted')}; }}\n")
 
 
 def split_slides(text: str) -> list[tuple[str, str]]:
@@ -187,26 +187,28 @@ class ClassroomBar(JSComponent):
 
     _esm = pathlib.Path(__file__).parent / "classroom.js"
 
-    _stylesheets = ["""
-    .ql-classroom { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; color: white;
-                    font-family: system-ui, sans-serif; font-size: 15px; }
-    .ql-classroom > button, .ql-classroom select { font-size: 14px; padding: 4px 10px;
-                    border-radius: 6px; border: 1px solid rgba(255,255,255,0.7); background: rgba(255,255,255,0.12);
-                    color: white; cursor: pointer; }
-    .ql-classroom select option { color: black; background: white; }
-    .ql-look { display: inline-flex; align-items: baseline; gap: 6px; }
-    .ql-classroom > button:hover { background: rgba(255,255,255,0.25); }
-    .ql-classroom button:focus-visible, .ql-classroom select:focus-visible { outline: 3px solid #ffd43b; outline-offset: 1px; }
-    .ql-classroom .ql-reveal { background: #ffd43b; color: black; border-color: #ffd43b; font-weight: 600; }
-    .ql-said { min-width: 6em; }
-    dialog { color: var(--ql-ink, #222); background: var(--ql-bg, #fff); border: 2px solid var(--ql-border, #888);
-             border-radius: 10px; padding: 18px 24px; font-size: calc(16px * var(--ql-scale, 1)); max-width: 40em; }
-    dialog::backdrop { background: rgba(0,0,0,0.45); }
-    dialog h2 { margin-top: 0; font-size: 1.3em; }
-    dialog th { text-align: left; padding: 4px 16px 4px 0; white-space: nowrap; }
-    dialog kbd { border: 1px solid var(--ql-border, #888); border-radius: 4px; padding: 1px 6px; font-family: inherit; }
-    dialog button { font-size: 1em; padding: 5px 14px; margin-top: 8px; }
-    dialog input { width: 100%; font-size: 1em; padding: 4px; }
+    _stylesheets = [f"""
+    .ql-classroom {{ display: flex; gap: 8px; align-items: center; flex-wrap: wrap; color: {css_var("on_header")};
+                    font-family: system-ui, sans-serif; font-size: 15px; }}
+    .ql-classroom > button, .ql-classroom select {{ font-size: 14px; padding: 4px 10px; min-height: 32px;
+                    border-radius: 6px; border: 1px solid {css_var("on_header", 70)};
+                    background: {css_var("on_header", 12)}; color: {css_var("on_header")}; cursor: pointer; }}
+    .ql-classroom select option {{ color: {css_var("ink")}; background: {css_var("bg")}; }}
+    .ql-look {{ display: inline-flex; align-items: baseline; gap: 6px; }}
+    .ql-classroom > button:hover {{ background: {css_var("on_header", 25)}; }}
+    .ql-classroom button:focus-visible, .ql-classroom select:focus-visible {{ outline: 3px solid {css_var("highlight")};
+                    outline-offset: 1px; }}
+    .ql-classroom .ql-reveal {{ background: {css_var("highlight")}; color: {css_var("shade")};
+                    border-color: {css_var("highlight")}; font-weight: 600; }}
+    .ql-said {{ min-width: 6em; }}
+    dialog {{ color: {css_var("ink")}; background: {css_var("bg")}; border: 2px solid {css_var("border")};
+             border-radius: 10px; padding: 18px 24px; font-size: calc(16px * var(--ql-scale, 1)); max-width: min(40em, 92vw); }}
+    dialog::backdrop {{ background: {css_var("shade", 45)}; }}
+    dialog h2 {{ margin-top: 0; font-size: 1.3em; }}
+    dialog th {{ text-align: left; padding: 4px 16px 4px 0; white-space: nowrap; }}
+    dialog kbd {{ border: 1px solid {css_var("border")}; border-radius: 4px; padding: 1px 6px; font-family: inherit; }}
+    dialog button {{ font-size: 1em; padding: 5px 14px; margin-top: 8px; }}
+    dialog input {{ width: 100%; font-size: 1em; padding: 4px; }}
     """]
 
     def __init__(self, on_reveal=None, on_slide=None, **params):

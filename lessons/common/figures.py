@@ -10,15 +10,18 @@ import re
 
 import panel as pn
 
+from lessons.common.palette import css_var, profile
+
 __all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures"]
 
 _FIGURE_CSV_JS = (pathlib.Path(__file__).parent / "figure_csv.js").read_text(encoding="utf-8")
 
 #: An icon for the CSV tool (a sheet with rows), as a data URL: the page loads nothing from elsewhere.
+_INK = profile(None).named("axis").replace("#", "%23")
 _CSV_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>"
-             "<path d='M4 3h11l5 5v13H4z' fill='none' stroke='%23333' stroke-width='1.6'/>"
+             f"<path d='M4 3h11l5 5v13H4z' fill='none' stroke='{_INK}' stroke-width='1.6'/>"
              "<text x='12' y='18' font-size='7' text-anchor='middle' font-family='sans-serif' "
-             "fill='%23333'>CSV</text></svg>")
+             f"fill='{_INK}'>CSV</text></svg>")
 
 
 def _slug(title: str) -> str:
@@ -58,14 +61,14 @@ def legend_below(fig, rows: int | None = None) -> None:
 
 
 #: Look of the read-out cards (a stylesheet for the pane that shows :func:`readout_cards`).
-READOUT_CSS = """
-.ql-cards { display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }
-.ql-card { border: 1px solid var(--ql-border, #d0d7de); border-radius: 8px; padding: 6px 12px; min-width: 150px;
+READOUT_CSS = f"""
+.ql-cards {{ display: flex; flex-wrap: wrap; gap: 10px; font-family: system-ui, sans-serif; }}
+.ql-card {{ border: 1px solid {css_var("border")}; border-radius: 8px; padding: 6px 12px; min-width: 150px;
            max-width: calc(280px * var(--ql-scale, 1));
-           background: var(--ql-surface, #f8f9fa); color: var(--ql-ink, #222); }
-.ql-card span { display: block; font-size: calc(14px * var(--ql-scale, 1)); color: var(--ql-ink, #333); }
-.ql-card b { display: block; font-size: calc(24px * var(--ql-scale, 1)); font-variant-numeric: tabular-nums; }
-.ql-card small { color: var(--ql-muted, #555); font-size: calc(12px * var(--ql-scale, 1)); }
+           background: {css_var("surface")}; color: {css_var("ink")}; }}
+.ql-card span {{ display: block; font-size: calc(14px * var(--ql-scale, 1)); color: {css_var("ink2")}; }}
+.ql-card b {{ display: block; font-size: calc(24px * var(--ql-scale, 1)); font-variant-numeric: tabular-nums; }}
+.ql-card small {{ color: {css_var("muted")}; font-size: calc(12px * var(--ql-scale, 1)); }}
 """
 
 

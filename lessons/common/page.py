@@ -17,7 +17,7 @@ import param
 from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_css, url_with
 from lessons.common.figures import restyle_figures
 from lessons.common.palette import profile
-from lessons.common.player import CanvasPlayer
+from lessons.common.player import Player
 from lessons.common.sections import LazyTabs
 from lessons.common.text import lesson_text_from, plain_text
 from lessons.common.urlsync import sync_url
@@ -40,7 +40,7 @@ SECONDARY_FALLBACK_MS = 4000
 #: indicator each time any session starts or ends an event, so a class of N pages paid N widget
 #: updates per event (40 % of the server's CPU with 40 sessions, py-spy) and each student's spinner
 #: turned for the others' work.  The players say "computing…" for their own session instead.
-TEMPLATE_STYLE = dict(header_background="#1c4f82", busy_indicator=None)
+TEMPLATE_STYLE = dict(header_background=profile(None).named("header"), busy_indicator=None)
 
 ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets"
 
@@ -221,7 +221,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
         later = lambda ms: doc.add_timeout_callback(secondary, ms)  # noqa: E731
         view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
         # a page whose first screen has no player (it is on a tab) goes on once the page is there
-        shows_player = any(p is view.player for o in main for p in o.select(CanvasPlayer))
+        shows_player = any(p is view.player for o in main for p in o.select(Player))
         pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS if shows_player else SECONDARY_DELAY_MS))
     else:
         secondary()

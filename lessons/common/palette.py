@@ -1,8 +1,9 @@
-"""Colour profiles of the lessons: one palette of named colours, one value per profile (PhET's pattern).
+"""Colour profiles of the lessons: named colours and colours by role, one value per profile (PhET's pattern).
 
-Every view and canvas player names its colours from :data:`C` (the standard profile's values).  A
-page opened with ``?profile=projector`` or ``?profile=dark`` is drawn with that profile's value of
-each named colour instead, with the profile's type and line scale:
+Every colour of the lessons lives here.  :data:`_NAMED` holds the swatches (``blue``, ``steel``, ...)
+with one value per profile; :data:`ROLES` names what a colour is *for* (``potential``, ``packet``,
+``transmitted``, ``reflected``, ``level``, ...) as a swatch and an opacity.  A page opened with
+``?profile=projector`` or ``?profile=dark`` is drawn in that profile from the start:
 
 - ``standard``: the look the lessons were designed in (white, mid-tone colours, 13-15 px type);
 - ``projector``: dark, saturated colours on white, thick lines and type about 1.4x larger.  A
@@ -10,9 +11,10 @@ each named colour instead, with the profile's type and line scale:
   become darker and every text colour becomes black (WCAG contrast >= 7 on white, tested);
 - ``dark``: light colours on a near-black background, for dimmed rooms and screens.
 
-Views only: nothing here computes physics.  Bokeh figures are restyled after they are built
-(:meth:`Profile.restyle`), canvas players get :meth:`Profile.js` and tint their colours in the browser,
-page CSS reads the variables of :meth:`Profile.css`.
+Views build their Bokeh figures with their profile's swatches (:meth:`Profile.swatches`, a view's
+``self.c``); players get the colour of every role by name (:meth:`Profile.js`) and their drawing
+names roles only; page CSS reads the variables of :meth:`Profile.css` (:func:`css_var` writes a
+variable with the standard value as its fallback).  Views only: nothing here computes physics.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-__all__ = ["C", "PROFILES", "Profile", "profile", "normalized", "contrast"]
+__all__ = ["C", "ROLES", "CSS_ROLES", "PROFILES", "Profile", "profile", "normalized", "contrast", "css_var"]
 
 #: name: (standard, projector, dark).  The standard values are the ones the views name.
 _NAMED = {
@@ -61,7 +63,38 @@ _NAMED = {
     "hover": ("#e3e8ee", "#dee2e6", "#343a40"),
     "border": ("#d0d7de", "#495057", "#495057"),
     "plotgrid": ("#e5e5e5", "#b8b8b8", "#343a40"),
+    # notes and warnings in text; the page header (white text on it in every profile)
+    "amber": ("#8a4b00", "#5c3100", "#ffc078"),
+    "header": ("#1c4f82", "#0b2f57", "#1c3b5c"),
+    "snow": ("#ffffff", "#ffffff", "#ffffff"),       # text on the header, in every profile
+    "yellow": ("#ffd43b", "#ffd43b", "#ffd43b"),     # what needs the eye on the header (focus, Reveal)
 }
+
+#: role: (swatch, opacity).  What the players draw, named by what it is.
+ROLES = {
+    # every plot
+    "background": ("white", 1), "text": ("text", 1), "axis": ("axis", 1), "grid": ("black", 0.08),
+    "label_bg": ("white", 0.8), "cursor": ("black", 0.35), "time_cursor": ("red", 1),
+    # a potential and a wave function
+    "potential": ("steel", 1), "potential_edge": ("charcoal", 1), "potential_well": ("orange", 0.35),
+    "absorber": ("dim", 0.13), "absorber_label": ("mid", 1),
+    "packet": ("sky", 1), "packet_edge": ("deep", 1), "re": ("vermilion", 1), "im": ("violet", 1),
+    "energy": ("green", 1), "mean_x": ("magenta", 1),
+    # scattering
+    "transmitted": ("green", 1), "reflected": ("red", 1), "inside": ("blue", 1), "predicted": ("ink", 1),
+    # bound states
+    "level": ("navy", 1), "level_box": ("stone", 1), "guess": ("orange", 1), "weight": ("green", 1),
+    # a battery
+    "stored": ("blue", 1), "ergotropy": ("green", 1), "local_ergotropy": ("orange", 1), "power": ("purple", 1),
+    "spin_up": ("orange", 1), "spin_down": ("blue", 1), "ring": ("silver", 1), "gauge": ("green", 1),
+    # a quantized memory
+    "stored_psi": ("blue", 1), "exact_psi": ("slate", 1), "blowup": ("red", 1),
+}
+
+#: role: swatch of the page's CSS variables (``--ql-<role>``), which also reach into shadow roots.
+CSS_ROLES = {"ink": "text", "muted": "muted", "surface": "surface", "border": "border", "button": "button",
+             "hover": "hover", "focus": "blue", "bg": "white", "warning": "amber", "header": "header",
+             "on_header": "snow", "highlight": "yellow", "shade": "black", "ink2": "axis", "tile": "button"}
 
 #: The standard colours by name (``C.blue``): what views and players write.
 C = SimpleNamespace(**{name: values[0] for name, values in _NAMED.items()})
@@ -117,20 +150,14 @@ class Profile:
         """This profile's value of the named colour ``name``."""
         return _NAMED[name][self.index]
 
-    def colour(self, value):
-        """``value`` (a standard colour, possibly ``rgba(...)``) as this profile draws it; other values unchanged."""
-        if not isinstance(value, str):
-            return value
-        m = _RGBA.match(value.strip())
-        if m and m.group(4) is not None:
-            base = "#" + "".join(f"{int(v):02x}" for v in m.groups()[:3])
-            mapped = self.colours.get(base)
-            if mapped is None:
-                return value
-            r, g, b = (int(mapped[i:i + 2], 16) for i in (1, 3, 5))
-            return f"rgba({r},{g},{b},{m.group(4)})"
-        key = normalized(value)
-        return self.colours.get(key, value) if key else value
+    def swatches(self) -> SimpleNamespace:
+        """Every named colour in this profile, as attributes (what a view draws with: ``self.c.blue``)."""
+        return SimpleNamespace(**{name: values[self.index] for name, values in _NAMED.items()})
+
+    def role(self, name: str) -> str:
+        """The colour of role ``name`` (:data:`ROLES`) in this profile: ``#rrggbb``, or ``rgba(...)``."""
+        swatch, alpha = ROLES[name]
+        return _with_alpha(self.named(swatch), alpha)
 
     @property
     def large(self) -> bool:
@@ -138,16 +165,13 @@ class Profile:
         return self.font_scale > 1.0
 
     def js(self) -> dict:
-        """What a canvas player needs: the colour map (standard -> this profile) and the scale."""
-        return {"name": self.name, "map": dict(self.colours), "big": self.font_scale}
+        """What a canvas player needs: every role's colour in this profile, and the type scale."""
+        return {"name": self.name, "roles": {role: self.role(role) for role in ROLES}, "big": self.font_scale}
 
     def css(self) -> str:
         """Page CSS: the variables the lessons' own styles read (they inherit into shadow DOM)."""
-        n = self.named
         s = self.font_scale
-        rules = [f"--ql-ink: {n('text')}", f"--ql-muted: {n('muted')}", f"--ql-surface: {n('surface')}",
-                 f"--ql-border: {n('border')}", f"--ql-button: {n('button')}", f"--ql-hover: {n('hover')}",
-                 f"--ql-focus: {n('blue')}", f"--ql-bg: {n('white')}", f"--ql-scale: {s}"]
+        rules = [f"--ql-{role}: {self.named(swatch)}" for role, swatch in CSS_ROLES.items()] + [f"--ql-scale: {s}"]
         css = ":root { " + "; ".join(rules) + "; }\n"
         if s > 1:
             # widgets (Bokeh's --bokeh-font-size inherits into their shadow roots) and page text
@@ -169,7 +193,9 @@ class Profile:
     _FONT = re.compile(r"^([0-9.]+)(px|pt|em|rem)$")
 
     def restyle(self, fig, done: set | None = None) -> None:
-        """Draw a Bokeh figure in this profile: colours mapped, type and lines scaled.
+        """Give a Bokeh figure this profile's frame (background, axes, grid, title) and scale its type
+        and lines.  Its curves are drawn in the profile already (a view builds them with
+        :meth:`swatches`).
 
         ``done`` holds the ids of models already restyled (so a figure may be passed again after
         renderers were added without scaling anything twice).
@@ -177,8 +203,6 @@ class Profile:
         if self.index == 0:
             return
         done = set() if done is None else done
-        from bokeh.models import ColumnDataSource
-
         n = self.named
         if fig.id not in done:
             done.add(fig.id)
@@ -197,15 +221,11 @@ class Profile:
             if model.id in done or model is fig:
                 continue
             done.add(model.id)
-            if isinstance(model, ColumnDataSource):
-                for key in ("color", "colour", "line_color", "fill_color"):
-                    if key in model.data:
-                        model.data[key] = [self.colour(v) for v in model.data[key]]
-                continue
             for prop in model.properties():
-                if prop.endswith("_font_size") or prop.endswith("_width") or prop.endswith("_color") \
-                        or prop == "size":
+                if prop.endswith("_font_size") or prop in ("line_width", "size"):
                     self._scale_prop(model, prop)
+            if hasattr(model, "label_text_color"):         # a legend's text
+                model.label_text_color = n("text")
 
     def _scale_prop(self, model, prop: str) -> None:
         try:
@@ -216,12 +236,10 @@ class Profile:
             if "value" not in value:
                 return
             value = value["value"]
-        if prop.endswith("_color"):
-            new = self.colour(value)
-        elif prop.endswith("_font_size"):
+        if prop.endswith("_font_size"):
             m = self._FONT.match(value) if isinstance(value, str) else None
             new = f"{float(m.group(1)) * self.font_scale:.3g}{m.group(2)}" if m else value
-        elif prop in ("line_width", "size") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
             new = value * (self.line_scale if prop == "line_width" else self.font_scale)
         else:
             return
@@ -230,6 +248,20 @@ class Profile:
                 setattr(model, prop, new)
             except (ValueError, TypeError, AttributeError):
                 pass
+
+
+def _with_alpha(hex_colour: str, alpha: float) -> str:
+    if alpha >= 1:
+        return hex_colour
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
+def css_var(role: str, percent: float | None = None) -> str:
+    """``var(--ql-<role>, <standard value>)``: a page colour for CSS (:data:`CSS_ROLES`); with
+    ``percent``, that much of it over transparent (``color-mix``)."""
+    var = f"var(--ql-{role}, {_NAMED[CSS_ROLES[role]][0]})"
+    return var if percent is None else f"color-mix(in srgb, {var} {percent:g}%, transparent)"
 
 
 PROFILES = {

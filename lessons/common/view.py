@@ -10,6 +10,7 @@ from typing import ClassVar
 import panel as pn
 
 from lessons.common.model import LessonModel
+from lessons.common.palette import profile
 
 __all__ = ["LessonView"]
 
@@ -27,17 +28,22 @@ class LessonView(pn.viewable.Viewer):
     - :meth:`warm`: fill the lesson's shared caches once per server process (optional).
 
     ``look`` is the page's colour profile (:mod:`lessons.common.palette`): figures and players are
-    drawn in it from the start.
+    drawn in it from the start (``self.c``: every named colour in it; ``self.colors``: the view's
+    :attr:`COLORS` in it).
     """
 
     #: read-outs a link can hide until the teacher reveals them (key -> label)
     HIDEABLE: ClassVar[dict[str, str]] = {}
 
+    #: what each of the view's curves is drawn in: a swatch name of lessons.common.palette per key
+    COLORS: ClassVar[dict[str, str]] = {}
+
     def __init__(self, model: LessonModel, look=None, **params):
-        from lessons.common.palette import profile
         super().__init__(**params)
         self.model = model
         self.look = look if look is not None else profile(None)
+        self.c = self.look.swatches()                       # every named colour, in the page's profile
+        self.colors = {key: getattr(self.c, name) for key, name in type(self).COLORS.items()}
 
     # ---- the contract -------------------------------------------------------------------------
     player = None

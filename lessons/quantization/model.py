@@ -363,7 +363,8 @@ class QuantizationModel(LessonModel):
         for r in roundings:
             run = shared_run(self.run_key(r), r, steps)
             runs[r] = run if r == current else replace(run, density=None, ref_density=None)
-        return {"runs": runs, "current": current, "x": lowprec.harmonic_setup().x}
+        setup = lowprec.harmonic_setup()
+        return {"runs": runs, "current": current, "x": setup.x, "V": setup.V, "x0": setup.x0, "omega": setup.omega}
 
 
 #: Settings that make the quantizer (what every derived number depends on, with the data).

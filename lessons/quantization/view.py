@@ -18,15 +18,16 @@ import panel as pn
 from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 from bokeh.transform import dodge
 
-from lessons.common.palette import C
 from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
 from lessons.common.page import lesson_app, notice_alert
+from lessons.common.palette import css_var
 from lessons.common.sections import Debounced, LazyTabs, tab_closed
 from lessons.common.text import lesson_text, plain_text
 from lessons.common.view import LessonView
 from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUANTIZER_SETTINGS, QUERY_NAMES,
                                         SR_FORMATS, QuantizationModel, minifloat_split, warm_runs)
 from lessons.quantization.player import PsiPlayer
+from physics import lowprec
 
 __all__ = ["QuantizationView", "create_app", "TABS"]
 
@@ -35,9 +36,10 @@ DEBOUNCE_MS = 60
 #: Settings that change the quantizer (everything the signal, weights and curves depend on).
 QUANTIZER = QUANTIZER_SETTINGS
 TABS = ("Number line and signal", "Network", "FSQ and iFSQ", "Schrödinger memory")
-COLORS = {"data": C.silver, "grid": C.red, "landed": C.blue, "x": C.slate, "xq": C.blue,
-          "error": C.orange, "mean": C.green, "tensor": C.grey, "channel": C.blue, "current": C.orange,
-          "kernel": C.violet, "tanh": C.grey, "ifsq": C.blue, "nearest": C.red, "stochastic": C.green}
+#: what each curve is drawn in (a swatch of lessons.common.palette, in the page's profile)
+COLORS = {"data": "silver", "grid": "red", "landed": "blue", "x": "slate", "xq": "blue",
+          "error": "orange", "mean": "green", "tensor": "grey", "channel": "blue", "current": "orange",
+          "kernel": "violet", "tanh": "grey", "ifsq": "blue", "nearest": "red", "stochastic": "green"}
 ROUNDING_LABELS = {"nearest": "round to nearest", "stochastic": "stochastic rounding"}
 SIGNAL_LABELS = {"sine": "Sine", "chirp": "Chirp (rising pitch)", "gaussian": "Gaussian noise",
                  "heavy_tails": "Heavy-tailed noise (Student t, 3)"}
@@ -52,20 +54,21 @@ CARDS = (("quantized", "Digits accuracy", "test set, quantized weights"),
 class NumberLine:
     """A figure: histogram of data, the quantizer's grid as ticks, and where the values landed (stems)."""
 
-    def __init__(self, title: str, x_label: str, height: int = 300, rows: int | None = None):
+    def __init__(self, title: str, x_label: str, colors: dict, height: int = 300, rows: int | None = None):
+        self.colors = colors
         self.hist = ColumnDataSource(dict(left=[], right=[], top=[]))
         self.grid = ColumnDataSource(dict(x=[], y0=[], y1=[]))
         self.landed = ColumnDataSource(dict(x=[], share=[]))
         f = lesson_figure(title, x_label, "density of the data", height=height)
-        f.quad(left="left", right="right", top="top", bottom=0, source=self.hist, color=COLORS["data"],
+        f.quad(left="left", right="right", top="top", bottom=0, source=self.hist, color=self.colors["data"],
                alpha=0.7, legend_label="data")
-        f.segment(x0="x", x1="x", y0="y0", y1="y1", source=self.grid, color=COLORS["grid"], line_width=1.5,
+        f.segment(x0="x", x1="x", y0="y0", y1="y1", source=self.grid, color=self.colors["grid"], line_width=1.5,
                   legend_label="grid: the values x̂ can take (under the axis)")
         f.extra_y_ranges = {"share": Range1d(0, 1)}
         f.add_layout(LinearAxis(y_range_name="share", axis_label="share of values landed"), "right")
         f.segment(x0="x", x1="x", y0=0, y1="share", source=self.landed, y_range_name="share",
-                  color=COLORS["landed"], line_width=3, alpha=0.8, legend_label="where the values landed")
-        f.scatter("x", "share", source=self.landed, y_range_name="share", color=COLORS["landed"], size=6)
+                  color=self.colors["landed"], line_width=3, alpha=0.8, legend_label="where the values landed")
+        f.scatter("x", "share", source=self.landed, y_range_name="share", color=self.colors["landed"], size=6)
         f.y_range = Range1d(0, 1)
         legend_below(f, rows)
         self.fig = f
@@ -89,6 +92,8 @@ class NumberLine:
 
 class QuantizationView(LessonView):
     """Widgets, figures and callbacks for one browser session."""
+
+    COLORS = COLORS
 
     #: read-outs a link can hide until the teacher reveals them (the cards, the ψ player's read-outs)
     HIDEABLE = {**{key: label for key, label, _ in CARDS}, "norm": "‖ψ‖²", "fid": "fidelity", "mx": "⟨x⟩"}
@@ -148,7 +153,7 @@ class QuantizationView(LessonView):
         self.activations = pn.widgets.Checkbox.from_param(m.param.activations,
                                                           label="Quantize the activations too (per tensor)")
         self.scale_header = pn.pane.Markdown("### Scale s")
-        self.applies_text = pn.pane.Markdown(styles={"font-size": "calc(14px * var(--ql-scale, 1))", "color": "var(--ql-muted, #555)"}, margin=(0, 10))
+        self.applies_text = pn.pane.Markdown(styles={"font-size": "calc(14px * var(--ql-scale, 1))", "color": css_var("muted")}, margin=(0, 10))
         self.signal = pn.widgets.Select.from_param(m.param.signal, label="Signal", width=300,
                                                    options={v: k for k, v in SIGNAL_LABELS.items()})
         self.listen = pn.widgets.Toggle(label="Hear the signal and its quantized copy", width=320,
@@ -164,7 +169,7 @@ class QuantizationView(LessonView):
         self.fsq_levels = pn.widgets.IntSlider.from_param(m.param.fsq_levels, label="Levels L per channel", step=2)
         self.latent_std = pn.widgets.FloatSlider.from_param(m.param.latent_std, label="Spread (std) of the latent")
         self.fsq_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
-        self.grid_note = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(14px * var(--ql-scale, 1))", "color": "var(--ql-muted, #444)"})
+        self.grid_note = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(14px * var(--ql-scale, 1))", "color": css_var("muted")})
         self.run_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
         self.notices = notice_alert(m)
 
@@ -228,15 +233,15 @@ class QuantizationView(LessonView):
     # ---- figures ---------------------------------------------------------------------------
     def _signal_tab(self) -> pn.Column:
         """The number line of the signal and the signal with its quantized copy."""
-        self.signal_line = NumberLine("Number line", "value x")
+        self.signal_line = NumberLine("Number line", "value x", self.colors)
         self.sig = ColumnDataSource(dict(t=[], x=[], xq=[], error=[], mean=[]))
         f = lesson_figure("Signal", "time", "value", height=300)
-        f.line("t", "x", source=self.sig, color=COLORS["x"], line_width=2, legend_label="original x")
-        f.step("t", "xq", source=self.sig, color=COLORS["xq"], line_width=2, mode="center",
+        f.line("t", "x", source=self.sig, color=self.colors["x"], line_width=2, legend_label="original x")
+        f.step("t", "xq", source=self.sig, color=self.colors["xq"], line_width=2, mode="center",
                legend_label="quantized x̂")
-        self.mean_line = f.line("t", "mean", source=self.sig, color=COLORS["mean"], line_width=2,
+        self.mean_line = f.line("t", "mean", source=self.sig, color=self.colors["mean"], line_width=2,
                                 line_dash="dashed", legend_label="average of 64 stochastic roundings")
-        f.line("t", "error", source=self.sig, color=COLORS["error"], line_width=1.5, legend_label="error x̂ − x")
+        f.line("t", "error", source=self.sig, color=self.colors["error"], line_width=1.5, legend_label="error x̂ − x")
         legend_below(f)
         self.signal_fig = f
         return pn.Column(
@@ -248,24 +253,24 @@ class QuantizationView(LessonView):
 
     def _network_tab(self) -> pn.Column:
         """The weights' number lines, accuracy against bits with the current setting marked, QAT."""
-        self.w1_line = NumberLine("W1 (input → hidden)", "weight", height=300, rows=2)
-        self.w2_line = NumberLine("W2 (hidden → class)", "weight", height=300, rows=2)
+        self.w1_line = NumberLine("W1 (input → hidden)", "weight", self.colors, height=300, rows=2)
+        self.w2_line = NumberLine("W2 (hidden → class)", "weight", self.colors, height=300, rows=2)
         self.acc = ColumnDataSource(dict(bits=[], tensor=[], channel=[], current=[], kernel=[]))
         g = lesson_figure("Digits accuracy against bits", "bits per weight", "test accuracy (%)", height=340,
                           x_range=Range1d(0.5, 16.5), y_range=Range1d(0, 100))
         for key, label, dash in (("tensor", "integer, per tensor", "dashed"), ("channel", "integer, per channel", "solid"),
                                  ("current", "your quantizer", "solid")):
-            g.line("bits", key, source=self.acc, color=COLORS[key], line_width=3 if key == "current" else 2,
+            g.line("bits", key, source=self.acc, color=self.colors[key], line_width=3 if key == "current" else 2,
                    line_dash=dash, legend_label=label)
-        g.scatter("bits", "current", source=self.acc, color=COLORS["current"], size=6)
+        g.scatter("bits", "current", source=self.acc, color=self.colors["current"], size=6)
         g.extra_y_ranges = {"kernel": Range1d(0, 100)}
         g.add_layout(LinearAxis(y_range_name="kernel", axis_label="kernel: weights → 0 (%)"), "right")
-        g.line("bits", "kernel", source=self.acc, y_range_name="kernel", color=COLORS["kernel"], line_width=2,
+        g.line("bits", "kernel", source=self.acc, y_range_name="kernel", color=self.colors["kernel"], line_width=2,
                line_dash="dotted", legend_label="kernel of your quantizer (right axis)")
         self.acc_now = ColumnDataSource(dict(bits=[0], acc=[0.0]))
         g.scatter("bits", "acc", source=self.acc_now, marker="circle_cross", size=20, fill_color="white",
-                  fill_alpha=0.6, line_color=C.red, line_width=3, legend_label="your setting")
-        self.float_span = Span(location=0, dimension="width", line_color=C.axis, line_dash="dotdash", line_width=1)
+                  fill_alpha=0.6, line_color=self.c.red, line_width=3, legend_label="your setting")
+        self.float_span = Span(location=0, dimension="width", line_color=self.c.axis, line_dash="dotdash", line_width=1)
         g.add_layout(self.float_span)
         legend_below(g)
         self.acc_fig = g
@@ -282,27 +287,27 @@ class QuantizationView(LessonView):
         """FSQ's and iFSQ's use of their levels, and against the number of levels."""
         self.usage = ColumnDataSource(dict(level=[], tanh=[], ifsq=[], ideal=[]))
         u = lesson_figure("Share of latents on each FSQ level", "level", "share (%)", height=320)
-        u.vbar(x=dodge("level", -0.2), top="tanh", width=0.4, source=self.usage, color=COLORS["tanh"],
+        u.vbar(x=dodge("level", -0.2), top="tanh", width=0.4, source=self.usage, color=self.colors["tanh"],
                legend_label="FSQ (tanh)", alpha=0.85)
-        u.vbar(x=dodge("level", 0.2), top="ifsq", width=0.4, source=self.usage, color=COLORS["ifsq"],
+        u.vbar(x=dodge("level", 0.2), top="ifsq", width=0.4, source=self.usage, color=self.colors["ifsq"],
                legend_label="iFSQ (2σ(1.6z) − 1)", alpha=0.85)
-        u.step("level", "ideal", source=self.usage, mode="center", color=C.axis, line_dash="dashed",
+        u.step("level", "ideal", source=self.usage, mode="center", color=self.c.axis, line_dash="dashed",
                legend_label="uniformly spread values")
         legend_below(u, 2)
         self.usage_fig = u
 
         self.ent = ColumnDataSource(dict(L=[], tanh_spread=[], ifsq_spread=[], tanh_entropy=[], ifsq_entropy=[], max=[]))
         e = lesson_figure("Against the number of levels", "levels L", "inner-level spread (CV, %)", height=320)
-        e.line("L", "tanh_spread", source=self.ent, color=COLORS["tanh"], line_width=2.5, legend_label="spread, tanh")
-        e.line("L", "ifsq_spread", source=self.ent, color=COLORS["ifsq"], line_width=2.5, legend_label="spread, iFSQ")
+        e.line("L", "tanh_spread", source=self.ent, color=self.colors["tanh"], line_width=2.5, legend_label="spread, tanh")
+        e.line("L", "ifsq_spread", source=self.ent, color=self.colors["ifsq"], line_width=2.5, legend_label="spread, iFSQ")
         e.extra_y_ranges = {"H": Range1d(0, 6)}
         e.add_layout(LinearAxis(y_range_name="H", axis_label="usage entropy (bits)"), "right")
-        for key, label, color, dash in (("tanh_entropy", "entropy, tanh", COLORS["tanh"], "dashed"),
-                                        ("ifsq_entropy", "entropy, iFSQ", COLORS["ifsq"], "dashed"),
-                                        ("max", "log₂ L", C.axis, "dotted")):
+        for key, label, color, dash in (("tanh_entropy", "entropy, tanh", self.colors["tanh"], "dashed"),
+                                        ("ifsq_entropy", "entropy, iFSQ", self.colors["ifsq"], "dashed"),
+                                        ("max", "log₂ L", self.c.axis, "dotted")):
             e.line("L", key, source=self.ent, y_range_name="H", color=color, line_dash=dash, line_width=2,
                    legend_label=label)
-        self.levels_now = Span(location=17, dimension="height", line_color=C.red, line_width=2)
+        self.levels_now = Span(location=17, dimension="height", line_color=self.c.red, line_width=2)
         e.add_layout(self.levels_now)
         legend_below(e, 2)
         self.entropy_fig = e
@@ -319,10 +324,10 @@ class QuantizationView(LessonView):
         self.norm_src = ColumnDataSource(dict(t=[], nearest=[], stochastic=[]))
         n = lesson_figure("‖ψ‖² of the stored state (log axis; exact: 1, dashed)", "time t", "‖ψ‖²",
                           height=320, y_axis_type="log")
-        n.add_layout(Span(location=1.0, dimension="width", line_color=C.axis, line_dash="dashed", line_width=1.5))
+        n.add_layout(Span(location=1.0, dimension="width", line_color=self.c.axis, line_dash="dashed", line_width=1.5))
         self._norm_lines = {}
         for key in ("nearest", "stochastic"):
-            self._norm_lines[key] = n.line("t", key, source=self.norm_src, color=COLORS[key], line_width=2.5,
+            self._norm_lines[key] = n.line("t", key, source=self.norm_src, color=self.colors[key], line_width=2.5,
                                            legend_label=ROUNDING_LABELS[key])
         legend_below(n)
         self.norm_fig = n
@@ -331,7 +336,7 @@ class QuantizationView(LessonView):
                            y_range=Range1d(0, 1.02))
         self._fid_lines = {}
         for key in ("nearest", "stochastic"):
-            self._fid_lines[key] = fd.line("t", key, source=self.fid_src, color=COLORS[key], line_width=2.5,
+            self._fid_lines[key] = fd.line("t", key, source=self.fid_src, color=self.colors[key], line_width=2.5,
                                            legend_label=ROUNDING_LABELS[key])
         legend_below(fd)
         self.fid_fig = fd
@@ -507,7 +512,10 @@ class QuantizationView(LessonView):
         clean = {k: np.where(v.norm > 0, v.norm, np.nan) for k, v in runs.items()}
         nan = np.full(ref.times.size, np.nan)
         label = f"{FORMATS[m.fmt]}, {m.width()} bits"
-        self.player.show_run(runs[current], r["x"], f"{label} ({current})")      # first: see _on_settings
+        self.player.show_run(runs[current], r["x"], f"{label} ({current})", V=r["V"],   # first: see _on_settings
+                             mean_x_exact=lowprec.coherent_mean_x(runs[current].times, r["x0"], r["omega"]),
+                             v_label="well V = x²/2" if r["omega"] == 1 else f"well V = {r['omega']:g}²x²/2",
+                             mean_x_label=f"{r['x0']:g} cos t" if r["omega"] == 1 else f"{r['x0']:g} cos {r['omega']:g}t")
         with pn.io.hold():
             self.norm_src.data = dict(t=ref.times, nearest=clean["nearest"], stochastic=clean.get("stochastic", nan))
             self.fid_src.data = dict(t=ref.times, nearest=ref.fidelity,

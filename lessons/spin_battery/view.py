@@ -17,7 +17,6 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, Fix
                           LinearAxis, LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Viridis256
 
-from lessons.common.palette import C
 from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs, tab_closed
@@ -33,8 +32,9 @@ HERE = pathlib.Path(__file__).parent
 DEBOUNCE_MS = 60
 TABS = ("Battery state", "Maps and curves", "Charging")
 CHAIN = ("n_sites", "Jx", "Jy", "Jz", "D", "K", "B", "b", "profile")
-COLORS = {"stored": C.blue, "incoherent": C.green, "coherent": C.lime, "capacity": C.grey,
-          "coherence": C.violet, "concurrence": C.magenta, "rho": C.blue, "passive": C.orange}
+#: what each curve is drawn in (a swatch of lessons.common.palette, in the page's profile)
+COLORS = {"stored": "blue", "incoherent": "green", "coherent": "lime", "capacity": "grey",
+          "coherence": "violet", "concurrence": "magenta", "rho": "blue", "passive": "orange"}
 CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
          ("capacity", "Capacity C", "most a unitary could ever add or take, from the best to the worst state"),
          ("stored", "Stored energy E", "Tr ρH_B above the empty battery"),
@@ -45,6 +45,8 @@ CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
 
 class SpinBatteryView(LessonView):
     """Widgets, figures and callbacks for one browser session."""
+
+    COLORS = COLORS
 
     #: read-outs a link can hide until the teacher reveals them (the cards, the charging read-outs)
     HIDEABLE = {**{key: label for key, label, _ in CARDS},
@@ -121,18 +123,18 @@ class SpinBatteryView(LessonView):
                                           capacity=[0, 0, 0]))
         f = lesson_figure("Energies (J); dashed: full battery", "energy", "", height=270, y_range=rows)
         f.hbar_stack(["incoherent", "coherent"], y="y", height=0.6, source=self.bars,
-                     color=[COLORS["incoherent"], COLORS["coherent"]],
+                     color=[self.colors["incoherent"], self.colors["coherent"]],
                      legend_label=["ergotropy: incoherent part", "coherent part"])
-        f.hbar(y="y", right="stored", height=0.6, source=self.bars, color=COLORS["stored"], legend_label="stored")
-        f.hbar(y="y", right="capacity", height=0.6, source=self.bars, color=COLORS["capacity"],
+        f.hbar(y="y", right="stored", height=0.6, source=self.bars, color=self.colors["stored"], legend_label="stored")
+        f.hbar(y="y", right="capacity", height=0.6, source=self.bars, color=self.colors["capacity"],
                legend_label="capacity")
-        self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color=C.axis, line_width=1.5)
+        self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color=self.c.axis, line_width=1.5)
         f.add_layout(self.max_span)
         f.x_range = Range1d(0, 1)
         legend_below(f, rows=2)      # one row does not fit beside the resources figure in the projector look
         self.bars_fig = f
         res_rows = ["concurrence", "l1 coherence"]
-        self.res = ColumnDataSource(dict(y=res_rows, value=[0, 0], color=[COLORS["concurrence"], COLORS["coherence"]]))
+        self.res = ColumnDataSource(dict(y=res_rows, value=[0, 0], color=[self.colors["concurrence"], self.colors["coherence"]]))
         g = lesson_figure("Quantum resources", "value", "", height=230, y_range=res_rows, x_range=Range1d(0, 1.05))
         g.hbar(y="y", right="value", height=0.6, color="color", source=self.res)
         self.res_fig = g
@@ -140,12 +142,12 @@ class SpinBatteryView(LessonView):
         self.ladder = ColumnDataSource(dict(E=[], rho=[], passive=[], h=[], deg=[]))
         lf = lesson_figure("Populations on H_B's levels: ρ (left) and its passive state (right)",
                            "population", "energy of H_B", height=340, x_range=Range1d(-1.05, 1.05))
-        lf.hbar(y="E", left="rho", right=0, height="h", source=self.ladder, color=COLORS["rho"], alpha=0.8,
+        lf.hbar(y="E", left="rho", right=0, height="h", source=self.ladder, color=self.colors["rho"], alpha=0.8,
                 legend_label="ρ")
-        lf.hbar(y="E", left=0, right="passive", height="h", source=self.ladder, color=COLORS["passive"], alpha=0.8,
+        lf.hbar(y="E", left=0, right="passive", height="h", source=self.ladder, color=self.colors["passive"], alpha=0.8,
                 legend_label="passive state π")
         lf.xaxis.formatter = CustomJSTickFormatter(code="return Math.abs(tick).toFixed(1)")
-        self.mean_lines = ColumnDataSource(dict(x0=[-1.0, 0.0], x1=[0.0, 1.0], y=[0, 0], color=[COLORS["rho"], COLORS["passive"]]))
+        self.mean_lines = ColumnDataSource(dict(x0=[-1.0, 0.0], x1=[0.0, 1.0], y=[0, 0], color=[self.colors["rho"], self.colors["passive"]]))
         lf.segment(x0="x0", x1="x1", y0="y", y1="y", source=self.mean_lines, color="color", line_width=3,
                    line_dash="dashed", legend_label="mean energy (the gap is W)")
         lf.add_tools(HoverTool(tooltips=[("energy", "@E{0.000}"), ("ρ", "@rho_abs{0.0000}"),
@@ -182,7 +184,7 @@ class SpinBatteryView(LessonView):
         mf.add_layout(ColorBar(color_mapper=self.map_mapper, width=12), "right")
         self.marker = ColumnDataSource(dict(x=[0.0], y=[0.0]))
         mf.scatter("x", "y", source=self.marker, marker="circle_cross", size=18, fill_color="white",
-                   fill_alpha=0.6, line_color=C.red, line_width=3)
+                   fill_alpha=0.6, line_color=self.c.red, line_width=3)
         mf.xgrid.visible = mf.ygrid.visible = False
         self.map_fig = mf
 
@@ -192,13 +194,13 @@ class SpinBatteryView(LessonView):
                                   ("incoherent", "incoherent part of W", "dashed"),
                                   ("stored", "stored energy E", "dotted")):
             cf.line("x", name, source=self.curve_src, line_width=2.5, line_dash=dash, legend_label=label,
-                    color={"capacity": COLORS["capacity"], "ergotropy": COLORS["incoherent"],
-                           "incoherent": C.olive, "stored": COLORS["stored"]}[name])
+                    color={"capacity": self.colors["capacity"], "ergotropy": self.colors["incoherent"],
+                           "incoherent": self.c.olive, "stored": self.colors["stored"]}[name])
         cf.extra_y_ranges = {"coh": Range1d(0, 1)}
         cf.add_layout(LinearAxis(y_range_name="coh", axis_label="l1 coherence"), "right")
-        cf.line("x", "coherence", source=self.curve_src, y_range_name="coh", color=COLORS["coherence"],
+        cf.line("x", "coherence", source=self.curve_src, y_range_name="coh", color=self.colors["coherence"],
                 line_width=2, line_dash="dotdash", legend_label="l1 coherence (right axis)")
-        self.curve_now = Span(location=0, dimension="height", line_color=C.red, line_width=2)
+        self.curve_now = Span(location=0, dimension="height", line_color=self.c.red, line_width=2)
         cf.add_layout(self.curve_now)
         legend_below(cf)
         self.curve_fig = cf
@@ -281,14 +283,14 @@ class SpinBatteryView(LessonView):
             self.bars_fig.x_range.update(start=0, end=top)
             self.max_span.location = r["max_energy"]
             self.res.data = dict(y=["concurrence", "l1 coherence"], value=[r["concurrence"], r["coherence"]],
-                                 color=[COLORS["concurrence"], COLORS["coherence"]])
+                                 color=[self.colors["concurrence"], self.colors["coherence"]])
             self.res_fig.x_range.update(start=0, end=max(1.05, r["coherence"] * 1.05))
             E = L["energy"]
             gap = np.min(np.diff(E)) if E.size > 1 else 1.0
             self.ladder.data = dict(E=E, rho=-L["rho"], rho_abs=L["rho"], passive=L["passive"],
                                     h=np.full(E.size, 0.7 * gap), deg=L["degeneracy"])
             self.mean_lines.data = dict(x0=[-1.0, 0.0], x1=[0.0, 1.0], y=[L["mean_rho"], L["mean_passive"]],
-                                        color=[COLORS["rho"], COLORS["passive"]])
+                                        color=[self.colors["rho"], self.colors["passive"]])
             span = max(E[-1] - E[0], 1e-6)
             self.ladder_fig.y_range.update(start=E[0] - 0.08 * span - gap, end=E[-1] + 0.08 * span + gap)
             self._refresh_heat(heat)

@@ -62,15 +62,6 @@ class Chunk:
     energy: np.ndarray     # <H> per frame while nothing is absorbed yet (NaN after)
     done: bool
 
-    def message(self) -> dict:
-        """The chunk as the browser player receives it: flat float32 arrays (binary on the wire)."""
-        f32 = np.float32
-        return dict(run=self.run_id, start=self.start, end=self.start + len(self.t), done=self.done,
-                    t=self.t.astype(f32),
-                    re=self.re.ravel(), im=self.im.ravel(), T=self.transmitted.astype(f32),
-                    R=self.reflected.astype(f32), inside=self.inside.astype(f32),
-                    passed=self.passed.astype(f32))
-
 
 @dataclass
 class Run:

@@ -15,13 +15,12 @@ import panel as pn
 from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 
 from physics import potentials
-from lessons.common.player import WavePlayer
-from lessons.common.palette import C
 from lessons.common.figures import lesson_figure
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced
 from lessons.common.text import lesson_text
 from lessons.common.view import LessonView
+from lessons.tunneling.player import WavePlayer
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
 
 __all__ = ["TunnelingView", "create_app"]
@@ -79,11 +78,11 @@ class TunnelingView(LessonView):
         self.marks = ColumnDataSource(dict(E=[], T=[], label=[], color=[]))
         fig = lesson_figure("Exact transmission T(E) of this barrier", "energy E", "transmission T",
                       y_range=Range1d(-0.02, 1.05))
-        fig.varea("E", "lo", "hi", source=self.band_source, color=C.green, alpha=0.18,
+        fig.varea("E", "lo", "hi", source=self.band_source, color=self.c.green, alpha=0.18,
                   legend_label="packet's energies (±1σ)")
-        fig.line("E", "T", source=self.t_source, line_width=2.5, color=C.navy, legend_label="exact T(E)")
+        fig.line("E", "T", source=self.t_source, line_width=2.5, color=self.c.navy, legend_label="exact T(E)")
         fig.scatter("E", "T", source=self.marks, size=11, color="color", legend_field="label")
-        self.height_span = Span(location=1.0, dimension="height", line_dash="dashed", line_color=C.muted)
+        self.height_span = Span(location=1.0, dimension="height", line_dash="dashed", line_color=self.c.muted)
         fig.add_layout(self.height_span)
         fig.legend.location = "bottom_right"
         fig.legend.label_text_font_size = "12px"
@@ -91,10 +90,10 @@ class TunnelingView(LessonView):
 
         self.k_source = ColumnDataSource(dict(k=[], phi=[], T=[]))
         kfig = lesson_figure("Momentum distribution |φ(k)|² and T at each k", "wavenumber k", "|φ(k)|²")
-        kfig.varea("k", 0, "phi", source=self.k_source, color=C.sky, alpha=0.35, legend_label="|φ(k)|²")
+        kfig.varea("k", 0, "phi", source=self.k_source, color=self.c.sky, alpha=0.35, legend_label="|φ(k)|²")
         kfig.extra_y_ranges = {"T": Range1d(0, 1.05)}
         kfig.add_layout(LinearAxis(y_range_name="T", axis_label="T"), "right")
-        kfig.line("k", "T", source=self.k_source, y_range_name="T", line_width=2.5, color=C.navy,
+        kfig.line("k", "T", source=self.k_source, y_range_name="T", line_width=2.5, color=self.c.navy,
                   legend_label="T(k²/2)")
         kfig.legend.location = "top_left"
         kfig.legend.label_text_font_size = "12px"
@@ -112,7 +111,7 @@ class TunnelingView(LessonView):
             self.t_source.data = dict(E=E, T=T)
             self.band_source.data = dict(E=E[inband], lo=np.zeros(inband.sum()), hi=np.ones(inband.sum()))
             self.marks.data = dict(E=[m.mean_energy()], T=[self.predicted],
-                                   label=["predicted packet T"], color=[C.green])
+                                   label=["predicted packet T"], color=[self.c.green])
             self.height_span.location = m.height if m.shape != "thin" else -1
             self.k_source.data = dict(k=k, phi=phi, T=Tk)
             self.separation.visible = m.shape == "double"
@@ -170,7 +169,7 @@ class TunnelingView(LessonView):
             E = self.model.mean_energy()
             self.marks.data = dict(E=[E, E], T=[self.predicted, run.transmitted],
                                    label=["predicted packet T", "measured T (simulation)"],
-                                   color=[C.green, C.vermilion])
+                                   color=[self.c.green, self.c.vermilion])
 
     def _restart(self):
         m = self.model
@@ -179,11 +178,9 @@ class TunnelingView(LessonView):
         psi0 = run.sim.psi
         pmax = float(np.max(np.abs(psi0) ** 2))
         emax = m.energy_axis_max()
-        self.player.start_run(dict(
-            run=run.run_id, xmin=X_MIN, xmax=X_MAX, V=V, absorber=ABSORBER,
-            emin=-0.04 * emax, emax=emax, energy=m.mean_energy(), pmax=pmax, wave_span=0.3 * emax,
-            predicted=self.predicted,
-        ))
+        self.player.start(run=run.run_id, xmin=X_MIN, xmax=X_MAX, V=V, absorber=ABSORBER,
+                          emin=-0.04 * emax, emax=emax, energy=m.mean_energy(), pmax=pmax, wave_span=0.3 * emax,
+                          predicted=self.predicted)
         self._pump(FIRST_CHUNK, new=True)
 
     def _on_request(self, event):
@@ -199,7 +196,7 @@ class TunnelingView(LessonView):
             return
         chunk = run.next_chunk(n_frames)
         if chunk is not None:
-            self.player.push_chunk(chunk.message())
+            self.player.push_frames(chunk)
         if new or run.done:
             error = f"\n\n**{run.error}**" if run.done and run.error else ""
             self.readout.object = self._readout_text(run) + error

@@ -130,7 +130,7 @@ def test_baked_lesson_decodes_to_what_the_player_would_send(lesson, tmp_path):
     assert doc["format"] == "qlb" and doc["version"] == 1 and doc["lesson"] == lesson
     assert_same(doc["messages"], run["messages"])
     assert doc["initial"] == len(run["messages"])        # the whole run answers "ready"
-    assert doc["props"]["autoplay"] is True and doc["props"]["palette"]["map"]
+    assert doc["props"]["autoplay"] is True and doc["props"]["palette"]["roles"]
     assert doc["props"]["plot_height"] >= 200 and doc["props"]["hidden"] == []
     assert js.read_text(encoding="utf-8") == run["esm"] and "export function render" in run["esm"]
     assert any(".ql-player" in css for css in doc["stylesheets"])

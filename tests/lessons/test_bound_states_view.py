@@ -17,7 +17,7 @@ def view():
 
 def test_ready_replays_setup_and_state(view):
     rec = Recorder(view.player)
-    assert [m["kind"] for m in rec.sent] == ["setup", "state"]
+    assert [m["kind"] for m in rec.sent] == ["setup", "chunk"]         # the well, then its state
     setup, state = rec.sent
     npts = view.model.x[::DISPLAY_STRIDE].size
     assert setup["x"].size == npts and setup["states"].size == N_BASIS * npts
@@ -35,29 +35,29 @@ def test_shape_change_sends_new_levels_and_shows_its_sliders(view):
     assert view.sliders["omega"].visible and not view.sliders["width"].visible
     view.shape.value = "asymmetric"
     assert view.sliders["depth"].label == "Left wall height"
-    assert rec.last("state")["mean_E"] == pytest.approx(view.model.mean_energy())
+    assert rec.last("chunk")["mean_E"] == pytest.approx(view.model.mean_energy())
 
 
 def test_measure_messages_collapse_and_fill_histograms(view):
     rec = Recorder(view.player)
     model = view.model
-    view.player._handle_msg({"kind": "measure", "what": "energy", "shots": 100, "t": 1.5,
+    view.player._handle_msg({"kind": "action", "name": "measure", "what": "energy", "shots": 100, "t": 1.5,
                              "state": model.state_id})
     assert sum(view.e_hist.data["observed"]) == pytest.approx(1.0)
     assert "100 energy" in view.measure_count.object
     assert not view.collapse_note.visible
-    view.player._handle_msg({"kind": "measure", "what": "position", "shots": 1, "t": 2.0,
+    view.player._handle_msg({"kind": "action", "name": "measure", "what": "position", "shots": 1, "t": 2.0,
                              "state": model.state_id})
     assert view.collapse_note.visible and "Position measured" in view.collapse_note.object
-    state = rec.last("state")
-    assert state["t0"] == 2.0 and state["id"] == model.state_id
+    state = rec.last("chunk")
+    assert state["t0"] == 2.0 and state["state"] == model.state_id
     # stale clicks (from a state that has since changed) and malformed messages are ignored
     before = model.outcomes
-    view.player._handle_msg({"kind": "measure", "what": "energy", "shots": 1, "t": 2.0, "state": -5})
-    view.player._handle_msg({"kind": "measure", "what": "energy", "shots": 7, "t": 2.0, "state": model.state_id})
-    view.player._handle_msg({"kind": "measure", "what": "energy", "shots": 1, "t": "soon", "state": model.state_id})
-    view.player._handle_msg({"kind": "measure", "what": "energy", "shots": 1, "t": float("nan"),
-                             "state": model.state_id})
+    for bad in ({"state": -5}, {"shots": 7}, {"t": "soon"}, {"t": float("nan")}, {"shots": True},
+                {"what": "momentum"}, {"name": "measure!" * 10}):
+        view.player._handle_msg({"kind": "action", "name": "measure", "what": "energy", "shots": 1, "t": 2.0,
+                                 "state": model.state_id, **bad})
+    view.player._handle_msg({"kind": "measure", "what": "energy", "shots": 1, "t": 2.0, "state": model.state_id})
     assert model.outcomes == before
 
 

@@ -13,7 +13,7 @@ import pytest
 from lessons.bound_states.model import QUERY_NAMES as BOUND_Q, BoundStatesModel
 from lessons.bound_states.view import BoundStatesView
 from lessons.common.classroom import CLASSROOM_QUERY, Classroom, hide_css, split_slides, url_with
-from lessons.common.palette import _NAMED, C, PROFILES, contrast, normalized, profile
+from lessons.common.palette import _NAMED, C, CSS_ROLES, PROFILES, ROLES, contrast, css_var, normalized, profile
 from lessons.common.figures import lesson_figure
 from lessons.common.page import lesson_app
 from lessons.quantization.model import QUERY_NAMES as QUANT_Q, QuantizationModel
@@ -47,15 +47,27 @@ def test_standard_profile_draws_what_the_views_name():
     std = profile(None)
     assert std.name == "standard"
     for name, values in _NAMED.items():
-        assert std.colour(values[0]) == values[0] == getattr(C, name)
+        assert getattr(std.swatches(), name) == values[0] == getattr(C, name)
 
 
-@pytest.mark.parametrize("name", ["projector", "dark"])
-def test_every_named_colour_has_a_value_in_every_profile(name):
+@pytest.mark.parametrize("name", ["standard", "projector", "dark"])
+def test_every_named_colour_and_role_has_a_value_in_every_profile(name):
     look = PROFILES[name]
-    for key, values in _NAMED.items():
+    for key in _NAMED:
         assert normalized(look.named(key)) == look.named(key), key
-        assert look.colour(values[0]) == look.named(key)
+        assert getattr(look.swatches(), key) == look.named(key)
+    roles = look.js()["roles"]
+    assert set(roles) == set(ROLES)
+    for role, (swatch, alpha) in ROLES.items():
+        assert swatch in _NAMED, role
+        if alpha == 1:
+            assert roles[role] == look.named(swatch)
+        else:
+            r, g, b = (int(look.named(swatch)[i:i + 2], 16) for i in (1, 3, 5))
+            assert roles[role] == f"rgba({r},{g},{b},{alpha:g})"
+    css = look.css()
+    for role, swatch in CSS_ROLES.items():
+        assert f"--ql-{role}: {look.named(swatch)}" in css
 
 
 def test_projector_colours_are_darker_and_text_is_black_enough_for_a_washed_out_projector():
@@ -85,42 +97,47 @@ def test_contrast_matches_the_wcag_reference_values():
     assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)   # WebAIM's example
 
 
-def test_colour_maps_hex_short_hex_and_rgba_and_leaves_other_values():
+def test_css_var_falls_back_on_the_standard_value():
+    assert css_var("ink") == f"var(--ql-ink, {C.text})"
+    assert css_var("shade", 45) == f"color-mix(in srgb, var(--ql-shade, {C.black}) 45%, transparent)"
+
+
+COLOUR_LITERAL = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b|rgba?\(\s*\d")
+
+
+def test_no_colour_is_written_outside_the_palette():
+    """Views name swatches (self.c), players name roles, CSS reads the profile's variables."""
+    files = [p for p in [*REPO.glob("lessons/**/*.py"), *REPO.glob("lessons/**/*.js"), *REPO.glob("apps/*.py")]
+             if p.name != "palette.py" and "__pycache__" not in p.parts]
+    assert len(files) > 20
+    found = [f"{p.relative_to(REPO)}: {m.group(0)}" for p in files for m in COLOUR_LITERAL.finditer(p.read_text())]
+    assert found == [], found
+    players = [*REPO.glob("lessons/*/pieces.js"), REPO / "lessons/common/pieces.js"]
+    roles = {r for p in players for r in re.findall(r'\bcolor\("(\w+)"\)', p.read_text())}
+    assert roles and roles <= set(ROLES), roles - set(ROLES)
+
+
+def test_the_scan_finds_a_colour_literal():
+    assert COLOUR_LITERAL.search('x = "#1c7ed6"') and COLOUR_LITERAL.search("fill: rgba(0, 0, 0, .1)")
+    assert not COLOUR_LITERAL.search('href="#top"') and not COLOUR_LITERAL.search("var(--ql-ink)")
+
+
+def test_restyle_scales_lines_and_type_once_and_paints_the_frame():
     proj = PROFILES["projector"]
-    assert proj.colour("#1C7ED6") == proj.named("blue")
-    assert proj.colour("#333") == proj.named("axis")
-    r, g, b = (int(proj.named("sky")[i:i + 2], 16) for i in (1, 3, 5))
-    assert proj.colour("rgba(31,119,180,0.45)") == f"rgba({r},{g},{b},0.45)"
-    assert proj.colour("rgba(1,2,3,0.5)") == "rgba(1,2,3,0.5)"
-    assert proj.colour("color") == "color" and proj.colour(None) is None
-
-
-def test_every_colour_in_the_views_and_players_comes_from_the_palette():
-    standard = {values[0] for values in _NAMED.values()}
-    for view in REPO.glob("lessons/*/view.py"):
-        assert not re.findall(r'"#[0-9a-fA-F]{3,6}"', view.read_text()), f"{view}: name colours from C"
-    for js in [*REPO.glob("lessons/*/*_player.js"), REPO / "lessons/common/player.js"]:
-        text = js.read_text()
-        for hexa in re.findall(r'"(#[0-9a-fA-F]{3,6})"', text):
-            assert normalized(hexa) in standard, f"{js.name}: {hexa} is not a palette colour"
-        for rgb in re.findall(r'"rgba\((\d+),\s*(\d+),\s*(\d+),', text):
-            assert "#" + "".join(f"{int(v):02x}" for v in rgb) in standard, f"{js.name}: rgba{rgb}"
-
-
-def test_restyle_maps_colours_and_scales_lines_and_type_once():
-    proj = PROFILES["projector"]
+    c = proj.swatches()
     fig = lesson_figure("t", "x", "y")
-    line = fig.line([0, 1], [0, 1], color=C.blue, line_width=2, legend_label="a")
+    line = fig.line([0, 1], [0, 1], color=c.blue, line_width=2, legend_label="a")
     done: set = set()
     proj.restyle(fig, done)
     proj.restyle(fig, done)                                          # a second pass changes nothing
-    assert line.glyph.line_color == proj.named("blue")
+    assert line.glyph.line_color == proj.named("blue")              # drawn in the profile by the view
     assert line.glyph.line_width == pytest.approx(2 * proj.line_scale)
     assert fig.title.text_font_size == f"{15 * proj.font_scale:.3g}px"
     assert fig.background_fill_color == proj.named("white")
-    more = fig.line([0, 1], [1, 0], color=C.red, line_width=1)       # added later: styled on the next pass
+    assert fig.xaxis[0].axis_label_text_color == proj.named("axis")
+    more = fig.line([0, 1], [1, 0], color=c.red, line_width=1)       # added later: styled on the next pass
     proj.restyle(fig, done)
-    assert (more.glyph.line_color, more.glyph.line_width) == (proj.named("red"), pytest.approx(proj.line_scale))
+    assert more.glyph.line_width == pytest.approx(proj.line_scale)
     assert line.glyph.line_width == pytest.approx(2 * proj.line_scale)
 
 

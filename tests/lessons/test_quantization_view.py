@@ -1,7 +1,7 @@
 """The Quantization view without a browser: cards, number lines, marker, curves, FSQ, the run, widgets.
 
 Outside a server the view's debouncing runs at once and ``tab_closed`` is False, so setting a widget
-or the model updates every figure source before the next line; the player's ``_run`` is what it
+or the model updates every figure source before the next line; ``shown_run(player)`` is what it
 would send the page.  Expected numbers come from the model or straight from :mod:`physics`.
 """
 import re
@@ -16,7 +16,7 @@ from lessons.quantization.view import TABS, QuantizationView
 from physics import digits as dg
 from physics import lowprec as lp
 from physics import quantize as qz
-from tests.lessons.helpers import Recorder, read_cards
+from tests.lessons.helpers import Recorder, read_cards, shown_run
 
 CARD_KEYS = ("quantized", "float", "kernel", "sqnr", "levels", "storage")
 NETWORK, FSQ, RUN = 1, 2, 3
@@ -206,11 +206,11 @@ def shapes(run) -> np.ndarray:
 
 def test_the_schroedinger_tab_sends_a_run(view):
     m = view.model
-    assert view.player._run is None                     # not computed while the tab is closed
+    assert shown_run(view.player) is None               # not computed while the tab is closed
     m.bits = 8
     view.tabs.active = RUN
-    run = view.player._run
-    assert run["kind"] == "run" and run["id"] == 1 and "8 bits" in run["label"] and "(nearest)" in run["label"]
+    run = shown_run(view.player)
+    assert run["run"] == 1 and "8 bits" in run["label"] and "(nearest)" in run["label"]
     s = lp.harmonic_setup()
     keep = np.abs(s.x) <= VIEW_HALF_WIDTH
     np.testing.assert_array_equal(run["x"], s.x[keep].astype(np.float32))
@@ -233,17 +233,18 @@ def test_the_schroedinger_tab_sends_a_run(view):
 
     # the page reports ready: the run is replayed; a new setting sends a new one at once
     rec = Recorder(view.player)
-    assert [msg["id"] for msg in rec.sent] == [1]
+    assert [r["run"] for r in rec.runs()] == [1]
+    assert [msg["kind"] for msg in rec.sent] == ["setup", "chunk"]
     view.bits.value = 12
-    assert rec.sent[-1]["id"] == 2 and "12 bits" in rec.sent[-1]["label"]
-    q = shapes(rec.sent[-1])
+    assert rec.runs()[-1]["run"] == 2 and "12 bits" in rec.runs()[-1]["label"]
+    q = shapes(rec.runs()[-1])
     np.testing.assert_allclose(q.sum(axis=1) * dx, 1.0, atol=2e-3)   # normalised, almost all in the window
     # with the tab closed nothing is computed; the run follows when it opens
     view.tabs.active = 0
     view.bits.value = 10
-    assert len(rec.sent) == 2
+    assert len(rec.runs()) == 2
     view.tabs.active = RUN
-    assert rec.sent[-1]["id"] == 3 and "10 bits" in rec.sent[-1]["label"]
+    assert rec.runs()[-1]["run"] == 3 and "10 bits" in rec.runs()[-1]["label"]
     # a format without stochastic rounding has one curve
     view.fmt.value = "nf4"
     assert not view._norm_lines["stochastic"].visible and np.isnan(view.norm_src.data["stochastic"]).all()
@@ -254,7 +255,7 @@ def test_the_schroedinger_tab_sends_a_run(view):
 def test_the_animated_shape_is_normalised_when_the_norm_leaves_float32(bits):
     view = QuantizationView(QuantizationModel(bits=bits))
     view.tabs.active = RUN
-    run = view.player._run
+    run = shown_run(view.player)
     direct = lp.stored_run(partial(qz.uniform, bits=bits, granularity="channel"), steps=2000)
     assert run["valid"] == 201 and np.isfinite(direct.norm).all()
     assert not 1e-30 < direct.norm[-1] < 1e30                           # outside float32's comfortable range
@@ -419,7 +420,7 @@ def test_bad_settings_never_raise(view):
             view.tabs.active = tab
             assert "Could not compute" not in view.status.object, (combo, tab, view.status.object)
         view.tabs.active = 0
-    run = view.player._run
+    run = shown_run(view.player)
     assert np.all(np.isfinite(run["q"])) and np.all(np.isfinite(run["lognorm"]))
     assert np.all(np.isfinite(view.acc.data["current"]))
 
@@ -436,5 +437,5 @@ def test_on_the_schroedinger_tab_a_new_run_goes_out_before_the_cards_and_figures
     view.cards.param.watch(lambda _e: order.append("cards"), "object")
     view.run_text.param.watch(lambda _e: order.append("text"), "object")
     view.bits.value = 7
-    assert order[0] == "run" and {"figure", "cards", "text"} <= set(order[1:]), order
-    assert order.count("run") == 1
+    assert order[:2] == ["setup", "chunk"] and {"figure", "cards", "text"} <= set(order[2:]), order
+    assert order.count("setup") == 1

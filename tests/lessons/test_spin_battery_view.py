@@ -1,7 +1,7 @@
 """The Spin-battery view without a browser: cards, maps and marker, curves, charging runs, tabs.
 
 Outside a server the view's debouncing runs at once, so setting a widget or the model updates
-every figure source before the next line; the player's ``_run`` is what it would send the page.
+every figure source before the next line; ``shown_run(player)`` is what it would send the page.
 """
 
 import numpy as np
@@ -11,7 +11,7 @@ from lessons.common.text import plain_text
 from lessons.spin_battery.model import (CHARGE_TIMES, CHARGER_HAMILTONIANS, CURVE_AXES, MAP_AXES, MAX_MAP_SITES,
                                         QUANTITY_LABELS, SpinBatteryModel)
 from lessons.spin_battery.view import SpinBatteryView
-from tests.lessons.helpers import Recorder, read_cards
+from tests.lessons.helpers import Recorder, read_cards, shown_run
 
 CARD_KEYS = ("ergotropy", "capacity", "stored", "coherent", "coherence", "concurrence")
 MAPS, CHARGING = 1, 2
@@ -108,31 +108,31 @@ def test_an_axis_setting_moves_the_marker_and_another_recomputes_the_map(view):
 
 def test_opening_the_charging_tab_sends_a_run(view):
     m = view.model
-    assert view.player._run is None                # not computed while the tab is closed
+    assert shown_run(view.player) is None                # not computed while the tab is closed
     view.tabs.active = CHARGING
-    run = view.player._run
-    assert run["id"] == 1 and run["n"] == 2 and run["t"].size == CHARGE_TIMES
+    run = shown_run(view.player)
+    assert run["run"] == 1 and run["n"] == 2 and run["t"].size == CHARGE_TIMES
     expected = m.charging()
     np.testing.assert_array_equal(run["E"], expected["stored"].astype(np.float32))
     np.testing.assert_array_equal(run["W"], expected["ergotropy"].astype(np.float32))
     assert run["Emax"] == pytest.approx(4.0) and run["fields"] == pytest.approx([1.3, 0.7])
     # the page reports ready: the run is replayed to it
     rec = Recorder(view.player)
-    assert [msg["id"] for msg in rec.sent] == [1]
+    assert [r["run"] for r in rec.runs()] == [1]
     # a charging setting or a chain setting: a new run, sent at once
     view.omega.value = 2.0
-    assert view.player._run["id"] == 2 and rec.sent[-1]["id"] == 2
+    assert shown_run(view.player)["run"] == 2 and rec.runs()[-1]["run"] == 2
     view.sliders["D"].value = 1.0
-    assert rec.sent[-1]["id"] == 3
-    np.testing.assert_array_equal(rec.sent[-1]["E"], m.charging()["stored"].astype(np.float32))
+    assert rec.runs()[-1]["run"] == 3
+    np.testing.assert_array_equal(rec.runs()[-1]["E"], m.charging()["stored"].astype(np.float32))
     # with the tab closed nothing is computed, and the run follows when it opens again
     view.tabs.active = 0
     view.sliders["B"].value = 2.0
     view.charger.value = "field"
-    assert len(rec.sent) == 3
+    assert len(rec.runs()) == 3
     view.tabs.active = CHARGING
-    assert rec.sent[-1]["id"] == 4 and len(rec.sent) == 4
-    np.testing.assert_array_equal(rec.sent[-1]["E"], m.charging()["stored"].astype(np.float32))
+    assert rec.runs()[-1]["run"] == 4 and len(rec.runs()) == 4
+    np.testing.assert_array_equal(rec.runs()[-1]["E"], m.charging()["stored"].astype(np.float32))
     assert view.charger_text.object == plain_text(CHARGER_HAMILTONIANS["field"])
 
 
@@ -178,12 +178,12 @@ def test_a_fully_degenerate_setting_breaks_nothing():
     view.tabs.active = CHARGING
     for charger in ("drive", "field", "chain"):
         view.charger.value = charger
-        run = view.player._run
+        run = shown_run(view.player)
         assert np.all(np.isfinite(run["E"])) and np.all(np.isfinite(run["sz"])), charger
         assert np.all(run["E"] == 0)                              # nothing can be stored without fields
     view.n_sites.value = 3
     assert cards(view)["capacity"] == "0.0000" and "Could not compute" not in view.status.object
-    assert view.player._run["n"] == 3
+    assert shown_run(view.player)["n"] == 3
 
 
 # A preset changes several settings at once; param then calls each watcher with one event per
@@ -200,7 +200,7 @@ def test_several_settings_changed_at_once_update_everything(view):
     view.tabs.active = CHARGING
     view.model.param.update(D=1.0, K=0.4, omega=2.0, t_max=10.0)
     assert_cards_show(view, view.model)
-    assert view.player._run["t"][-1] == pytest.approx(10.0)
+    assert shown_run(view.player)["t"][-1] == pytest.approx(10.0)
 
 
 def test_on_the_charging_tab_a_new_run_goes_out_before_the_cards(view):
@@ -211,5 +211,5 @@ def test_on_the_charging_tab_a_new_run_goes_out_before_the_cards(view):
     view.player._send_msg = lambda msg: order.append(msg["kind"])
     view.cards.param.watch(lambda _e: order.append("cards"), "object")
     view.sliders["Jz"].value = 0.4
-    assert order[0] == "run" and "cards" in order[1:], order
-    assert order.count("run") == 1
+    assert order[:2] == ["setup", "chunk"] and "cards" in order[2:], order
+    assert order.count("setup") == 1

@@ -144,3 +144,17 @@ def test_recorded_shapes_integrate_to_one_and_stay_finite():
     assert np.isfinite(blow.density[ok]).all() and np.isfinite(blow.ref_density[ok]).all()
     assert np.isnan(blow.density[~ok]).all()
     np.testing.assert_allclose(blow.ref_density[ok].sum(axis=1, dtype=np.float64) * s.dx, 1.0, rtol=1e-5)
+
+
+def test_the_exact_mean_position_is_the_coherent_states_and_the_unquantized_run_follows_it():
+    s = lp.harmonic_setup()
+    t = np.linspace(0, 20, 9)
+    np.testing.assert_allclose(lp.coherent_mean_x(t, s.x0, s.omega), 3 * np.cos(t), rtol=0, atol=1e-15)
+    assert (s.x0, s.omega) == (3.0, 1.0)
+    exact = lp.stored_run(None, steps=2000)
+    error = np.abs(exact.mean_x - lp.coherent_mean_x(exact.times, s.x0, s.omega)).max()
+    assert error < 3e-4                      # the split-operator run of the unquantized memory, dt = 0.01
+    half = lp.harmonic_setup(dt=0.005)
+    finer = lp.stored_run(None, steps=4000, setup=half, record_every=20)
+    ratio = error / np.abs(finer.mean_x - lp.coherent_mean_x(finer.times, half.x0, half.omega)).max()
+    assert 3.5 < ratio < 4.5                 # second order in dt
