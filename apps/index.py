@@ -37,5 +37,5 @@ intro = pn.pane.Markdown(
 grid = pn.pane.HTML('<div class="ql-grid">' + "".join(card(c) for c in CATALOGUE) + "</div>",
                     stylesheets=[CARD_CSS], sizing_mode="stretch_width")
 pn.template.BootstrapTemplate(
-    title="Quantum Lessons", main=[intro, grid], **TEMPLATE_STYLE,
+    title="Quantum Lessons", meta_viewport="width=device-width, initial-scale=1", main=[intro, grid], **TEMPLATE_STYLE,
 ).servable(title="Quantum Lessons")

@@ -93,7 +93,8 @@ const LESSON = {
     const {W, H, big} = g
     const sup = model.mode === "superposition"
     const sideW = sup ? Math.min(120 * big, W * 0.18) : 0, traceH = sup ? Math.max(70, H * 0.2) : 0
-    const m = {l: 58 * big, r: 14, t: 12, b: 36 * big}
+    // a narrow canvas puts the key in rows above the plot, where it cannot hide the level labels
+    const m = {l: 58 * big, r: 14, t: g.narrow ? 44 : 12, b: 36 * big}
     const b = plotBox(m.l, m.t, W - sideW - m.l - m.r, H - traceH - m.t - m.b - (sup ? 12 : 0),
                       [run.xmin, run.xmax], [run.emin, run.emax])
     axes(g, b, {xlabel: "position x", ylabel: "energy", xticks: 8, yticks: 6})
@@ -128,7 +129,8 @@ const LESSON = {
     if (model.show_density) items.push(["packet_edge", "|ψ|²"])
     if (model.show_re) items.push(["re", "Re ψ"])
     if (model.show_im) items.push(["im", "Im ψ"])
-    legend(g, items, b.x0 + b.w - 100 * big, m.t + 16 * big, {size: 12, rowStep: 16})
+    if (g.narrow) legend(g, items, m.l, 16, {down: false, size: 12, rowStep: 16, gap: 34})
+    else legend(g, items, b.x0 + b.w - 100 * big, m.t + 16 * big, {size: 12, rowStep: 16})
   },
 }
 

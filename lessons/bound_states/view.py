@@ -19,7 +19,7 @@ from physics import potentials
 from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
-from lessons.common.figures import lesson_figure
+from lessons.common.figures import flow_row, lesson_figure
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs, tab_closed
 from lessons.common.text import lesson_text, plain_text
@@ -185,7 +185,7 @@ class BoundStatesView(LessonView):
 
         self._refresh_histograms()
         return pn.Column(self.measure_count,
-                         pn.Row(pn.pane.Bokeh(self.e_fig, sizing_mode="stretch_width"),
+                         flow_row(pn.pane.Bokeh(self.e_fig, sizing_mode="stretch_width"),
                                 pn.pane.Bokeh(self.x_fig, sizing_mode="stretch_width"),
                                 sizing_mode="stretch_width"), sizing_mode="stretch_width")
 
@@ -231,9 +231,9 @@ class BoundStatesView(LessonView):
         self.psi_fig = pf
         self._refresh_pinn_figures()
         return pn.Column(
-            pn.Row(self.train, self.pause, self.reset, self.pinn_status, sizing_mode="stretch_width"),
-            pn.Row(self.pinn_width, self.pinn_lr, self.pinn_state, self.pinn_demo, sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Bokeh(self.loss_fig, sizing_mode="stretch_width"),
+            flow_row(self.train, self.pause, self.reset, self.pinn_status, sizing_mode="stretch_width"),
+            flow_row(self.pinn_width, self.pinn_lr, self.pinn_state, self.pinn_demo, sizing_mode="stretch_width"),
+            flow_row(pn.pane.Bokeh(self.loss_fig, sizing_mode="stretch_width"),
                    pn.pane.Bokeh(self.energy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.psi_fig, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")

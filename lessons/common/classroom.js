@@ -52,6 +52,39 @@ function labelControls() {
   }
 }
 
+// The page's controls (the template's sidebar) on a narrow screen: a drawer over the lesson, closed at
+// first, opened and closed by the header's button (named "Controls"), closed by Escape and by a tap
+// beside it.  The drawer starts below the header, whose height the page's CSS reads as --ql-header-h.
+const NARROW = "(max-width: 900px)"
+
+function controlsDrawer() {
+  const sidebar = document.getElementById("sidebar"), toggle = document.getElementById("sidebar-toggle")
+  const header = document.getElementById("header")
+  if (!sidebar || !toggle) return {stop() {}}
+  toggle.setAttribute("aria-label", "Controls")
+  toggle.title = "Controls: the lesson's settings"
+  const narrow = () => window.matchMedia(NARROW).matches
+  const open = () => sidebar.classList.contains("show")
+  const close = () => {
+    sidebar.classList.remove("show", "collapsing")
+    toggle.setAttribute("aria-expanded", "false"); toggle.classList.add("collapsed")
+  }
+  if (narrow() && open()) close()
+  const height = () => document.documentElement.style.setProperty("--ql-header-h", `${header ? header.offsetHeight : 56}px`)
+  const ro = new ResizeObserver(height)
+  if (header) ro.observe(header)
+  height()
+  const onKey = (ev) => { if (ev.key === "Escape" && narrow() && open()) { close(); toggle.focus() } }
+  const onTap = (ev) => {
+    if (!narrow() || !open()) return
+    const path = ev.composedPath()
+    if (!path.includes(sidebar) && !path.includes(toggle)) close()
+  }
+  document.addEventListener("keydown", onKey)
+  document.addEventListener("pointerdown", onTap, true)
+  return {stop() { ro.disconnect(); document.removeEventListener("keydown", onKey); document.removeEventListener("pointerdown", onTap, true) }}
+}
+
 function editable(el) {
   return el && (["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) || el.isContentEditable)
 }
@@ -154,14 +187,18 @@ export function render({ model, el }) {
     ev.preventDefault()
   }
   document.addEventListener("keydown", onKey)
-  const labeller = setInterval(labelControls, 1500)
-  labelControls()
+  const drawer = controlsDrawer()
+  // often while the page is still being built (controls arrive over a few seconds), then rarely
+  let labelTimer = null, labelTicks = 0
+  const relabel = () => { labelControls(); labelTimer = setTimeout(relabel, ++labelTicks < 24 ? 250 : 1500) }
+  relabel()
   // a tab's controls are rendered when the tab is opened: name them as soon as they are there
   const afterClick = () => { setTimeout(labelControls, 150); setTimeout(labelControls, 500) }
   document.addEventListener("click", afterClick, true)
   model.on("remove", () => {
+    drawer.stop()
     document.removeEventListener("keydown", onKey)
     document.removeEventListener("click", afterClick, true)
-    clearInterval(labeller)
+    clearTimeout(labelTimer)
   })
 }

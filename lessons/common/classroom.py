@@ -209,6 +209,12 @@ class ClassroomBar(JSComponent):
     dialog kbd {{ border: 1px solid {css_var("border")}; border-radius: 4px; padding: 1px 6px; font-family: inherit; }}
     dialog button {{ font-size: 1em; padding: 5px 14px; margin-top: 8px; }}
     dialog input {{ width: 100%; font-size: 1em; padding: 4px; }}
+    /* a phone: lecture mode and the keys are for a teacher's screen and a keyboard */
+    @media (max-width: 600px) {{
+      .ql-classroom > .ql-lecture, .ql-classroom > .ql-help-btn {{ display: none; }}
+      .ql-classroom > button, .ql-classroom select {{ font-size: 13px; padding: 3px 8px; }}
+      .ql-classroom {{ font-size: 13px; gap: 6px; }}
+    }}
     """]
 
     def __init__(self, on_reveal=None, on_slide=None, **params):

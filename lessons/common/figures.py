@@ -11,10 +11,12 @@ import re
 import panel as pn
 
 from lessons.common.palette import css_var, profile
+from lessons.common.workarounds import title_as_panel
 
-__all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures"]
+__all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures", "flow_row", "FLOW_CSS"]
 
 _FIGURE_CSV_JS = (pathlib.Path(__file__).parent / "figure_csv.js").read_text(encoding="utf-8")
+_FIGURE_FIT_JS = (pathlib.Path(__file__).parent / "figure_fit.js").read_text(encoding="utf-8")
 
 #: An icon for the CSV tool (a sheet with rows), as a data URL: the page loads nothing from elsewhere.
 _INK = profile(None).named("axis").replace("#", "%23")
@@ -42,6 +44,14 @@ def lesson_figure(title: str, x_label: str, y_label: str, height: int = 300, **k
                                callback=CustomJS(args=dict(fig=fig, filename=f"{name}.csv"), code=_FIGURE_CSV_JS)))
     fig.toolbar.autohide = True
     fig.toolbar.logo = None
+    # Bokeh lines up the frames of figures side by side (its panels take the tallest neighbour's
+    # height): a figure that folds under a neighbour with a tall legend kept only a sliver of a plot
+    fig.frame_align = False
+    title_as_panel(fig)
+    # the title and a legend below are fitted to the width the figure gets in the browser
+    fit = CustomJS(args=dict(fig=fig), code=_FIGURE_FIT_JS)
+    fig.js_on_change("inner_width", fit)
+    fig.title.js_on_change("text", fit)
     fig.title.text_font_size = "15px"
     for axis in (fig.xaxis, fig.yaxis):
         axis.axis_label_text_font_size = "14px"
@@ -69,6 +79,12 @@ READOUT_CSS = f"""
 .ql-card span {{ display: block; font-size: calc(14px * var(--ql-scale, 1)); color: {css_var("ink2")}; }}
 .ql-card b {{ display: block; font-size: calc(24px * var(--ql-scale, 1)); font-variant-numeric: tabular-nums; }}
 .ql-card small {{ color: {css_var("muted")}; font-size: calc(12px * var(--ql-scale, 1)); }}
+@media (max-width: 600px) {{
+  .ql-cards {{ gap: 6px; }}
+  .ql-card {{ flex: 1 1 140px; min-width: 0; padding: 4px 8px; }}
+  .ql-card b {{ font-size: calc(20px * var(--ql-scale, 1)); }}
+  .ql-card small {{ font-size: calc(11px * var(--ql-scale, 1)); }}
+}}
 """
 
 
@@ -100,3 +116,28 @@ def restyle_figures(layout, look, done: set) -> None:
                 if id(widget) not in done:
                     done.add(id(widget))
                     widget.stylesheets = [*widget.stylesheets, widget_css]
+
+
+#: A row of figures or controls: side by side on a wide screen, one under the other up to 900 px wide
+#: (lessons.common.page.NARROW_PX), each then the full width.
+FLOW_CSS = """
+@media (max-width: 900px) {
+  :host { flex-wrap: wrap !important; }
+  :host > * { flex: 1 1 100% !important; max-width: 100% !important; }
+}
+"""
+
+
+def flow_row(*objects, **params) -> pn.Row:
+    """``pn.Row(*objects)`` as wide as the page, folding into a column on narrow screens (:data:`FLOW_CSS`).
+
+    A child given a fixed ``width`` becomes stretchable up to that width: Bokeh gives a row the sum of
+    its children's fixed widths as its minimum width, and that minimum (not the CSS) would hold the row,
+    and the tabs around it, wider than a phone.
+    """
+    for obj in objects:
+        width = getattr(obj, "width", None)
+        if width and getattr(obj, "sizing_mode", None) in (None, "fixed"):
+            obj.param.update(sizing_mode="stretch_width", max_width=width, width=None)
+    params.setdefault("sizing_mode", "stretch_width")
+    return pn.Row(*objects, stylesheets=[FLOW_CSS, *params.pop("stylesheets", [])], **params)

@@ -15,8 +15,8 @@ import panel as pn
 import param
 
 from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_css, url_with
-from lessons.common.figures import restyle_figures
-from lessons.common.palette import profile
+from lessons.common.figures import flow_row, restyle_figures
+from lessons.common.palette import css_var, profile
 from lessons.common.player import Player
 from lessons.common.sections import LazyTabs
 from lessons.common.text import lesson_text_from, plain_text
@@ -25,7 +25,7 @@ from lessons.common.model import LessonModel
 from lessons.common.view import LessonView
 from lessons.common.workarounds import FrozenInitTemplate, refuse_bad_input, respond_at_once, served_page_guards
 
-__all__ = ["lesson_app", "serve_lesson", "page", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE",
+__all__ = ["lesson_app", "serve_lesson", "page", "LAYOUT_CSS", "NARROW_PX", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE",
            "ASSETS", "SECONDARY_DELAY_MS", "SECONDARY_FALLBACK_MS"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
@@ -59,25 +59,55 @@ def notice_alert(model: param.Parameterized) -> pn.pane.Alert:
     return alert
 
 
+#: The page on every screen.  The title shrinks with the window so the classroom bar keeps to one
+#: line beside long titles.  Up to NARROW_PX wide (phones, tablets, narrow windows) the controls
+#: fold into a drawer over the lesson (the header's "Controls" button; classroom.js closes it on
+#: narrow screens at start, on Escape and on a tap beside it), the lesson takes the full width and
+#: the header wraps; no page scrolls sideways.
+NARROW_PX = 900
+LAYOUT_CSS = f"""
+#header .title {{ font-size: clamp(1.05rem, 1.6vw, 1.75rem); }}
+html, body {{ max-width: 100%; overflow-x: hidden; }}
+#header {{ flex-wrap: wrap; }}
+@media (max-width: {NARROW_PX}px) {{
+  #header {{ padding: 2px 0; justify-content: flex-start; }}
+  #header .title {{ white-space: normal; line-height: 1.25; padding-left: 0.2em; font-size: 1.1rem; }}
+  .app-header a.title:first-of-type, .app-header span.title {{ display: none; }}
+  #header-items {{ flex-wrap: wrap; white-space: normal; margin-left: 6px; row-gap: 4px; min-width: 0; }}
+  #content {{ flex-wrap: nowrap; }}
+  #sidebar {{ position: fixed; z-index: 1030; left: 0; top: var(--ql-header-h, 56px); bottom: 0;
+             width: min(360px, 88vw) !important; max-width: min(360px, 88vw) !important;
+             background: {css_var("bg")}; box-shadow: 6px 0 24px {css_var("shade", 35)}; }}
+  #sidebar.collapse:not(.show) {{ display: none; }}
+  /* no sliding: a drawer is open or shut, so Escape or a tap beside it always finds it in one state */
+  #sidebar.collapsing {{ transition: none !important; }}
+  #main {{ flex: 1 1 100%; width: 100%; max-width: 100%; padding: 8px 8px 16px 8px; }}
+}}
+"""
+
+
 class LessonTemplate(FrozenInitTemplate):
     """The lessons' page template: Panel's Bootstrap template, put into its document in one go
     (:class:`lessons.common.workarounds.FrozenInitTemplate`)."""
 
 
 def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False) -> LessonTemplate:
-    """The common lesson page: controls in the sidebar, figures and text in the main area.
+    """The common lesson page: controls in the sidebar, figures and text in the main area; the header
+    reads "Quantum Lessons - ``title``" (the first a link to the gallery; the lesson's title alone on
+    a narrow screen).
 
     ``look`` is the page's :class:`~lessons.common.palette.Profile` (standard if None).
     """
     look = look or profile(None)
     served_page_guards()
     template = LessonTemplate(
-        title=title, sidebar=[pn.Column(*sidebar, sizing_mode="stretch_width")], main=main, sidebar_width=round(340 * min(look.font_scale, 1.25)),
+        meta_viewport="width=device-width, initial-scale=1", site="Quantum Lessons", site_url="./", title=title,
+        sidebar=[pn.Column(*sidebar, sizing_mode="stretch_width")], main=main,
+        sidebar_width=round(340 * min(look.font_scale, 1.25)),
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,
         collapsed_sidebar=collapsed, **TEMPLATE_STYLE)
     template.config.raw_css.append(look.css())
-    # the title shrinks with the window so the classroom bar keeps to one line beside long titles
-    template.config.raw_css.append("#header .title { font-size: clamp(1.05rem, 1.6vw, 1.75rem); }")
+    template.config.raw_css.append(LAYOUT_CSS)
     return template
 
 
@@ -159,7 +189,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     if classroom.lecture:
         deck = SlideDeck(pathlib.Path(inspect.getfile(view_cls)).with_name("lesson.md"), classroom,
                          lambda text: lesson_text_from(text))
-        main = [pn.Row(deck.panel, pn.Column(*main, sizing_mode="stretch_width"), sizing_mode="stretch_width")]
+        main = [flow_row(deck.panel, pn.Column(*main, sizing_mode="stretch_width"))]
         location = pn.state.location
         if location is not None:
             # the page turns the slides; the address bar follows (a link opens at its slide)
@@ -167,7 +197,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
                                   "slide")
             if classroom.slide != 1:
                 location.search = url_with(location.search, slide=classroom.slide)
-    template = page(f"Quantum Lessons · {title}", view.sidebar(), main, look, collapsed=classroom.lecture)
+    template = page(title, view.sidebar(), main, look, collapsed=classroom.lecture)
 
     # everything the view built, restyled before the page first renders it: restyling figures and
     # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)

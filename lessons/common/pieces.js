@@ -51,10 +51,11 @@ function mix(a, b, u) {
 }
 
 // ---- the drawing surface ------------------------------------------------------------------------------
-// g: {ctx, W, H, big}: the context, the canvas size in CSS pixels and the type/line scale (1, or 1.5
-// in the projector look).  font(px) is a sans-serif font of px * big.
+// g: {ctx, W, H, big, narrow}: the context, the canvas size in CSS pixels, the type/line scale (1, or
+// 1.5 in the projector look) and whether the canvas is narrow (a phone: type 15 % smaller).
+// font(px) is a sans-serif font of px * big.
 
-function font(g, px, weight = "") { return `${weight ? weight + " " : ""}${px * g.big}px sans-serif` }
+function font(g, px, weight = "") { return `${weight ? weight + " " : ""}${px * g.big * (g.narrow ? 0.85 : 1)}px sans-serif` }
 
 // The background, and a line of text while there is nothing to draw.
 function clear(g, text) {
@@ -81,6 +82,7 @@ function axes(g, b, {xlabel = "", ylabel = "", xticks = 8, yticks = 5, yfmt = St
   const {ctx} = g
   ctx.font = font(g, 13); ctx.lineWidth = 1
   ctx.strokeStyle = color("grid"); ctx.fillStyle = color("text")
+  xticks = Math.max(2, Math.min(xticks, Math.floor(b.w / (g.narrow ? 48 : 60))))   // tick labels never collide
   if (yticks) {
     for (const v of niceTicks(b.yr[0], b.yr[1], yticks)) {
       if (v < Math.min(...b.yr) - 1e-12) continue
@@ -147,10 +149,12 @@ function label(g, text, x, y, role = "text", {size = 13, align = "left", weight 
 
 // A legend: one row per item [role, text, dash] (a short line or swatch, then the text), from (x, y)
 // down (``down``) or across.  Returns the x (across) or y (down) after the last item.
-function legend(g, items, x, y, {down = true, swatch = "bar", size = 13, rowStep = 17, gap = 46} = {}) {
-  const {ctx} = g, big = g.big
+function legend(g, items, x, y, {down = true, swatch = "bar", size = 13, rowStep = 17, gap = 46, maxX = g.W - 4} = {}) {
+  const {ctx} = g, big = g.big, x0 = x
   ctx.font = font(g, size); ctx.textAlign = "left"
   for (const [role, text, dash = []] of items) {
+    const wide = (swatch === "bar" ? 20 : 27) * big + ctx.measureText(text).width
+    if (!down && x > x0 && x + wide > maxX) { x = x0; y += rowStep * big }       // across: wrap to a new row
     if (swatch === "bar") {
       ctx.fillStyle = color(role); ctx.fillRect(x, y - 9 * big, 14 * big, 4 * big)
       ctx.fillStyle = color("text"); ctx.fillText(text, x + 20 * big, y - 4 * big)

@@ -10,7 +10,10 @@ import time
 
 import panel as pn
 
-__all__ = ["Debounced", "LazyTabs", "tab_closed"]
+__all__ = ["Debounced", "LazyTabs", "tab_closed", "TABS_CSS"]
+
+#: Tab titles take a second row rather than running off the side of a narrow screen or a large font.
+TABS_CSS = ".bk-headers-wrapper, .bk-headers { flex-wrap: wrap; }"
 
 
 class Debounced:
@@ -60,6 +63,7 @@ class LazyTabs(pn.Tabs):
     """
 
     def __init__(self, *tabs, later: bool = False, **params):
+        params["stylesheets"] = [TABS_CSS, *params.get("stylesheets", [])]
         super().__init__(*[(title, pn.Column(sizing_mode="stretch_width")) for title, _ in tabs],
                          dynamic=True, **params)
         self._builders = {title: build for title, build in tabs}

@@ -86,7 +86,8 @@ export function render({ model, el }) {
   // ---- drawing and read-outs -----------------------------------------------------------------------------
   function draw() {
     const dpr = window.devicePixelRatio || 1
-    const g = {ctx, W: canvas.width / dpr, H: canvas.height / dpr, big: model.large_text ? 1.5 : 1}
+    const W = canvas.width / dpr
+    const g = {ctx, W, H: canvas.height / dpr, big: model.large_text ? 1.5 : 1, narrow: W < 600}
     if (!run) { clear(g, L.waiting || "Computing…"); return }
     clear(g)
     L.draw(g, run, clock, model)

@@ -10,7 +10,16 @@ import re
 
 import panel as pn
 
-__all__ = ["lesson_text", "lesson_text_from", "plain_text"]
+__all__ = ["lesson_text", "lesson_text_from", "plain_text", "TEXT_CSS"]
+
+#: Lesson text on a phone: headings a step smaller (a title should not fill the screen), and a wide
+#: equation scrolls within its own box instead of widening the page.
+TEXT_CSS = """
+@media (max-width: 600px) {
+  h1 { font-size: 1.5em; } h2 { font-size: 1.25em; } h3 { font-size: 1.1em; }
+}
+:host(.ql-equation) { max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+"""
 
 _EQUATION = re.compile(r"^\$\$\s*\n?(.*?)\n?\s*\$\$\s*$", re.S | re.M)
 
@@ -31,13 +40,13 @@ def lesson_text_from(text: str, **kwargs) -> pn.Column:
     for match in _EQUATION.finditer(text):
         before = text[pos:match.start()].strip()
         if before:
-            parts.append(pn.pane.Markdown(before, sizing_mode="stretch_width"))
-        parts.append(pn.pane.LaTeX(f"$${match.group(1).strip()}$$", renderer="katex",
-                                   styles={"font-size": "1.15em"}, margin=(0, 20)))
+            parts.append(pn.pane.Markdown(before, sizing_mode="stretch_width", stylesheets=[TEXT_CSS]))
+        parts.append(pn.pane.LaTeX(f"$${match.group(1).strip()}$$", renderer="katex", css_classes=["ql-equation"],
+                                   stylesheets=[TEXT_CSS], styles={"font-size": "1.15em"}, margin=(0, 20)))
         pos = match.end()
     rest = text[pos:].strip()
     if rest:
-        parts.append(pn.pane.Markdown(rest, sizing_mode="stretch_width"))
+        parts.append(pn.pane.Markdown(rest, sizing_mode="stretch_width", stylesheets=[TEXT_CSS]))
     return pn.Column(*parts, sizing_mode="stretch_width", **kwargs)
 
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import panel as pn
 
+from lessons.common.figures import flow_row
 from lessons.common.model import LessonModel
 from lessons.common.palette import profile
 
@@ -71,5 +72,4 @@ class LessonView(pn.viewable.Viewer):
     # ---- a notebook cell --------------------------------------------------------------------
     def __panel__(self):
         self.load_secondary()
-        return pn.Row(pn.Column(*self.sidebar(), width=340), pn.Column(*self.main(), sizing_mode="stretch_width"),
-                      sizing_mode="stretch_width")
+        return flow_row(pn.Column(*self.sidebar(), width=340), pn.Column(*self.main(), sizing_mode="stretch_width"))

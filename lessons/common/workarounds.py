@@ -24,6 +24,9 @@ workaround                     symptom without it                               
                                (``Syncable._debounce``) before any work starts                         test_every_control_passes_a_change_on_at_the_next_tick
 :func:`refuse_bad_input`       a value no control could send (a bit width of 0)      Panel 1.9.4      tests/lessons/test_page_input.py (every widget of every lesson)
                                reaches the model and logs a ValueError traceback
+:func:`title_as_panel`        a figure's title fitted to a phone (more lines) is     Bokeh 3.9.2      tests/lessons/test_figures.py::test_a_title_is_a_panel_above_the_plot;
+                               painted over the plot: Bokeh lays a figure out again                    tests/ui/test_screens_ui.py::test_titles_and_legends_fit_a_phone
+                               when a side panel changes size, never its own title
 ``busy_indicator=None``        Panel sets every session's spinner on each event of   Panel 1.9.4      tests/lessons/test_classroom.py::
 (a setting, :mod:`page`)       any session: 40 % of the CPU with 40 pages                              test_a_page_registers_no_process_wide_busy_indicator
 =============================  =====================================================  ===============  =====================================================================
@@ -43,7 +46,7 @@ import panel as pn
 
 __all__ = ["PINNED", "check_versions", "quiet_closed_sockets", "drop_late_messages", "refuse_invalid_patches",
            "keep_stylesheets_local", "local_stylesheets", "served_page_guards", "FrozenInitTemplate",
-           "respond_at_once", "refuse_bad_input"]
+           "respond_at_once", "refuse_bad_input", "title_as_panel"]
 
 #: The versions these workarounds were written against (pyproject.toml pins the same; a test checks).
 PINNED = {"panel": "1.9.4", "bokeh": "3.9.2"}
@@ -319,3 +322,16 @@ def _page_value(widget, key: str, value):
     return int(round(value)) if isinstance(widget, pn.widgets.IntSlider) else value
 
 
+def title_as_panel(fig) -> None:
+    """Draw a figure's title as an annotation in the panel above the plot, rather than as the
+    figure's own title.
+
+    The browser fits a title to the width the figure gets (lessons/common/figure_fit.js): on a phone
+    it takes more lines.  Bokeh 3.9 lays a figure out again when one of its side panels (``above``,
+    ``below``, ...) changes size, but never when its own title does (``PlotView`` checks only
+    ``Plot.side_panels``, which do not hold the title): the new lines were painted over the plot and
+    left behind as it was repainted.  The ``Title`` model stays ``fig.title``, so a view still sets
+    ``fig.title.text``.
+    """
+    fig.title_location = None
+    fig.add_layout(fig.title, "above")

@@ -18,7 +18,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 from bokeh.transform import dodge
 
-from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
+from lessons.common.figures import READOUT_CSS, flow_row, legend_below, lesson_figure, readout_cards
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.palette import css_var
 from lessons.common.sections import Debounced, LazyTabs, tab_closed
@@ -160,7 +160,7 @@ class QuantizationView(LessonView):
                                         margin=(24, 10, 10, 10))
         self.audio_orig = pn.pane.Audio(sample_rate=AUDIO_RATE, width=300)
         self.audio_q = pn.pane.Audio(sample_rate=AUDIO_RATE, width=300)
-        self.audio_row = pn.Row(pn.pane.Markdown("Original"), self.audio_orig, pn.pane.Markdown("Quantized"),
+        self.audio_row = flow_row(pn.pane.Markdown("Original"), self.audio_orig, pn.pane.Markdown("Quantized"),
                                 self.audio_q, visible=False)
         self.listen.param.watch(lambda *_: self._refresh_audio(), "value")
         self.qat_button = pn.widgets.Button(label="Fine-tune with this quantizer (QAT, 200 steps)", width=380)
@@ -245,7 +245,7 @@ class QuantizationView(LessonView):
         legend_below(f)
         self.signal_fig = f
         return pn.Column(
-            pn.Row(self.signal, self.listen, sizing_mode="stretch_width"),
+            flow_row(self.signal, self.listen, sizing_mode="stretch_width"),
             self.audio_row,
             pn.pane.Bokeh(self.signal_line.fig, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self.signal_fig, sizing_mode="stretch_width"),
@@ -276,11 +276,11 @@ class QuantizationView(LessonView):
         self.acc_fig = g
 
         return pn.Column(
-            pn.Row(pn.pane.Bokeh(self.w1_line.fig, sizing_mode="stretch_width"),
+            flow_row(pn.pane.Bokeh(self.w1_line.fig, sizing_mode="stretch_width"),
                    pn.pane.Bokeh(self.w2_line.fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             self.grid_note,
             pn.pane.Bokeh(self.acc_fig, sizing_mode="stretch_width"),
-            pn.Row(self.qat_button, self.qat_text, sizing_mode="stretch_width"),
+            flow_row(self.qat_button, self.qat_text, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
     def _fsq_tab(self) -> pn.Column:
@@ -313,9 +313,9 @@ class QuantizationView(LessonView):
         self.entropy_fig = e
 
         return pn.Column(
-            pn.Row(self.fsq_levels, self.latent_std, sizing_mode="stretch_width"),
+            flow_row(self.fsq_levels, self.latent_std, sizing_mode="stretch_width"),
             self.fsq_text,
-            pn.Row(pn.pane.Bokeh(self.usage_fig, sizing_mode="stretch_width"),
+            flow_row(pn.pane.Bokeh(self.usage_fig, sizing_mode="stretch_width"),
                    pn.pane.Bokeh(self.entropy_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
@@ -342,7 +342,7 @@ class QuantizationView(LessonView):
         self.fid_fig = fd
         return pn.Column(
             self.run_text, self.player,
-            pn.Row(pn.pane.Bokeh(self.norm_fig, sizing_mode="stretch_width"),
+            flow_row(pn.pane.Bokeh(self.norm_fig, sizing_mode="stretch_width"),
                    pn.pane.Bokeh(self.fid_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 

@@ -17,7 +17,7 @@ from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, Fix
                           LinearAxis, LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Viridis256
 
-from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
+from lessons.common.figures import READOUT_CSS, flow_row, legend_below, lesson_figure, readout_cards
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs, tab_closed
 from lessons.common.text import lesson_text, plain_text
@@ -169,9 +169,9 @@ class SpinBatteryView(LessonView):
         self.heat_fig = hf
 
         return pn.Column(
-            pn.Row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
+            flow_row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
                    pn.pane.Bokeh(self.res_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Bokeh(self.ladder_fig, sizing_mode="stretch_width"),
+            flow_row(pn.pane.Bokeh(self.ladder_fig, sizing_mode="stretch_width"),
                    pn.pane.Bokeh(self.heat_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
@@ -211,9 +211,9 @@ class SpinBatteryView(LessonView):
         self.curve_pane = pn.Column(pn.pane.Bokeh(self.curve_fig, sizing_mode="stretch_width"),
                                     sizing_mode="stretch_width")
         return pn.Column(
-            pn.Row(self.map_axes, self.map_quantity, self.curve_axis, sizing_mode="stretch_width"),
+            flow_row(self.map_axes, self.map_quantity, self.curve_axis, sizing_mode="stretch_width"),
             self.map_note,
-            pn.Row(self.map_pane, self.curve_pane, sizing_mode="stretch_width"),
+            flow_row(self.map_pane, self.curve_pane, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 
     def _charging_tab(self) -> pn.Column:

@@ -61,7 +61,8 @@ const LESSON = {
 
   draw(g, run, clock, model) {
     const {W, H, big} = g
-    const sideW = Math.min(210 * big, W * 0.28), traceH = Math.max(90, H * 0.26)
+    const sideW = Math.max(Math.min(210 * big, W * 0.28), Math.min(130, W * 0.36))
+    const traceH = Math.max(g.narrow ? 104 : 90, H * 0.26)
     const m = {l: 58 * big, r: 12, t: 14, b: 34 * big}
     const b = plotBox(m.l, m.t, W - sideW - m.l - m.r, H - traceH - m.t - m.b - 10, [run.xmin, run.xmax], [run.emin, run.emax])
     axes(g, b, {xlabel: "position x", ylabel: "energy", xticks: 8, yticks: 5, yfmt: (e) => e.toFixed(e < 10 ? 1 : 0),
@@ -72,12 +73,15 @@ const LESSON = {
                                        dy: -6, x: b.X(run.xmin + run.absorber) + 6})
     const i = Math.min(clock.frame, run.frames.length - 1)
     if (i >= 0) wave(g, b, run, run.frames[i], model)
-    const items = [["potential_edge", "potential V(x)"], ["energy", "packet energy"]]
+    // (a narrow canvas leaves out the packet's energy line: its label names it)
+    const items = g.narrow ? [["potential_edge", "V(x)"]] : [["potential_edge", "potential V(x)"], ["energy", "packet energy"]]
     if (model.display !== "real_imag") items.push(["packet_edge", "|ψ|²"])
     if (model.display !== "density") items.push(["re", "Re ψ"], ["im", "Im ψ"])
-    legend(g, items, b.X(run.xmax - run.absorber) - 150 * big, m.t + 22 * big)
+    legend(g, items, Math.max(b.x0 + 4, b.X(run.xmax - run.absorber) - (g.narrow ? 104 : 150) * big), m.t + 22 * big,
+           {size: g.narrow ? 12 : 13, rowStep: g.narrow ? 14 : 17})
     sideBars(g, run, i, W - sideW + 10, b.y0 + b.h, sideW, b.h - 30 * big, model)
-    traces(g, run, i, m.l, H - 26 * big, W - m.l - m.r, traceH - 30 * big)
+    // on a narrow canvas the traces' key takes two rows of its own, inside the traces' band
+    traces(g, run, i, m.l, H - 26 * big, W - m.l - m.r, traceH - 30 * big - (g.narrow ? 30 : 0))
   },
 }
 
@@ -160,12 +164,12 @@ function sideBars(g, run, i, bx, by0, sideW, bh, model) {
           {align: "center"})
   })
   if (run.predicted >= 0 && !model.hidden.includes("predicted")) {
-    const yp = by0 - run.predicted * bh
+    const yp = by0 - run.predicted * bh, key = g.narrow ? "predicted" : `predicted T = ${fmt(run.predicted, 3)}`
     ctx.setLineDash([5, 3]); ctx.strokeStyle = color("predicted"); ctx.lineWidth = 2
     ctx.beginPath(); ctx.moveTo(bx, yp); ctx.lineTo(bx + bw, yp); ctx.stroke()
     ctx.beginPath(); ctx.moveTo(bx, by0 + 28 * big); ctx.lineTo(bx + 22, by0 + 28 * big); ctx.stroke()
     ctx.setLineDash([])
-    label(g, `predicted T = ${fmt(run.predicted, 3)}`, bx + 28, by0 + 32 * big)
+    label(g, key, bx + 28, by0 + 32 * big)
   }
 }
 
@@ -182,8 +186,9 @@ function traces(g, run, i, tx0, ty0, tw, th) {
   for (const [key, role, dash] of series) {
     strip(g, run.t, run[key], tx0, ty0, tw, th, 0, 1, role, {tmin: 0, tmax, dash, upto: i + 1})
   }
-  legend(g, series.map(([, role, dash, text]) => [role, text, dash]), tx0 + 8, ty0 - th - 6,
-         {down: false, swatch: "line", size: 12, gap: 50 / big})
+  // on a narrow canvas the key takes two rows, above the traces
+  legend(g, series.map(([, role, dash, text]) => [role, text, dash]), tx0 + 8, ty0 - th - 6 - (g.narrow ? 14 * big : 0),
+         {down: false, swatch: "line", size: 12, gap: 50 / big, rowStep: 14})
   if (i >= 0) {
     const xc = tx0 + run.t[i] / tmax * tw
     ctx.strokeStyle = color("cursor"); ctx.lineWidth = 1

@@ -15,9 +15,9 @@ import panel as pn
 from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 
 from physics import potentials
-from lessons.common.figures import lesson_figure
+from lessons.common.figures import flow_row, lesson_figure
 from lessons.common.page import lesson_app, notice_alert
-from lessons.common.sections import Debounced
+from lessons.common.sections import Debounced, LazyTabs
 from lessons.common.text import lesson_text
 from lessons.common.view import LessonView
 from lessons.tunneling.player import WavePlayer
@@ -41,7 +41,7 @@ class TunnelingView(LessonView):
     def __init__(self, model: TunnelingModel, look=None):
         super().__init__(model, look)
         m = model
-        self.player = WavePlayer(speed=m.speed, sizing_mode="stretch_width", height=520)
+        self.player = WavePlayer(speed=m.speed, sizing_mode="stretch_width")
         shape_labels = {label: key for key, (_, label, _) in potentials.SHAPES.items()}
         self.shape = pn.widgets.Select.from_param(m.param.shape, label="Barrier shape", options=shape_labels)
         self.height = pn.widgets.FloatSlider.from_param(m.param.height, label="Barrier height V₀")
@@ -224,11 +224,10 @@ class TunnelingView(LessonView):
         """Add the two figures and the lesson text (after the first paint, in a served page)."""
         if len(self.layout) > 5:
             return
-        figures = pn.Row(pn.pane.Bokeh(self.t_fig, sizing_mode="stretch_width"),
+        figures = flow_row(pn.pane.Bokeh(self.t_fig, sizing_mode="stretch_width"),
                          pn.pane.Bokeh(self.k_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width")
-        about = pn.Tabs(("Lesson", lesson_text(HERE / "lesson.md")),
-                        ("Teacher notes", lesson_text(HERE / "model.md")),
-                        sizing_mode="stretch_width", dynamic=True)
+        about = LazyTabs(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
+                         ("Teacher notes", lambda: lesson_text(HERE / "model.md")), sizing_mode="stretch_width")
         self.layout.extend([figures, about])
 
 

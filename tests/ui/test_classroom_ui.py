@@ -111,6 +111,11 @@ def test_projector_profile_enlarges_type_and_repaints_the_player(class_factory, 
     assert float(title.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 13 * proj.font_scale - 0.5
     assert page.canvas_corner() == rgb(proj.named("white"))
     assert page.page.locator("select.ql-profile").input_value() == "projector"
+    # controls are named as they arrive (the page names them within a second or two)
+    try:
+        page.page.wait_for_function(f"() => ({UNNAMED_JS})().length === 0", timeout=5000)
+    except Exception:
+        pass
     assert page.page.evaluate(UNNAMED_JS) == []
     page.watch.assert_no_errors()
 
