@@ -21,7 +21,7 @@ from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE
 from lessons.bound_states.player import EigenPlayer
 from lessons.common.figures import flow_row, lesson_figure
 from lessons.common.page import lesson_app, notice_alert
-from lessons.common.sections import Debounced, LazyTabs, tab_closed
+from lessons.common.sections import Debounced, LazyTabs, Section, tab_closed
 from lessons.common.text import lesson_text, plain_text
 from lessons.common.view import LessonView
 
@@ -49,9 +49,11 @@ class BoundStatesView(LessonView):
     #: read-outs a link can hide until the teacher reveals them (``?hide=mean-E``)
     HIDEABLE = {"mean-E": "⟨E⟩", "mean-x": "⟨x⟩"}
 
-    def __init__(self, model: BoundStatesModel, look=None):
+    MODEL = BoundStatesModel
+
+    def __init__(self, model: BoundStatesModel | None = None, look=None):
         super().__init__(model, look)
-        m = model
+        m = model = self.model
         self.player = EigenPlayer(sizing_mode="stretch_width", levels=m.levels, speed=m.speed, mode=m.mode,
                                   show_re=m.show_re, show_im=m.show_im, show_density=m.show_density,
                                   guess=m.guess, show_levels=m.levels_visible)
@@ -64,7 +66,8 @@ class BoundStatesView(LessonView):
         self.tabs = LazyTabs(sizing_mode="stretch_width")
         self._train_cb = None
         self._slice_steps = 20
-        self._sent_setup_key = None
+        # the player's setup (the well and its levels) is sent again when the well changes
+        self.well_section = Section(model, lambda: ("shape", *model.shape_params()), self._send_setup)
         self._t_last = 0.0
 
         for name in ("levels", "mode", "speed", "show_re", "show_im", "show_density", "guess"):
@@ -240,30 +243,32 @@ class BoundStatesView(LessonView):
 
     # ---- the well and the state ------------------------------------------------------------
     def _refresh_well(self):
-        m = self.model
-        E, psi = m.spectrum()
-        key = m.well_key()
-        if key != self._sent_setup_key:
-            self._sent_setup_key = key
-            s = slice(None, None, DISPLAY_STRIDE)
-            V = m.potential()[s]
-            gap = float(E[1] - E[0]) if E.size > 1 else 1.0
-            self.player.start(
-                run=hash(key) & 0x7FFFFFFF, x=m.x[s].astype(np.float32),
-                V=np.where(np.isfinite(V), V, 1e30).astype(np.float32), E=E.tolist(),
-                states=psi[:, s].astype(np.float32).ravel(), emin=-0.04 * m.energy_axis_max(),
-                emax=m.energy_axis_max(), rim=m.rim() if np.isfinite(m.rim()) else 1e30,
-                xmin=X_MIN, xmax=X_MAX,
-                # one beat of the two lowest levels takes about 4 s at speed 1
-                rate=2 * np.pi / max(gap, 1e-9) / 4)
+        self.well_section.refresh()
         self._send_state(reset=True)
         self._refresh_readout()
         self._refresh_histograms()
         self._refresh_pinn_figures()
 
+    def _send_setup(self):
+        """The well, its levels and their states: the player's setup (a new run)."""
+        m = self.model
+        E, psi = m.spectrum()
+        key = m.well_key()
+        s = slice(None, None, DISPLAY_STRIDE)
+        V = m.potential()[s]
+        gap = float(E[1] - E[0]) if E.size > 1 else 1.0
+        self.player.start(
+            run=hash(key) & 0x7FFFFFFF, x=m.x[s].astype(np.float32),
+            V=np.where(np.isfinite(V), V, 1e30).astype(np.float32), E=E.tolist(),
+            states=psi[:, s].astype(np.float32).ravel(), emin=-0.04 * m.energy_axis_max(),
+            emax=m.energy_axis_max(), rim=m.rim() if np.isfinite(m.rim()) else 1e30,
+            xmin=X_MIN, xmax=X_MAX,
+            # one beat of the two lowest levels takes about 4 s at speed 1
+            rate=2 * np.pi / max(gap, 1e-9) / 4)
+
     def _send_state(self, reset: bool):
         m = self.model
-        if m.well_key() != self._sent_setup_key:
+        if self.well_section.stale:
             return      # a new well is on its way: its state follows its levels (_refresh_well)
         c = m.coefficients
         self.player.push(state=m.state_id, re=c.real.astype(np.float32), im=c.imag.astype(np.float32),

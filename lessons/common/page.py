@@ -249,7 +249,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     doc = pn.state.curdoc
     if doc is not None and doc.session_context is not None:
         later = lambda ms: doc.add_timeout_callback(secondary, ms)  # noqa: E731
-        view.player.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
+        view.player.page.param.watch(lambda _e: later(SECONDARY_DELAY_MS), "page_ready")
         # a page whose first screen has no player (it is on a tab) goes on once the page is there
         shows_player = any(p is view.player for o in main for p in o.select(Player))
         pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS if shows_player else SECONDARY_DELAY_MS))

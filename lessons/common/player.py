@@ -7,7 +7,7 @@ messages are :mod:`lessons.common.protocol`'s: :meth:`Player.start` sends a run'
 :meth:`Player.push` its ``chunk`` messages, :meth:`Player.fail` an ``error``.  The page says
 ``ready`` when it has rendered the player (again): Panel drops messages sent before that, so the
 player replays the current run then.  A frame-indexed run can be pulled: the page's ``more``
-requests appear as :attr:`Player.request` (Tunnelling computes only what is watched).
+requests appear as ``Player.page.request`` (Tunnelling computes only what is watched).
 
 A lesson's player is a subclass that names its drawing (``_esm = player_module(<lesson>/pieces.js)``:
 the shared pieces, the shell and the lesson's ``LESSON``) and declares the parameters its drawing
@@ -22,9 +22,9 @@ import param
 from panel.custom import JSComponent
 
 from lessons.common import protocol
-from lessons.common.palette import css_var
+from lessons.common.palette import css_var, profile
 
-__all__ = ["Player", "PLAYER_CSS", "player_module"]
+__all__ = ["Player", "PageState", "PLAYER_CSS", "player_module"]
 
 _HERE = pathlib.Path(__file__).parent
 
@@ -60,18 +60,28 @@ PLAYER_CSS = f"""
     """
 
 
-class Player(JSComponent):
-    """Server side of a lesson's player: the run it shows, replayed when the page (re)connects."""
+class PageState(param.Parameterized):
+    """What the page has said, for the server only (never sent to the browser: in a served page it
+    would cost a patch per request, and in a notebook the browser sent ``request`` back as a list)."""
 
     page_ready = param.Integer(default=0, doc="How many times the page has rendered the player.")
+    request = param.Tuple(default=(0, 0), length=2,
+                          doc="(run, frames): the page asks to hold frames 0 .. frames-1 of that run.")
+    ended_run = param.Integer(default=0, doc="Last run whose animation the browser played to the end.")
+
+
+class Player(JSComponent):
+    """Server side of a lesson's player: the run it shows, replayed when the page (re)connects.
+
+    ``player.page`` (a :class:`PageState`) holds what the page has said: watch its ``page_ready``,
+    ``request`` and ``ended_run``.
+    """
+
     large_text = param.Boolean(default=False, doc="Bigger fonts and lines (projector).")
     hidden = param.List(default=[], doc="Keys of read-outs the page hides until revealed (the canvas leaves out their numbers).")
     palette = param.Dict(default={}, doc="The colour profile's roles and type scale (lessons.common.palette.Profile.js).")
     autoplay = param.Boolean(default=True, doc="Start playing when a run arrives.")
     plot_height = param.Integer(default=430, bounds=(200, 1200), doc="The canvas's height in pixels (less on narrow screens).")
-    request = param.Tuple(default=(0, 0), length=2,
-                          doc="(run, frames): the page asks to hold frames 0 .. frames-1 of that run.")
-    ended_run = param.Integer(default=0, doc="Last run whose animation the browser played to the end.")
 
     #: what a replay resends of a run's chunks: "all" (frames) or "last" (a state that replaces the one before)
     keep: ClassVar[str] = "all"
@@ -79,7 +89,10 @@ class Player(JSComponent):
     _stylesheets = [PLAYER_CSS]
 
     def __init__(self, **params):
+        # the standard profile until a page gives its own (a notebook cell has no page shell)
+        params.setdefault("palette", profile(None).js())
         super().__init__(**params)
+        self.page = PageState()
         self._ready = False
         self._run = 0
         self._setup: dict | None = None
@@ -135,16 +148,16 @@ class Player(JSComponent):
         kind = msg["kind"]
         if kind == protocol.READY:
             self._ready = True
-            self.page_ready += 1
+            self.page.page_ready += 1
             for replayed in self._replay():
                 self._send_msg(replayed)
         elif kind == protocol.ENDED:
-            self.ended_run = msg["run"]
+            self.page.ended_run = msg["run"]
         elif kind == protocol.MORE:
             value = (msg["run"], msg["upto"])
-            if value == self.request:
-                self.param.trigger("request")   # the same request again (e.g. the CSV's "all"): param skips equal values
+            if value == self.page.request:
+                self.page.param.trigger("request")   # the same request again (e.g. the CSV's "all"): param skips equal values
             else:
-                self.request = value
+                self.page.request = value
         elif kind == protocol.ACTION and msg["name"] in self._actions:
             self._actions[msg["name"]](msg)

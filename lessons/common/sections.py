@@ -1,6 +1,7 @@
 """Parts of a lesson page that are made or redrawn only when a student can see them.
 
 :class:`LazyTabs` builds a tab the first time it is opened and keeps only the open tab on the page;
+:class:`Section` redraws a part of the page when the settings it declares it depends on have changed;
 :class:`Debounced` coalesces a burst of setting changes into one recompute; :func:`tab_closed`
 tells periodic work that its page has gone.  Views only: nothing here computes physics.
 """
@@ -10,7 +11,7 @@ import time
 
 import panel as pn
 
-__all__ = ["Debounced", "LazyTabs", "tab_closed", "TABS_CSS"]
+__all__ = ["Debounced", "LazyTabs", "Section", "tab_closed", "TABS_CSS"]
 
 #: Tab titles take a second row rather than running off the side of a narrow screen or a large font.
 TABS_CSS = ".bk-headers-wrapper, .bk-headers { flex-wrap: wrap; }"
@@ -44,6 +45,59 @@ class Debounced:
         self.pending = False
         self.last = time.monotonic()
         self.fn()
+
+
+class Section:
+    """A part of the page drawn from the model, redrawn when what it declares it depends on changes.
+
+    ``Section(model, depends, draw)``: ``depends`` names the model's parameters the drawing reads (a
+    sequence of names, or a function returning them when they depend on other settings, such as
+    the settings of a map that are not its axes); ``draw()`` draws it.  :meth:`refresh` draws if
+    any of them has changed since the last drawing (or it was never drawn) and ``shown()`` says the
+    section can be seen (e.g. its tab is open): a section nobody can see is drawn when it next can.
+    The view does not keep keys or flags of its own.
+    """
+
+    _NEVER = object()
+
+    def __init__(self, model, depends, draw, shown=lambda: True):
+        self.model, self.depends, self.draw, self.shown = model, depends, draw, shown
+        self._drawn = self._NEVER
+
+    def names(self) -> tuple[str, ...]:
+        """The parameters the section depends on now."""
+        return tuple(self.depends() if callable(self.depends) else self.depends)
+
+    def key(self) -> tuple:
+        """The current values of what the section depends on."""
+        return tuple((name, getattr(self.model, name)) for name in self.names())
+
+    @staticmethod
+    def _same(a, b) -> bool:
+        # settings compare by value; anything else (a computed state holding arrays) by identity
+        if a is b:
+            return True
+        if len(a) != len(b):
+            return False
+        plain = (int, float, str, bool, type(None))
+        return all(na == nb and (va is vb or (isinstance(va, plain) and type(va) is type(vb) and va == vb))
+                   for (na, va), (nb, vb) in zip(a, b))
+
+    @property
+    def stale(self) -> bool:
+        """Whether what is drawn (if anything) is older than the settings."""
+        return self._drawn is self._NEVER or not self._same(self._drawn, self.key())
+
+    def refresh(self) -> bool:
+        """Draw if stale and shown; returns whether it drew."""
+        if not self.shown():
+            return False
+        key = self.key()
+        if self._drawn is not self._NEVER and self._same(self._drawn, key):
+            return False
+        self.draw()
+        self._drawn = key       # only once drawn: a drawing that raised is tried again next time
+        return True
 
 
 class LazyTabs(pn.Tabs):

@@ -1,7 +1,7 @@
 """The contract of a lesson's view with the page shell, as a type: :class:`LessonView`.
 
-A view is a Panel ``Viewer``: ``LessonView(model)`` shows in a notebook cell like any Panel object
-(after ``pn.extension()``); served, :func:`lessons.common.page.lesson_app` builds the page from it.
+A view is a Panel ``Viewer``: ``TunnelingView()`` (a model with the default settings) or
+``TunnelingView(model)`` shows in a notebook cell like any Panel object (after ``pn.extension()``); served, :func:`lessons.common.page.lesson_app` builds the page from it.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ __all__ = ["LessonView"]
 class LessonView(pn.viewable.Viewer):
     """The contract between a lesson's view and the page shell (:func:`lessons.common.page.lesson_app`).
 
-    A subclass builds its widgets, figures and player in ``__init__(model, look=None)`` and provides:
+    A subclass names its model class (:attr:`MODEL`), builds its widgets, figures and player in
+    ``__init__(model=None, look=None)`` (no model: one with the default settings) and provides:
 
     - ``player``: the canvas player on the lesson's first screen (or on one of its tabs);
     - :meth:`sidebar` and :meth:`main`: the page's parts, shown first;
@@ -39,8 +40,15 @@ class LessonView(pn.viewable.Viewer):
     #: what each of the view's curves is drawn in: a swatch name of lessons.common.palette per key
     COLORS: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, model: LessonModel, look=None, **params):
+    #: the lesson's model class (a view made without a model makes one with the default settings)
+    MODEL: ClassVar[type[LessonModel]] = LessonModel
+
+    def __init__(self, model: LessonModel | None = None, look=None, **params):
         super().__init__(**params)
+        if model is None:
+            if type(self).MODEL is LessonModel:
+                raise TypeError(f"{type(self).__name__} names no MODEL: pass a model")
+            model = type(self).MODEL()
         self.model = model
         self.look = look if look is not None else profile(None)
         self.c = self.look.swatches()                       # every named colour, in the page's profile
@@ -71,5 +79,9 @@ class LessonView(pn.viewable.Viewer):
 
     # ---- a notebook cell --------------------------------------------------------------------
     def __panel__(self):
-        self.load_secondary()
-        return flow_row(pn.Column(*self.sidebar(), width=340), pn.Column(*self.main(), sizing_mode="stretch_width"))
+        # the page shell's order: the parts first, then what follows the first paint; built once
+        if getattr(self, "_cell", None) is None:
+            sidebar, main = self.sidebar(), self.main()
+            self.load_secondary()
+            self._cell = flow_row(pn.Column(*sidebar, width=340), pn.Column(*main, sizing_mode="stretch_width"))
+        return self._cell

@@ -15,13 +15,14 @@ import pathlib
 
 import numpy as np
 import panel as pn
+import param
 from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 from bokeh.transform import dodge
 
 from lessons.common.figures import READOUT_CSS, flow_row, legend_below, lesson_figure, readout_cards
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.palette import css_var
-from lessons.common.sections import Debounced, LazyTabs, tab_closed
+from lessons.common.sections import Debounced, LazyTabs, Section, tab_closed
 from lessons.common.text import lesson_text, plain_text
 from lessons.common.view import LessonView
 from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUANTIZER_SETTINGS, QUERY_NAMES,
@@ -98,13 +99,15 @@ class QuantizationView(LessonView):
     #: read-outs a link can hide until the teacher reveals them (the cards, the ψ player's read-outs)
     HIDEABLE = {**{key: label for key, label, _ in CARDS}, "norm": "‖ψ‖²", "fid": "fidelity", "mx": "⟨x⟩"}
 
-    def __init__(self, model: QuantizationModel, look=None):
+    state = param.Parameter(default=None, doc="(accuracy now, signal view, SQNR text) of the current settings, "
+                                              "computed once per change for the cards, the signal and the number lines.")
+
+    MODEL = QuantizationModel
+
+    def __init__(self, model: QuantizationModel | None = None, look=None):
         super().__init__(model, look)
-        m = model
+        m = model = self.model
         self.player = PsiPlayer(sizing_mode="stretch_width")
-        self._curves_key = self._fsq_key = self._run_key = None
-        self._state = None              # (accuracy now, signal view, SQNR text) of the last change
-        self._stale: set[str] = set()   # tabs whose number lines show an older state
         self._make_widgets()
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
@@ -113,6 +116,17 @@ class QuantizationView(LessonView):
         self.tabs = LazyTabs((TABS[0], self._signal_tab), (TABS[1], self._network_tab), (TABS[2], self._fsq_tab),
                              (TABS[3], self._run_tab), later=True, sizing_mode="stretch_width")
         self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
+        # what each tab draws, and what it depends on: drawn when its tab is open and that has changed
+        shown = lambda title: lambda: self.tabs.active_title == title  # noqa: E731
+        built = lambda title: lambda: shown(title)() and self.tabs.built(title) and self.state is not None  # noqa: E731
+        self.signal_section = Section(self, ("state",), lambda: self._draw_signal(*self.state), built(TABS[0]))
+        self.weights_section = Section(self, ("state",), lambda: self._draw_weights(*self.state), built(TABS[1]))
+        self.sections = (
+            self.signal_section, self.weights_section,
+            Section(m, [k for k in QUANTIZER if k != "bits"], lambda: self._draw_curves(m.accuracy_curves()),
+                    shown(TABS[1])),
+            Section(m, ("fsq_levels", "latent_std", "seed"), self._draw_fsq, shown(TABS[2])),
+            Section(m, QUANTIZER, lambda: self._draw_runs(m.norm_runs()), shown(TABS[3])))
 
         on_quantizer = Debounced(self._on_settings, DEBOUNCE_MS)
         # several settings can change at once (a link, a reset): param passes one event per setting
@@ -380,19 +394,11 @@ class QuantizationView(LessonView):
                 f"({'weights and activations' if m.activations else 'weights'} "
                 f"quantized); {100 * now['kernel_W2']:.1f} % of W2 rounds to 0. "
                 f"Signal: MSE {sv['mse']:.2e}, mean error {sv['bias']:+.1e}.")
-        self._state = (now, sv, values["sqnr"])
-        self._stale = {TABS[0], TABS[1]}
-        self._draw_open()
+        self.state = (now, sv, values["sqnr"])
+        self.signal_section.refresh()
+        self.weights_section.refresh()
         if self.listen.value:
             self._refresh_audio()
-
-    def _draw_open(self):
-        """Draw the open tab's part of the state if it is stale (built tabs only)."""
-        title = self.tabs.active_title
-        if self._state is None or title not in self._stale or not self.tabs.built(title):
-            return
-        self._stale.discard(title)
-        (self._draw_signal if title == TABS[0] else self._draw_weights)(*self._state)
 
     def _draw_signal(self, now: dict, sv: dict, sqnr: str):
         m = self.model
@@ -439,25 +445,9 @@ class QuantizationView(LessonView):
     def _refresh_visible(self):
         if tab_closed(self.player):
             return
-        self._draw_open()
-        active = self.tabs.active_title
-        m = self.model
         try:
-            if active == TABS[1]:
-                key = tuple(getattr(m, k) for k in QUANTIZER if k != "bits")
-                if key != self._curves_key:
-                    self._curves_key = key
-                    self._draw_curves(m.accuracy_curves())
-            elif active == TABS[2]:
-                key = (m.fsq_levels, m.latent_std, m.seed)
-                if key != self._fsq_key:
-                    self._fsq_key = key
-                    self._draw_fsq()
-            elif active == TABS[3]:
-                key = tuple(getattr(m, k) for k in QUANTIZER)
-                if key != self._run_key:
-                    self._run_key = key
-                    self._draw_runs(m.norm_runs())
+            for section in self.sections:
+                section.refresh()
         except (ValueError, FloatingPointError, OverflowError) as err:
             self.status.object = f"Could not compute: {plain_text(str(err))}"
 

@@ -19,7 +19,7 @@ from bokeh.palettes import Viridis256
 
 from lessons.common.figures import READOUT_CSS, flow_row, legend_below, lesson_figure, readout_cards
 from lessons.common.page import lesson_app, notice_alert
-from lessons.common.sections import Debounced, LazyTabs, tab_closed
+from lessons.common.sections import Debounced, LazyTabs, Section, tab_closed
 from lessons.common.text import lesson_text, plain_text
 from lessons.common.view import LessonView
 from lessons.spin_battery.model import (AXIS_LABELS, CHARGER_HAMILTONIANS, CHARGERS, MAP_AXES, MAX_MAP_SITES, PRESETS, QUANTITY_LABELS,
@@ -52,13 +52,12 @@ class SpinBatteryView(LessonView):
     HIDEABLE = {**{key: label for key, label, _ in CARDS},
                 "E": "stored E (charging)", "W": "ergotropy W (charging)", "Wloc": "local W", "P": "average power"}
 
-    def __init__(self, model: SpinBatteryModel, look=None):
+    MODEL = SpinBatteryModel
+
+    def __init__(self, model: SpinBatteryModel | None = None, look=None):
         super().__init__(model, look)
-        m = model
+        m = model = self.model
         self.player = ChargePlayer(sizing_mode="stretch_width")
-        self._charging_stale = True    # the charging run is recomputed when its tab is next open
-        self._map_key = self._curve_key = None
-        self._state_stale = True       # the Battery state tab's figures show older settings
         self._make_widgets()
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
@@ -67,18 +66,38 @@ class SpinBatteryView(LessonView):
         self.tabs = LazyTabs((TABS[0], self._state_tab), (TABS[1], self._maps_tab), (TABS[2], self._charging_tab),
                              later=True, sizing_mode="stretch_width")
         self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
+        self._make_sections()
 
         on_chain = Debounced(self._on_settings, DEBOUNCE_MS)
         # a preset changes several settings at once: param then passes one event per setting
         m.param.watch(lambda *_: on_chain(), [*CHAIN, "T"])
         m.param.watch(lambda *_: self._refresh_visible(), ["map_axes", "map_quantity", "curve_axis"])
-        m.param.watch(lambda *_: self._stale_charging(), ["charger", "omega", "t_max"])
+        m.param.watch(lambda *_: self._refresh_visible(), ["charger", "omega", "t_max"])
         m.param.watch(lambda *_: self._show_for_size(), "n_sites")
         self._show_for_size()
         self._on_settings()
         self.layout = pn.Column(self.notices, self.cards, self.status, self.tabs, sizing_mode="stretch_width")
 
     # ---- widgets ---------------------------------------------------------------------------
+    def _make_sections(self):
+        """What each tab draws and what it depends on: drawn when it can be seen and that has changed."""
+        m = self.model
+        settings = (*CHAIN, "T")
+        open_ = lambda title: lambda: self.tabs.active_title == title and self.tabs.built(title)  # noqa: E731
+
+        def map_depends():
+            axes = MAP_AXES[m.map_axes]
+            return ("map_axes", "map_quantity", *(k for k in settings if k not in axes))
+
+        self.state_section = Section(m, settings, self._draw_state, open_(TABS[0]))
+        # maps and curves follow every change (they are cached per setting and cheap to patch)
+        self.map_section = Section(m, map_depends, lambda: self._draw_map(m.map_grid()), m.maps_available)
+        self.curve_section = Section(m, lambda: ("curve_axis", *(k for k in settings if k != m.curve_axis)),
+                                     lambda: self._draw_curves(m.curves()),
+                                     lambda: m.maps_available() or m.curve_axis == "T")
+        self.charging_section = Section(m, (*settings, "charger", "omega", "t_max"),
+                                        lambda: self.player.show_run(m.charging()), open_(TABS[2]))
+
     def _make_widgets(self):
         m = self.model
         self.preset = pn.widgets.Select.from_param(m.param.preset, label="Couplings",
@@ -222,12 +241,7 @@ class SpinBatteryView(LessonView):
                          self.charger_text, self.player, sizing_mode="stretch_width")
 
     # ---- refreshing ----------------------------------------------------------------------------
-    def _stale_charging(self):
-        self._charging_stale = True
-        self._refresh_visible()
-
     def _on_settings(self):
-        self._charging_stale = True
         # on the Charging tab the new run goes out first: the page handles messages in order
         if self.tabs.active_title == TABS[2]:
             self._refresh_visible()
@@ -241,15 +255,11 @@ class SpinBatteryView(LessonView):
     def _refresh_visible(self):
         if tab_closed(self.player):
             return
-        active = self.tabs.active_title
         try:
-            if active == TABS[0] and self._state_stale and self.tabs.built(TABS[0]):
-                self._draw_state()
-            if active == TABS[1]:
+            self.state_section.refresh()
+            if self.tabs.active_title == TABS[1]:
                 self._refresh_maps()
-            if active == TABS[2] and self._charging_stale:
-                self._charging_stale = False
-                self.player.show_run(self.model.charging())
+            self.charging_section.refresh()
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
             self.map_note.object = f"Could not compute: {plain_text(str(err))}"
             self.map_note.visible = True
@@ -264,9 +274,7 @@ class SpinBatteryView(LessonView):
                 f"N = {m.n_sites} spins, fields B_i = {', '.join(f'{v:.2f}' for v in m.fields())}. "
                 f"W/C = **{r['efficiency']:.1%}** of the capacity is extractable; a full battery would store "
                 f"{r['max_energy']:.3g}.")
-        self._state_stale = True
-        if self.tabs.active_title == TABS[0] and self.tabs.built(TABS[0]):
-            self._draw_state()
+        self.state_section.refresh()
 
     def _draw_state(self):
         """The bars, the ladder and the heat map of the current settings."""
@@ -274,7 +282,6 @@ class SpinBatteryView(LessonView):
         r = m.readouts()
         L = m.ladder()
         heat = m.heatmap()
-        self._state_stale = False
         with pn.io.hold():
             top = max(r["capacity"], r["stored"], r["max_energy"], 1e-9) * 1.05
             self.bars.data = dict(y=["capacity C", "ergotropy W", "stored energy E"],
@@ -323,9 +330,6 @@ class SpinBatteryView(LessonView):
         marker and the cursor (the setting that changed is one of their axes)."""
         m = self.model
         xname, yname = MAP_AXES[m.map_axes]
-        settings = {k: getattr(m, k) for k in (*CHAIN, "T")}
-        map_key = (m.map_axes, m.map_quantity) + tuple(v for k, v in settings.items() if k not in (xname, yname))
-        curve_key = (m.curve_axis,) + tuple(v for k, v in settings.items() if k != m.curve_axis)
         if not m.maps_available():
             self.map_note.object = (
                 f"Maps{'' if m.curve_axis == 'T' else ' and curves against couplings'} are computed up to "
@@ -337,12 +341,8 @@ class SpinBatteryView(LessonView):
         with pn.io.hold():
             self.marker.data = dict(x=[getattr(m, xname)], y=[getattr(m, yname)])
             self.curve_now.location = getattr(m, m.curve_axis)
-        if m.maps_available() and map_key != self._map_key:
-            self._map_key = map_key
-            self._draw_map(m.map_grid())
-        if (m.maps_available() or m.curve_axis == "T") and curve_key != self._curve_key:
-            self._curve_key = curve_key
-            self._draw_curves(m.curves())
+        self.map_section.refresh()
+        self.curve_section.refresh()
 
     def _draw_map(self, g: dict):
         m = self.model

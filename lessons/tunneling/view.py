@@ -3,7 +3,7 @@
 The view owns no physics: it turns model outputs into a canvas animation (:class:`WavePlayer`),
 two Bokeh figures (exact T(E) with the packet's energy band; the momentum distribution with T(k))
 and text read-outs.  A new run sends its first few frames at once; after that the page asks for
-more as it plays (``WavePlayer.request``), so the server computes only what is watched plus about
+more as it plays (``WavePlayer.page.request``), so the server computes only what is watched plus about
 1.5 s of lead, and a paused, hidden or closed tab costs nothing.
 """
 from __future__ import annotations
@@ -38,9 +38,11 @@ class TunnelingView(LessonView):
     HIDEABLE = {"predicted": "predicted packet transmission", "T": "transmitted T", "R": "reflected R",
                 "passed": "passed the barrier", "inside": "still inside"}
 
-    def __init__(self, model: TunnelingModel, look=None):
+    MODEL = TunnelingModel
+
+    def __init__(self, model: TunnelingModel | None = None, look=None):
         super().__init__(model, look)
-        m = model
+        m = model = self.model
         self.player = WavePlayer(speed=m.speed, sizing_mode="stretch_width")
         shape_labels = {label: key for key, (_, label, _) in potentials.SHAPES.items()}
         self.shape = pn.widgets.Select.from_param(m.param.shape, label="Barrier shape", options=shape_labels)
@@ -59,8 +61,8 @@ class TunnelingView(LessonView):
         self.display.link(self.player, value="display")
         self.phase.link(self.player, value="phase")
         m.param.watch(lambda e: setattr(self.player, "speed", e.new), "speed")
-        self.player.param.watch(self._on_ended, "ended_run")
-        self.player.param.watch(self._on_request, "request")
+        self.player.page.param.watch(self._on_ended, "ended_run")
+        self.player.page.param.watch(self._on_request, "request")
 
         self.notices = notice_alert(m)
         self.warning = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
@@ -160,7 +162,7 @@ class TunnelingView(LessonView):
 
     def _revealed(self, run) -> bool:
         """Whether the browser has played ``run`` to its end, so its measured T may be shown."""
-        return run is not None and run.done and self.player.ended_run == run.run_id
+        return run is not None and run.done and self.player.page.ended_run == run.run_id
 
     def _on_ended(self, *_):
         run = self.model.run

@@ -15,6 +15,7 @@ import pytest
 import lessons
 from lessons import CATALOGUE, LessonCard, card, catalogue
 from lessons.common.model import LessonModel
+from lessons.common.sections import LazyTabs
 from lessons.common.view import LessonView
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -69,3 +70,41 @@ def test_a_new_lesson_package_joins_the_catalogue(tmp_path, monkeypatch):
             sys.modules.pop(name, None)
     assert found == ["bound_states", "demo", "tunneling", "spin_battery", "quantization"]
     assert isinstance(LessonCard("x", "X", "x."), LessonCard)
+
+
+@pytest.mark.parametrize("lesson", [c.slug for c in CATALOGUE])
+def test_a_view_made_with_no_model_shows_as_a_notebook_cell(lesson):
+    # what a notebook does: `TunnelingView()` in a cell (after pn.extension())
+    import panel as pn
+
+    view_module = importlib.import_module(f"lessons.{lesson}.view")
+    view_cls = next(v for v in vars(view_module).values()
+                    if isinstance(v, type) and issubclass(v, LessonView) and v is not LessonView)
+    view = view_cls()
+    default = view_cls.MODEL()
+    assert type(view.model) is view_cls.MODEL
+    settings = [n for n in view_cls.MODEL.query_names.values()]
+    assert settings and all(getattr(view.model, n) == getattr(default, n) for n in settings)
+    cell = view.__panel__()
+    assert cell is view.__panel__()                       # built once
+    def player_shown():
+        return any(o is view.player for o in cell.select())
+
+    # Spin battery's and Quantization's players are on a tab of their own: open it, as a reader would
+    for tabs in cell.select(LazyTabs):
+        for i in range(len(tabs)):
+            if player_shown():
+                break
+            tabs.active = i
+    assert player_shown(), "the player is not in the cell"
+    root = cell.get_root()                                # what the notebook's comm renders
+    assert root.ref["id"] in view.player._models          # the player is drawn in that root
+    # (a real JupyterLab in Chromium was checked by hand: README, "In a notebook")
+
+
+def test_a_view_without_a_model_class_asks_for_a_model():
+    class Bare(LessonView):
+        pass
+
+    with pytest.raises(TypeError, match="names no MODEL"):
+        Bare()
