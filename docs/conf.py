@@ -104,7 +104,8 @@ extensions = [
     "sphinx.ext.napoleon",     # the NumPy-style "Parameters" sections of physics.pinn / wavepacket
 ]
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_lessons_table.md", "_lessons_toc.md"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "_lessons_table.md", "_lessons_toc.md",
+                    "howto/spreading"]   # the example lesson's files: included into howto/add_a_lesson.md
 templates_path = ["_templates"]
 
 myst_enable_extensions = ["dollarmath", "colon_fence"]

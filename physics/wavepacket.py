@@ -27,7 +27,7 @@ import numpy as np
 
 from ._backend import HAVE_NUMBA
 
-__all__ = ["gaussian", "free_width", "absorber_profile", "Simulation", "HAVE_NUMBA"]
+__all__ = ["gaussian", "free_width", "free_density", "absorber_profile", "Simulation", "HAVE_NUMBA"]
 
 
 def gaussian(x: np.ndarray, x0: float, sigma: float, k0: float) -> np.ndarray:
@@ -51,6 +51,49 @@ def free_width(t, sigma: float) -> np.ndarray:
     """Position spread of a free Gaussian packet: sigma(t) = sigma sqrt(1 + (t / (2 sigma^2))^2)."""
     t = np.asarray(t, dtype=float)
     return sigma * np.sqrt(1.0 + (t / (2.0 * sigma ** 2)) ** 2)
+
+
+def free_density(x, t, sigma: float, k0: float, x0: float = 0.0) -> np.ndarray:
+    """|psi(x, t)|^2 of a free Gaussian packet (V = 0, natural units hbar = m = 1).
+
+    .. math:: |\\psi(x, t)|^2 = \\frac{1}{\\sqrt{2\\pi}\\,\\sigma(t)}
+              \\exp\\left(-\\frac{(x - x_0 - k_0 t)^2}{2\\sigma(t)^2}\\right),
+              \\qquad \\sigma(t) = \\sigma\\sqrt{1 + (t / 2\\sigma^2)^2}
+
+    The packet that is :func:`gaussian` at t = 0 moves at its mean velocity k0 and spreads.
+
+    Parameters
+    ----------
+    x : array
+        Positions.
+    t : float or array
+        Times; an array gives one row per time.
+    sigma : float
+        Width (standard deviation of |psi|^2) at t = 0, > 0.
+    k0 : float
+        Mean momentum (= mean velocity, since m = 1).
+    x0 : float
+        Centre at t = 0.
+
+    Returns
+    -------
+    array
+        Shape ``x.shape`` for a scalar ``t``, else ``(len(t), len(x))``.
+
+    Examples
+    --------
+    >>> x = np.linspace(-20, 20, 2001)
+    >>> rho = free_density(x, 4.0, 1.0, 0.5)
+    >>> round(float(np.sum(x * rho) * (x[1] - x[0])), 6)      # the centre, k0 t
+    2.0
+    """
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    x = np.asarray(x, dtype=float)
+    t = np.asarray(t, dtype=float)
+    width = free_width(t, sigma)[..., None] if t.ndim else free_width(t, sigma)
+    centre = (x0 + k0 * t)[..., None] if t.ndim else x0 + k0 * t
+    return np.exp(-((x - centre) ** 2) / (2.0 * width ** 2)) / (np.sqrt(2.0 * np.pi) * width)
 
 
 def absorber_profile(x: np.ndarray, width: float, strength: float) -> np.ndarray:

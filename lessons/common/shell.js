@@ -16,8 +16,8 @@
 //   bar: {name, restart, step, speed: "select" | "model", extra: [{cls, text, title, action}],
 //         status: "bar" | "readout", note, clockZero},
 //   readoutHTML (the read-out row's markup; values go into its <b class=...> by class),
-//   setup(msg, api) -> run, chunk(msg, run, api), frames(run) (frames mode), end(run) and
-//   length(run) (run mode), rate(run) (continuous mode), advance(run, clock) (when the clock moves),
+//   setup(msg, api) -> run, chunk(msg, run, api), frames(run) (frames mode), length(run) (run mode:
+//   the time the run spans) and end(run) (where it stops, if before that: a run that blew up), rate(run) (continuous mode), advance(run, clock) (when the clock moves),
 //   draw(g, run, clock, model) (with the pieces of pieces.js), values(run, clock, model) ->
 //   {class: text}, clockText(run, clock), status(run, clock, state), table(run, clock) -> CSV
 //   columns, keys {key: (api) => bool}, watch {property: "redraw" | (api, run) => ...},
@@ -121,6 +121,8 @@ export function render({ model, el }) {
   }
 
   // ---- the clock -------------------------------------------------------------------------------------------
+  const runEnd = () => (L.end ? L.end(run) : L.length(run))
+
   function tick(now) {
     raf = requestAnimationFrame(tick)
     if (mode === "frames") pull()
@@ -140,7 +142,7 @@ export function render({ model, el }) {
         frame(atEnd)
       }
     } else if (mode === "run") {
-      const e = L.end(run)
+      const e = runEnd()
       clock.t = Math.min(clock.t + dt * speed() * L.length(run) / L.clock.seconds, e)
       const atEnd = clock.t >= e
       if (atEnd) setPlaying(false)        // at the end of the run: stop there with its final numbers
@@ -169,7 +171,7 @@ export function render({ model, el }) {
 
   function atRunEnd() {
     if (mode === "frames") return done && clock.frame >= frames() - 1
-    if (mode === "run") return clock.t >= L.end(run)
+    if (mode === "run") return clock.t >= runEnd()
     return false
   }
 
@@ -187,7 +189,7 @@ export function render({ model, el }) {
       clock.frame = Math.min(Math.max(clock.frame + direction, 0), Math.max(frames() - 1, 0)); clock.frameF = clock.frame
       if (direction > 0 && atRunEnd()) ended()
     } else if (mode === "run") {
-      clock.t = Math.min(Math.max(clock.t + direction * L.end(run) / 100, 0), L.end(run))
+      clock.t = Math.min(Math.max(clock.t + direction * runEnd() / 100, 0), runEnd())
     } else return false
     frame(true)
     return true

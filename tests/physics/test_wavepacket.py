@@ -139,3 +139,21 @@ def test_numpy_path_agrees_with_numba_path():
     assert abs(a.transmitted - b.transmitted) < 1e-12
     assert abs(a.reflected - b.reflected) < 1e-12
     assert a.transmitted > 0.01 and a.reflected > 0.01     # both absorbers were exercised
+
+
+def test_free_density_is_the_exactly_propagated_gaussian():
+    # independent reference: the packet evolved with the free propagator exp(-i k^2 t / 2) in k-space
+    x = np.linspace(-60.0, 60.0, 4096, endpoint=False)
+    dx = x[1] - x[0]
+    k = 2 * np.pi * np.fft.fftfreq(x.size, dx)
+    sigma, k0, x0 = 0.7, 1.3, -4.0
+    psi0 = wavepacket.gaussian(x, x0, sigma, k0)
+    times = np.array([0.0, 2.5, 9.0])
+    rho = wavepacket.free_density(x, times, sigma, k0, x0)
+    for row, t in zip(rho, times):
+        psi_t = np.fft.ifft(np.fft.fft(psi0) * np.exp(-0.5j * k ** 2 * t))
+        np.testing.assert_allclose(row, np.abs(psi_t) ** 2, atol=1e-10)
+        assert np.sum(row) * dx == pytest.approx(1.0, abs=1e-10)
+    np.testing.assert_allclose(wavepacket.free_density(x, 2.5, sigma, k0, x0), rho[1])
+    with pytest.raises(ValueError, match="sigma"):
+        wavepacket.free_density(x, 1.0, 0.0, k0)
