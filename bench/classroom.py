@@ -125,7 +125,8 @@ class Lesson:
     attr: str              # data-* attribute that changes when a new run/well arrives
     frames: bool = False   # also wait for the run's first frames (data-frames) after ``attr`` changed
     tab: str | None = None  # the tab the player is on
-    kind: str = "run"      # message kind (protocol client) that brings the new run's first frame
+    kind: str = "chunk"    # message kind (protocol client) that brings the new run's first frame
+                           # (lessons/common/protocol.py: a run's data comes in its chunks)
     pull: bool = False     # the page pulls the run's frames as it plays ({"kind": "more"}, Tunnelling)
     player: bool = True    # the open tab shows the player (False: a student on a tab without it)
 
@@ -134,8 +135,9 @@ LESSONS = {
     "tunneling": Lesson("tunneling", "Barrier height V₀", "div.ql-player", "run", frames=True, kind="chunk",
                         pull=True),
     "bound_states": Lesson("bound_states", "Well width", "div.ql-eigen", "setup", kind="setup"),
-    "spin_battery": Lesson("spin_battery", "Drive strength Ω", "div.ql-charge", "run", tab="Charging"),
-    "quantization": Lesson("quantization", "Bits per value", "div.ql-psi", "run", tab="Schrödinger memory"),
+    "spin_battery": Lesson("spin_battery", "Drive strength Ω", "div.ql-charge", "run", tab="Charging", kind="chunk"),
+    "quantization": Lesson("quantization", "Bits per value", "div.ql-psi", "run", tab="Schrödinger memory",
+                           kind="chunk"),
 }
 
 

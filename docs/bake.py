@@ -12,7 +12,7 @@ battery and quantization players: open the tab that holds the player, which comp
 and writes two files:
 
 ``<lesson>.js``
-    the player's ES module (``type(player)._esm``: ``lessons/common/canvas.js`` + the player's file);
+    the player's ES module (``type(player)._esm``: the shared pieces.js and shell.js, then the lesson's pieces.js);
 
 ``<lesson>.qlb``
     the player's property values and the messages it would send the page, gzip-compressed::

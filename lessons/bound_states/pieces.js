@@ -126,7 +126,7 @@ const LESSON = {
     levelLabels(g, labels)
     const items = [["potential_edge", "V(x)"]]
     if (model.show_levels) items.push(["level", "levels Eₙ"])
-    if (model.show_density) items.push(["packet_edge", "|ψ|²"])
+    if (model.show_density) items.push(["packet", "|ψ|²"])   // the filled area students see (its edge is near the levels' navy)
     if (model.show_re) items.push(["re", "Re ψ"])
     if (model.show_im) items.push(["im", "Im ψ"])
     if (g.narrow) legend(g, items, m.l, 16, {down: false, size: 12, rowStep: 16, gap: 34})

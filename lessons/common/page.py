@@ -18,7 +18,7 @@ from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_cs
 from lessons.common.figures import flow_row, restyle_figures
 from lessons.common.palette import css_var, profile
 from lessons.common.player import Player
-from lessons.common.sections import LazyTabs
+from lessons.common.sections import LazyTabs, tab_closed
 from lessons.common.text import lesson_text_from, plain_text
 from lessons.common.urlsync import sync_url
 from lessons.common.model import LessonModel
@@ -244,6 +244,8 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
                        on_reveal=reveal, on_slide=(deck.go if classroom.lecture else None), sizing_mode="stretch_width")
 
     def secondary():
+        if tab_closed(view.player):      # the tab closed before its figures were due: build nothing
+            return
         view.load_secondary()
 
     doc = pn.state.curdoc

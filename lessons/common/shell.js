@@ -49,6 +49,7 @@ export function render({ model, el }) {
   let runId = null
   const clock = {t: 0, frame: 0, frameF: 0, playing: false}
   let last = null, raf = null, lastReadout = 0, firstData = true
+  let hasData = false        // the current run's first chunk has arrived (a run clock waits for it)
   let done = false           // the run's last chunk has arrived
   let asked = 0              // frames the outstanding request asks for (0: none; frames mode)
   let csvWanted = false      // the CSV was asked for before the pulled run was complete
@@ -126,7 +127,9 @@ export function render({ model, el }) {
   function tick(now) {
     raf = requestAnimationFrame(tick)
     if (mode === "frames") pull()
-    if (!clock.playing || !run || (mode === "frames" && !frames()) || (mode === "continuous" && !L.rate(run))) {
+    // (a run clock ticking between a run's setup and its data would find it ended and stop playing)
+    if (!clock.playing || !run || (mode === "frames" && !frames()) || (mode === "run" && !hasData) ||
+        (mode === "continuous" && !L.rate(run))) {
       last = now; return
     }
     if (last === null) last = now
@@ -240,7 +243,7 @@ export function render({ model, el }) {
   model.on("msg:custom", (msg) => {
     if (!msg || typeof msg !== "object") return
     if (msg.kind === "setup") {
-      runId = msg.run; done = false; asked = 0; csvWanted = false
+      runId = msg.run; done = false; asked = 0; csvWanted = false; hasData = false
       clock.t = 0; clock.frame = 0; clock.frameF = 0
       run = L.setup(msg, api)
       root.dataset.run = String(msg.run)
@@ -253,7 +256,7 @@ export function render({ model, el }) {
       if (!run || msg.run !== runId) return                  // an older run's chunk
       const before = frames()
       L.chunk(msg, run, api)
-      done = !!msg.done; asked = 0
+      done = !!msg.done; asked = 0; hasData = true
       root.dataset.pending = "0"
       if (mode === "frames") {
         root.dataset.frames = String(frames())

@@ -5,12 +5,13 @@ Views only: nothing here computes physics.
 from __future__ import annotations
 
 import html
+import math
 import pathlib
 import re
 
 import panel as pn
 
-__all__ = ["lesson_text", "lesson_text_from", "plain_text", "TEXT_CSS"]
+__all__ = ["sci", "lesson_text", "lesson_text_from", "plain_text", "TEXT_CSS"]
 
 #: Lesson text on a phone: headings a step smaller (a title should not fill the screen), and a wide
 #: equation scrolls within its own box instead of widening the page.
@@ -62,3 +63,26 @@ def plain_text(text: str) -> str:
     printable = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(text))
     # Markdown escapes first: the entities html.escape makes (&#x27;) must stay intact.
     return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", printable), quote=True)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
+
+
+def sci(value: float, digits: int = 2, sign: bool = False) -> str:
+    """``value`` in scientific notation as students read it, unbroken: ``1.55 × 10⁻³``.
+
+    Python's ``1.55e-03`` reads as code and breaks across lines at its hyphen; narrow no-break
+    spaces keep this on one line.  Zero, NaN and infinities are written plainly; exponents -1 to 2
+    are written without a power (``0.42``, ``31.6``).
+    """
+    v = float(value)
+    if v == 0 or not math.isfinite(v):
+        return f"{v:+g}" if sign and math.isfinite(v) else (f"{v:g}" if math.isfinite(v) else str(v))
+    exp = math.floor(math.log10(abs(v)))
+    mant = v / 10.0 ** exp
+    if round(abs(mant), digits) >= 10:            # 9.996e-3 rounds to 10.00e-3: 1.00e-2
+        exp, mant = exp + 1, mant / 10
+    head = f"{mant:+.{digits}f}" if sign else f"{mant:.{digits}f}"
+    if -1 <= exp <= 2:
+        return f"{v:{'+' if sign else ''}.{max(digits + 1, exp + 1)}g}"
+    return f"{head}\u202f×\u202f10{str(exp).translate(_SUPERSCRIPT)}"

@@ -23,7 +23,7 @@ from lessons.common.figures import READOUT_CSS, flow_row, legend_below, lesson_f
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.palette import css_var
 from lessons.common.sections import Debounced, LazyTabs, Section, tab_closed
-from lessons.common.text import lesson_text, plain_text
+from lessons.common.text import lesson_text, plain_text, sci
 from lessons.common.view import LessonView
 from lessons.quantization.model import (AUDIO_RATE, FORMAT_BLOCK, FORMATS, QUANTIZER_SETTINGS, QUERY_NAMES,
                                         SR_FORMATS, QuantizationModel, minifloat_split, warm_runs)
@@ -393,7 +393,7 @@ class QuantizationView(LessonView):
                 f"{'loses' if drop >= 0 else 'gains'} **{abs(drop):.1f}** points of accuracy "
                 f"({'weights and activations' if m.activations else 'weights'} "
                 f"quantized); {100 * now['kernel_W2']:.1f} % of W2 rounds to 0. "
-                f"Signal: MSE {sv['mse']:.2e}, mean error {sv['bias']:+.1e}.")
+                f"Signal: MSE {sci(sv['mse'])}, mean error {sci(sv['bias'], 1, sign=True)}.")
         self.state = (now, sv, values["sqnr"])
         self.signal_section.refresh()
         self.weights_section.refresh()

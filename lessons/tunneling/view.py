@@ -15,10 +15,10 @@ import panel as pn
 from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 
 from physics import potentials
-from lessons.common.figures import flow_row, lesson_figure
+from lessons.common.figures import flow_row, legend_below, lesson_figure
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs
-from lessons.common.text import lesson_text
+from lessons.common.text import lesson_text, sci
 from lessons.common.view import LessonView
 from lessons.tunneling.player import WavePlayer
 from lessons.tunneling.model import ABSORBER, DISPLAY_STRIDE, QUERY_NAMES, TunnelingModel, X_MAX, X_MIN
@@ -86,8 +86,7 @@ class TunnelingView(LessonView):
         fig.scatter("E", "T", source=self.marks, size=11, color="color", legend_field="label")
         self.height_span = Span(location=1.0, dimension="height", line_dash="dashed", line_color=self.c.muted)
         fig.add_layout(self.height_span)
-        fig.legend.location = "bottom_right"
-        fig.legend.label_text_font_size = "12px"
+        legend_below(fig)         # under the plot it covers no curve, on a phone too
         self.t_fig = fig
 
         self.k_source = ColumnDataSource(dict(k=[], phi=[], T=[]))
@@ -97,8 +96,7 @@ class TunnelingView(LessonView):
         kfig.add_layout(LinearAxis(y_range_name="T", axis_label="T"), "right")
         kfig.line("k", "T", source=self.k_source, y_range_name="T", line_width=2.5, color=self.c.navy,
                   legend_label="T(k²/2)")
-        kfig.legend.location = "top_left"
-        kfig.legend.label_text_font_size = "12px"
+        legend_below(kfig)
         self.k_fig = kfig
 
     def _refresh_static(self):
@@ -148,8 +146,8 @@ class TunnelingView(LessonView):
             return ""
         ok = run.health_sum < 1e-6
         drift = ("not measurable (the packet touches an absorber from the start)"
-                 if run.energy_drift is None else f"{run.energy_drift:.1e} (relative)")
-        return (f"Numerical health: T + R + inside − 1 = {run.health_sum:.1e} "
+                 if run.energy_drift is None else f"{sci(run.energy_drift, 1)} (relative)")
+        return (f"Numerical health: T + R + inside − 1 = {sci(run.health_sum, 1)} "
                 f"({'✓ within 1e-6' if ok else '✗ above 1e-6'}); energy drift before absorption {drift}")
 
     # ---- the run -------------------------------------------------------------------------

@@ -35,3 +35,16 @@ def test_a_title_is_a_panel_above_the_plot():
     assert fig.title in fig.above and fig.title.text == "A title long enough to wrap on a phone"
     fig.title.text = "changed"
     assert [t.text for t in fig.above if t is fig.title] == ["changed"]
+
+
+def test_numbers_in_scientific_notation_read_as_maths_and_do_not_break():
+    from lessons.common.text import sci
+
+    nb = "\u202f"
+    assert sci(1.55e-3) == f"1.55{nb}×{nb}10⁻³"
+    assert sci(-2.3e-7, 1, sign=True) == f"-2.3{nb}×{nb}10⁻⁷"
+    assert sci(9.996e-3) == f"1.00{nb}×{nb}10⁻²"            # rounding carries into the exponent
+    assert sci(1.234e5) == f"1.23{nb}×{nb}10⁵"
+    assert (sci(0.42), sci(31.6), sci(0.0), sci(float("nan"))) == ("0.42", "31.6", "0", "nan")
+    assert sci(3e-4, 1, sign=True).startswith("+3.0")
+    assert " " not in sci(4.4e-17) and "-" not in sci(4.4e-17)

@@ -157,6 +157,27 @@ def test_the_schroedinger_tab_plays_the_run_and_space_pauses(quant):
     quant.watch.assert_no_errors()
 
 
+def test_a_new_run_keeps_playing(quant):
+    # the server sends a run's setup, computes it, then sends its data: a run clock ticking in
+    # between must not find the new run "ended" and stop (it did, on about half the moves)
+    quant.tab("Schrödinger memory").click()
+    quant.wait_player("+d.dataset.run >= 1", timeout=60_000)
+    expect(quant.player).to_have_attribute("data-playing", "1")
+    handle = quant.slider("Bits per value").locator(".noUi-handle")
+    stopped = 0
+    for i in range(8):
+        run = int(quant.player.get_attribute("data-run"))
+        handle.focus()
+        quant.page.keyboard.press("ArrowRight" if i % 4 < 2 else "ArrowLeft")
+        quant.wait_player(f"+d.dataset.run > {run}")
+        quant.page.wait_for_timeout(400)
+        stopped += quant.player.get_attribute("data-playing") == "0"
+        if quant.player.get_attribute("data-playing") == "0":
+            quant.play_button.click()
+    assert stopped == 0, f"{stopped} of 8 new runs stopped the animation"
+    quant.watch.assert_no_errors()
+
+
 def test_bad_link_is_clamped_shown_as_text_and_the_page_works(quant_factory):
     query = (("bits", "99"), ("format", "<script>"), ("clip", "abc"))
     quant = quant_factory("?" + "&".join(f"{k}={v}" for k, v in query))
