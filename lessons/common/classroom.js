@@ -188,10 +188,12 @@ export function render({ model, el }) {
   }
   document.addEventListener("keydown", onKey)
   const drawer = controlsDrawer()
-  // often while the page is still being built (controls arrive over a few seconds), then rarely
+  // a few times while the page is still being built (controls arrive over a few seconds), then
+  // rarely: each pass walks every shadow root, which the first paint should not wait for
+  const SOON = [700, 1400, 2500, 4000]
   let labelTimer = null, labelTicks = 0
-  const relabel = () => { labelControls(); labelTimer = setTimeout(relabel, ++labelTicks < 24 ? 250 : 1500) }
-  relabel()
+  const relabel = () => { labelControls(); labelTimer = setTimeout(relabel, SOON[labelTicks++] ?? 1500) }
+  labelTimer = setTimeout(relabel, 300)
   // a tab's controls are rendered when the tab is opened: name them as soon as they are there
   const afterClick = () => { setTimeout(labelControls, 150); setTimeout(labelControls, 500) }
   document.addEventListener("click", afterClick, true)
