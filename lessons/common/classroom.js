@@ -190,10 +190,10 @@ export function render({ model, el }) {
   const drawer = controlsDrawer()
   // a few times while the page is still being built (controls arrive over a few seconds), then
   // rarely: each pass walks every shadow root, which the first paint should not wait for
-  const SOON = [700, 1400, 2500, 4000]
+  const SOON = [300, 400, 700, 1100, 1500]
   let labelTimer = null, labelTicks = 0
   const relabel = () => { labelControls(); labelTimer = setTimeout(relabel, SOON[labelTicks++] ?? 1500) }
-  labelTimer = setTimeout(relabel, 300)
+  relabel()
   // a tab's controls are rendered when the tab is opened: name them as soon as they are there
   const afterClick = () => { setTimeout(labelControls, 150); setTimeout(labelControls, 500) }
   document.addEventListener("click", afterClick, true)

@@ -182,7 +182,7 @@ def test_keys_on_a_focused_slider_nudge_the_slider_not_the_player(class_factory)
     assert after_run == before_run or after_run[0] != before_run[0], (before_run, after_run)
     page.wait_until(lambda: page.slider_value("Barrier height V₀") > before, "the slider moved")
     handle = page.slider("Barrier height V₀").locator(".noUi-handle")
-    assert handle.get_attribute("aria-label") == "Barrier height V₀"
+    expect(handle).to_have_attribute("aria-label", "Barrier height V₀", timeout=5_000)   # named as it arrives
 
 
 def test_copy_link_copies_the_current_settings(class_factory):
