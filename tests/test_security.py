@@ -414,26 +414,6 @@ def static_markup(js_by_file: dict[str, str]) -> set[str]:
     return names
 
 
-def _object_at(js: str, start: int) -> str:
-    """The balanced ``{...}`` or ``[...]`` starting at ``start``."""
-    close = {"{": "}", "[": "]"}[js[start]]
-    depth, i = 0, start
-    while i < len(js):
-        ch = js[i]
-        if ch in "\"'`":
-            i = _string_end(js, i)
-            continue
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                assert ch == close
-                return js[start:i + 1]
-        i += 1
-    raise AssertionError("unbalanced literal")
-
-
 def _only_literals(obj: str) -> bool:
     """True when an object literal's values are string literals without interpolation, booleans,
     or arrow functions (the bar's actions run code but put no text into markup)."""
@@ -471,7 +451,8 @@ def check_shell_mount(js_by_file: dict[str, str]) -> str:
         readout = re.search(r"^  readoutHTML: `", js, re.M)
         assert readout and not _interpolations(_literal_at(js, readout.end() - 1)), f"{name}: readoutHTML interpolates"
         bar = re.search(r"^  bar: \{", js, re.M)
-        assert bar and _only_literals(_object_at(js, bar.end() - 1)), f"{name}: the bar is not made of literals"
+        bar_object = _template_at(js, bar.end() - 1) if bar else ""      # the balanced {...}
+        assert bar_object.endswith("}") and _only_literals(bar_object), f"{name}: the bar is not made of literals"
         assert not re.search(r"\b(?:LESSON|L)\.(?:bar|canvasLabel|readoutHTML)\b[^=\n]*=[^=]", js), \
             f"{name}: a mount constant is assigned after the fact"
     assert not re.search(r"\bL\.(?:bar|canvasLabel|readoutHTML)\b[.\w]*\s*=[^=]", shell)

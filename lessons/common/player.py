@@ -22,7 +22,7 @@ import param
 from panel.custom import JSComponent
 
 from lessons.common import protocol
-from lessons.common.palette import css_var, profile
+from lessons.common.palette import css_var
 
 __all__ = ["Player", "PageState", "PLAYER_CSS", "player_module"]
 
@@ -89,8 +89,6 @@ class Player(JSComponent):
     _stylesheets = [PLAYER_CSS]
 
     def __init__(self, **params):
-        # the standard profile until a page gives its own (a notebook cell has no page shell)
-        params.setdefault("palette", profile(None).js())
         super().__init__(**params)
         self.page = PageState()
         self._ready = False

@@ -81,6 +81,9 @@ class LessonView(pn.viewable.Viewer):
     def __panel__(self):
         # the page shell's order: the parts first, then what follows the first paint; built once
         if getattr(self, "_cell", None) is None:
+            for player in self.players():      # a notebook has no page shell to hand them the look
+                if not player.palette:
+                    player.param.update(palette=self.look.js(), large_text=self.look.large)
             sidebar, main = self.sidebar(), self.main()
             self.load_secondary()
             self._cell = flow_row(pn.Column(*sidebar, width=340), pn.Column(*main, sizing_mode="stretch_width"))
