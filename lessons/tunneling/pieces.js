@@ -81,7 +81,7 @@ const LESSON = {
            {size: g.narrow ? 12 : 13, rowStep: g.narrow ? 14 : 17})
     sideBars(g, run, i, W - sideW + 10, b.y0 + b.h, sideW, b.h - 30 * big, model)
     // on a narrow canvas the traces' key takes two rows of its own, inside the traces' band
-    traces(g, run, i, m.l, H - 26 * big, W - m.l - m.r, traceH - 30 * big - (g.narrow ? 30 : 0))
+    traces(g, run, i, m.l, H - 26 * big, W - m.l - m.r, traceH - 30 * big - (g.narrow ? 30 : 8 * big))
   },
 }
 
@@ -187,7 +187,8 @@ function traces(g, run, i, tx0, ty0, tw, th) {
     strip(g, run.t, run[key], tx0, ty0, tw, th, 0, 1, role, {tmin: 0, tmax, dash, upto: i + 1})
   }
   // on a narrow canvas the key takes two rows, above the traces
-  legend(g, series.map(([, role, dash, text]) => [role, text, dash]), tx0 + 8, ty0 - th - 6 - (g.narrow ? 14 * big : 0),
+  // (on a wide one, one row with room of its own above the strip's top line, which is the "1" of the traces)
+  legend(g, series.map(([, role, dash, text]) => [role, text, dash]), tx0 + 8, ty0 - th - (g.narrow ? 6 + 14 * big : 9 * big),
          {down: false, swatch: "line", size: 12, gap: 50 / big, rowStep: 14})
   if (i >= 0) {
     const xc = tx0 + run.t[i] / tmax * tw
