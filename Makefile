@@ -77,6 +77,7 @@ bench: install
 	$(PY) bench/pinn.py
 	$(PY) bench/spin_battery.py
 	$(PY) bench/quantization.py
+	$(PY) bench/vqe.py
 	$(PY) bench/lesson_cost.py
 
 # A class on one server (README, "Serving a class"): 40 students all on one lesson for 2 minutes,

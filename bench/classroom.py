@@ -77,7 +77,8 @@ Lessons: ``tunneling`` and ``bound_states`` (the default: their main view is an 
 "Barrier height V₀" and "Well width"), ``spin_battery`` (the Charging tab's player, slider "Drive
 strength Ω") and ``quantization`` (the Schrödinger memory tab's player, slider "Bits per value":
 each move there costs the server ~0.5 s of CPU, so a class moving it every few seconds needs
-several cores).
+several cores) and ``vqe`` (slider "Step size"; the page pulls the optimisation's iterates as it
+plays them, 20 a second).
 """
 from __future__ import annotations
 
@@ -129,6 +130,7 @@ class Lesson:
                            # (lessons/common/protocol.py: a run's data comes in its chunks)
     pull: bool = False     # the page pulls the run's frames as it plays ({"kind": "more"}, Tunnelling)
     player: bool = True    # the open tab shows the player (False: a student on a tab without it)
+    fps: int = 30          # frames the page plays per second (its pieces.js clock.fps)
 
 
 LESSONS = {
@@ -138,6 +140,7 @@ LESSONS = {
     "spin_battery": Lesson("spin_battery", "Drive strength Ω", "div.ql-charge", "run", tab="Charging", kind="chunk"),
     "quantization": Lesson("quantization", "Bits per value", "div.ql-psi", "run", tab="Schrödinger memory",
                            kind="chunk"),
+    "vqe": Lesson("vqe", "Step size", "div.ql-vqe", "run", frames=True, kind="chunk", pull=True, fps=20),
 }
 
 
@@ -458,7 +461,7 @@ _DONE = re.compile(r'\["done",(true|false)\]')
 
 #: Playback as the Tunnelling page plays (lessons/common/player.js): simulation frames per second
 #: at speed 1, and the seconds of playback buffered ahead below which it asks for more / up to which.
-PLAY_FPS, PULL_LOW, PULL_AHEAD = 30, 1.5, 3.0
+PULL_LOW, PULL_AHEAD = 1.5, 3.0
 
 
 class ProtocolStudent:
@@ -612,7 +615,7 @@ class ProtocolStudent:
         self.wake.set()
 
     async def _playback(self) -> None:
-        """Play the current run at ``PLAY_FPS`` frames/s and pull frames as the page does: when less
+        """Play the current run at the lesson's ``fps`` frames/s and pull frames as the page does: when less
         than ``PULL_LOW`` s are held ahead of the shown frame, ask for ``PULL_AHEAD`` s ahead, one
         request outstanding at a time (the next once its chunk has arrived), until the run is done."""
         last = time.monotonic()
@@ -629,13 +632,14 @@ class ProtocolStudent:
             end = self.held - 1 + 0.999
             if self.play >= self.held - 1 and not self.run_done:
                 self.stalled += dt
-            self.play = min(self.play + dt * PLAY_FPS, end)
+            fps = self.lesson.fps
+            self.play = min(self.play + dt * fps, end)
             frame = int(self.play)
-            if self.run_done or self.asked or self.held - frame > PULL_LOW * PLAY_FPS:
+            if self.run_done or self.asked or self.held - frame > PULL_LOW * fps:
                 continue
             self.asked = True
             self.requests += 1
-            upto = max(math.ceil(frame + PULL_AHEAD * PLAY_FPS), self.held + 1)
+            upto = max(math.ceil(frame + PULL_AHEAD * fps), self.held + 1)
             try:
                 await self._player_event({"kind": "more", "run": self.play_run, "upto": upto})
             except Exception:               # closed
@@ -923,7 +927,7 @@ def class_report(args, server, lessons, students, tq, t0, t1, pinned) -> None:
         pullers = [c for c in clients if c.lesson.pull]
         if pullers:
             span = sum(c.t_close - c.t_open for c in pullers)
-            print(f"  the {len(pullers)} protocol clients on {pullers[0].lesson.path} played each run at {PLAY_FPS} "
+            print(f"  the {len(pullers)} protocol clients on {pullers[0].lesson.path} played each run at {pullers[0].lesson.fps} "
                   f"frames/s and pulled its frames as the page does: {sum(c.requests for c in pullers)} \"more\" "
                   f"requests, {sum(c.frames for c in pullers) / span:.1f} frames/s received per client; the "
                   f"playhead waited for frames {sum(c.stalled for c in pullers) / span * 100:.1f} % of the time")
@@ -1093,7 +1097,7 @@ def parse_args(argv=None):
     ap.add_argument("--cycles", type=int, default=200, help="open/close cycles after the class (0: none)")
     ap.add_argument("--lessons", default=None,
                     help=f"comma-separated, of {', '.join(LESSONS)} (default: tunneling,bound_states; with "
-                         "--per-lesson all four)")
+                         "--per-lesson all of them)")
     ap.add_argument("--per-lesson", action="store_true",
                     help="a class all on one lesson, each lesson in turn (a server each), then the mixed class "
                          "(with the cycles), and a table of all of them against the goals")

@@ -79,7 +79,8 @@ def scenarios() -> list[Scenario]:
                     dataclasses.replace(LESSONS["spin_battery"], slider="Jz", tab=None, player=False)),
            Scenario("quantization (Schrödinger memory tab)", q),
            Scenario("quantization (first tab)", dataclasses.replace(q, tab=None, player=False)),
-           Scenario("quantization (Network tab)", dataclasses.replace(q, tab="Network", player=False))]
+           Scenario("quantization (Network tab)", dataclasses.replace(q, tab="Network", player=False)),
+           Scenario("vqe", LESSONS["vqe"])]
     return out
 
 
@@ -176,7 +177,7 @@ async def measure(args, server: Server, scenario: Scenario, profiler: Profiler) 
     await profiler.stop(f"{args.moves} moves in {scenario.name}", args.top)
 
     watch = None
-    if scenario.name == "tunneling":
+    if scenario.lesson.pull:
         watch = await watching(pid, c)
     for client in clients:
         await client.close()

@@ -7,7 +7,7 @@ it the baked messages through a stand-in for Panel's ``model``).  The live lesso
 Python is ready; without it the baked run keeps playing.
 
 For every lesson this builds the model with its defaults and the view (no server, as the view tests
-do), drives it until the default run is complete (Tunnelling: pump until ``model.run.done``; the
+do), drives it until the default run is complete (Tunnelling and VQE: pump until ``model.run.done``; the
 battery and quantization players: open the tab that holds the player, which computes its run),
 and writes two files:
 
@@ -162,7 +162,8 @@ def default_run(lesson: str) -> dict:
         _open_player_tab(view)
         initial = len(player._replay())
         run = getattr(model, "run", None)
-        if lesson == "tunneling":
+        if hasattr(run, "done") and hasattr(view, "_pump"):
+            # a pulled run (Tunnelling, VQE): the page asks for the rest as it plays
             steps = 0
             while not model.run.done:
                 view._pump()

@@ -13,6 +13,8 @@ eigen       -- bound states on a grid (SciPy tridiagonal solver, Richardson-extr
 pinn        -- a physics-informed neural network for H psi = E psi, derivatives written out in NumPy
 spinchain   -- Heisenberg XYZ chains with DM/KSEA couplings as quantum batteries: thermal states,
                ergotropy, capacity, coherence, concurrence, charging (sigma units, k_B = 1)
+vqe         -- a variational quantum eigensolver on that chain: hardware-efficient circuits (pure and
+               with depolarising noise), shot-based measurement, optimisers, zero-noise extrapolation
 
 No module here imports Panel, Bokeh or HoloViews: the lessons call into this package, never the
 other way round.  Every compiled kernel has a pure-NumPy twin (see ``physics._backend``) so the

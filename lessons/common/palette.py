@@ -89,6 +89,12 @@ ROLES = {
     "spin_up": ("orange", 1), "spin_down": ("blue", 1), "ring": ("silver", 1), "gauge": ("green", 1),
     # a quantized memory
     "stored_psi": ("blue", 1), "exact_psi": ("slate", 1), "blowup": ("red", 1),
+    # a variational eigensolver: its circuit, its energies, its probabilities
+    "wire": ("stone", 1), "gate_fill": ("surface", 1), "gate_edge": ("slate", 1), "gate_ry": ("blue", 1),
+    "gate_rz": ("magenta", 1), "cnot": ("ink", 1), "noise_mark": ("red", 1),
+    "measured": ("blue", 1), "noisy_energy": ("orange", 1), "exact_energy": ("green", 1),
+    "ground_energy": ("ink", 1), "noise_floor": ("red", 1), "circuit_best": ("violet", 1),
+    "vqe_probs": ("sky", 1), "ground_probs": ("ink", 1),
 }
 
 #: role: swatch of the page's CSS variables (``--ql-<role>``), which also reach into shadow roots.

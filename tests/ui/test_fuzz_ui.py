@@ -40,6 +40,7 @@ from playwright.sync_api import Page, expect
 
 from lessons.bound_states.model import QUERY_NAMES as BOUND_NAMES, BoundStatesModel
 from lessons.quantization.model import QUERY_NAMES as QUANT_NAMES, QuantizationModel
+from lessons.vqe.model import QUERY_NAMES as VQE_NAMES, VQEModel
 from lessons.spin_battery.model import QUERY_NAMES as BATTERY_NAMES, SpinBatteryModel
 from lessons.tunneling.model import QUERY_NAMES as TUNNEL_NAMES, TunnelingModel
 from tests.ui.conftest import REPO, PlayerPage
@@ -102,6 +103,8 @@ LESSONS = {
                            "|c1|", "a0"),
     "spin_battery": Lesson("/spin_battery", SpinBatteryModel, BATTERY_NAMES, _card_ready("ergotropy"),
                            "Temperature T", "T"),
+    "vqe": Lesson("/vqe", VQEModel, VQE_NAMES, _player_ready("div.ql-vqe", "+d.dataset.frames > 0"),
+                  "Entangling layers", "layers"),
     "quantization": Lesson("/quantization", QuantizationModel, QUANT_NAMES, _card_ready("quantized"),
                            "Bits per value", "bits", enable_option="Integer (uniform)"),
 }
