@@ -182,7 +182,7 @@ async def measure(args, server: Server, scenario: Scenario, profiler: Profiler) 
     for client in clients:
         await client.close()
     return dict(first=first, whole=whole, moves=costs, firsts=firsts, watch=watch, stages=stages,
-                tab=lesson.tab)
+                tab=lesson.tab, fps=lesson.fps)
 
 
 async def watching(pid: int, c: ProtocolStudent) -> tuple[int, float]:
@@ -217,8 +217,9 @@ def report(name: str, r: dict) -> None:
           f"max {max(firsts, default=float('nan')):.1f}")
     if r["watch"]:
         frames, per = r["watch"]
+        fps = r["fps"]
         print(f"  watching:    {frames} frames pulled, {per:.2f} ms of server CPU per frame: "
-              f"{per * 30 / 1000:.3f} cores per student watching at 30 frames/s")
+              f"{per * fps / 1000:.3f} cores per student watching at {fps} frames/s")
 
 
 async def main(args) -> None:

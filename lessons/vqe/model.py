@@ -29,7 +29,7 @@ from lessons.common.urlstate import IntSetting, Setting
 from physics import battery, spinchain, vqe
 
 __all__ = ["VQEModel", "VQERun", "Problem", "PRESETS", "OPTIMIZERS", "SHOTS", "QUERY_NAMES", "ZNE_SCALES",
-           "NN_LEVELS", "MAX_NOISY_QUBITS", "problem", "circuit_best"]
+           "NN_LEVELS", "problem", "circuit_best"]
 
 #: Coupling presets (Jx, Jy, Jz); J > 0 antiferromagnetic.
 PRESETS = {
@@ -58,11 +58,13 @@ ZNE_SCALES = (1, 3, 5)
 #: noise levels of the neural-network extrapolation (the error probability raised to 1-(1-p)^level)
 NN_LEVELS = tuple(np.round(np.arange(1.0, 5.01, 0.5), 2))
 
-#: a density matrix has 4^n entries: noise is simulated up to this many qubits
-MAX_NOISY_QUBITS = 6
-#: the most circuit simulations one run may cost, in units of one amplitude update (keeps a run of
-#: the slowest settings within about two seconds of server CPU; see :meth:`VQEModel.iteration_cap`)
-RUN_BUDGET = 4.0e8
+#: the most circuit simulations one run may cost, in units of one amplitude update: about two
+#: seconds of server CPU (bench/vqe.py: a noisy energy of 6 qubits, 4 layers, 50 gates on 4^6
+#: amplitudes, takes 0.35 ms, ~1.7 ns per update; see :meth:`VQEModel.iteration_cap`)
+RUN_BUDGET = 1.2e9
+#: what one simulation costs beyond its amplitude updates (Python and the record), in updates
+#: (measured: an exact energy through measure_energy takes ~70 us at 6-8 qubits, mostly Python)
+EVALUATION_OVERHEAD = 40_000
 #: SPSA's perturbation c (radians; tuned with the step on 4- and 6-qubit XXZ chains, 200 iterations)
 SPSA_PERTURBATION = 0.2
 #: the noiseless reference optimisation (for the noise floor) stops after this many L-BFGS steps
@@ -386,8 +388,8 @@ class VQEModel(LessonModel):
 
     @property
     def noise(self) -> float:
-        """The depolarizing probability that is simulated (0 above MAX_NOISY_QUBITS qubits)."""
-        return self.p if self.n_qubits <= MAX_NOISY_QUBITS else 0.0
+        """The depolarizing probability that is simulated."""
+        return self.p
 
     def n_params(self) -> int:
         return vqe.n_params(self.n_qubits, self.layers)
@@ -399,7 +401,7 @@ class VQEModel(LessonModel):
         """One circuit simulation, in amplitude updates: gates x 2^n (a state) or x 4^n (a density matrix)."""
         n = self.n_qubits
         gates = (self.layers + 1) * n + self.cnot_count() * scale
-        return gates * (4.0 ** n if self.noise > 0 else 2.0 ** n)
+        return gates * (4.0 ** n if self.noise > 0 else 2.0 ** n) + EVALUATION_OVERHEAD
 
     def evaluations_per_iteration(self) -> int:
         return {"spsa": 2, "cobyla": 1, "gradient": 2 * self.n_params()}[self.optimizer]
@@ -412,13 +414,10 @@ class VQEModel(LessonModel):
     def run_notes(self) -> list[str]:
         """What this run simulates differently from what the settings ask (shown above the player)."""
         notes = []
-        if self.p > 0 and self.n_qubits > MAX_NOISY_QUBITS:
-            notes.append(f"Noise is simulated with density matrices (4ⁿ numbers) up to {MAX_NOISY_QUBITS} qubits: "
-                         f"this run of {self.n_qubits} qubits is noiseless.")
         cap = self.iteration_cap()
         if cap < self.iterations:
             notes.append(f"This run stops after {cap} of the {self.iterations} iterations: each iteration costs "
-                         f"{self.evaluations_per_iteration()} circuit simulations here, and a run is kept to about "
+                         f"{self.evaluations_per_iteration()} circuit simulations here{' (density matrices of 4ⁿ numbers)' if self.noise > 0 else ''}, and a run is kept to about "
                          "two seconds of the shared server.")
         return notes
 

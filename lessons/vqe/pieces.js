@@ -17,7 +17,7 @@ const LESSON = {
   label: "VQE optimisation animation: space plays or pauses, r restarts, arrow keys step",
   canvasLabel: "The circuit, the energy against iteration and the probabilities of the prepared state",
   waiting: "Preparing the optimisation…",
-  clock: {mode: "frames", fps: 20, pull: {low: 1.5, ahead: 3}},
+  clock: {mode: "frames", fps: 30, pull: {low: 1.5, ahead: 3}},
   bar: {name: "Optimisation controls", restart: "Restart the optimisation", step: true, speed: "select",
         status: "bar", note: true, clockZero: "iteration 0"},
   readoutHTML: `

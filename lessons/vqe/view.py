@@ -19,7 +19,7 @@ from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs
 from lessons.common.text import lesson_text, plain_text
 from lessons.common.view import LessonView
-from lessons.vqe.model import MAX_NOISY_QUBITS, OPTIMIZERS, PRESETS, SHOTS, VQEModel, problem
+from lessons.vqe.model import OPTIMIZERS, PRESETS, SHOTS, VQEModel, problem
 from lessons.vqe.player import OptimisationPlayer
 
 __all__ = ["VQEView", "create_app"]
@@ -263,8 +263,6 @@ class VQEView(LessonView):
             pn.pane.Markdown("### The circuit and the optimiser"), self.layers, self.optimizer, self.step,
             self.step_text, self.iterations, self.seed,
             pn.pane.Markdown("### The quantum computer"), self.shots, self.p,
-            pn.pane.Markdown(f"Noise is simulated up to {MAX_NOISY_QUBITS} qubits.",
-                             styles={"font-size": "calc(13px * var(--ql-scale, 1))"}),
             pn.pane.Markdown("### Error mitigation"), self.zne_order,
         ]
 

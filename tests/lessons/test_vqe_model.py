@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from lessons.vqe.model import MAX_NOISY_QUBITS, NN_LEVELS, PRESETS, ZNE_SCALES, VQEModel
+from lessons.vqe.model import NN_LEVELS, PRESETS, ZNE_SCALES, VQEModel
 from physics import battery, spinchain, vqe
 
 
@@ -135,8 +135,9 @@ def test_expensive_settings_are_capped_and_say_so():
     assert any("stops after" in n for n in m.run_notes())
     cheap = VQEModel()
     assert cheap.iteration_cap() == cheap.iterations and cheap.run_notes() == []
-    big = VQEModel(n_qubits=MAX_NOISY_QUBITS + 1, p=0.01)
-    assert big.noise == 0 and any("noiseless" in n for n in big.run_notes())
+    noisy = VQEModel(n_qubits=8, layers=4, p=0.01)          # density matrices of 4^8 numbers
+    assert noisy.iteration_cap() < noisy.iterations and "density matrices" in " ".join(noisy.run_notes())
+    assert VQEModel(n_qubits=6, layers=4, p=0.01).iteration_cap() == 200
 
 
 def test_zero_noise_extrapolation_is_richardson_over_folded_circuits():

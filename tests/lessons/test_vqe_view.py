@@ -72,7 +72,7 @@ def test_a_change_starts_a_new_run_and_a_stale_request_computes_nothing(view):
     assert read_cards(view.cards.object, CARD_KEYS)["exact"] == "–"
 
 
-def test_noise_sends_the_floor_and_a_note_for_too_many_qubits(view):
+def test_noise_sends_the_floor_and_a_note_when_a_run_is_capped(view):
     page = Recorder(view.player)
     view.p.value = 0.02
     floor = view.model.noise_floor()
@@ -83,8 +83,9 @@ def test_noise_sends_the_floor_and_a_note_for_too_many_qubits(view):
     chunk = page.last("chunk")
     assert chunk["floor"] == pytest.approx(floor["floor"]) and chunk["best"] == pytest.approx(floor["best"])
     assert "noise floor" in view.status.object
-    view.n_qubits.value = 7
-    assert page.last("setup")["p"] == 0 and view.notes.visible and "noiseless" in view.notes.object
+    view.model.param.update(n_qubits=8, iterations=300)
+    assert page.last("setup")["p"] == 0.02 and page.last("setup")["iterations"] < 300
+    assert view.notes.visible and "stops after" in view.notes.object
 
 
 def test_stop_closes_the_run(view):

@@ -105,11 +105,11 @@ def test_a_slider_starts_a_new_run_and_the_link_follows(vqe_factory):
 
 
 def test_a_link_sets_noise_and_shots_and_clamps_what_is_out_of_range(vqe_factory):
-    lesson = vqe_factory("?iter=30&p=0.02&shots=1000&n=40&layers=1")
+    lesson = vqe_factory("?iter=30&p=0.02&shots=1000&n=40&layers=1&opt=gradient")
     expect(lesson.notice).to_be_visible()
     expect(lesson.notice).to_contain_text("n=40")
     assert lesson.slider_value("Qubits n") == 8
-    expect(lesson.note).to_contain_text("noiseless")          # 8 qubits: no density matrices
+    expect(lesson.note).to_contain_text("stops after")      # 8 noisy qubits, 2 runs per angle: capped
     lesson.fast()
     lesson.wait_end()
     lesson.watch.assert_no_errors()
