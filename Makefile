@@ -78,6 +78,7 @@ bench: install
 	$(PY) bench/spin_battery.py
 	$(PY) bench/quantization.py
 	$(PY) bench/vqe.py
+	$(PY) bench/anderson.py
 	$(PY) bench/lesson_cost.py
 
 # A class on one server (README, "Serving a class"): 40 students all on one lesson for 2 minutes,

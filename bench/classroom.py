@@ -78,7 +78,7 @@ Lessons: ``tunneling`` and ``bound_states`` (the default: their main view is an 
 strength Ω") and ``quantization`` (the Schrödinger memory tab's player, slider "Bits per value":
 each move there costs the server ~0.5 s of CPU, so a class moving it every few seconds needs
 several cores) and ``vqe`` (slider "Step size"; the page pulls the optimisation's iterates as it
-plays them, 30 a second).
+plays them, 30 a second) and ``anderson`` (slider "Disorder W"; frames pulled as they play).
 """
 from __future__ import annotations
 
@@ -141,6 +141,7 @@ LESSONS = {
     "quantization": Lesson("quantization", "Bits per value", "div.ql-psi", "run", tab="Schrödinger memory",
                            kind="chunk"),
     "vqe": Lesson("vqe", "Step size", "div.ql-vqe", "run", frames=True, kind="chunk", pull=True),
+    "anderson": Lesson("anderson", "Disorder W", "div.ql-lattice", "run", frames=True, kind="chunk", pull=True),
 }
 
 

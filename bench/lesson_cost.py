@@ -80,7 +80,8 @@ def scenarios() -> list[Scenario]:
            Scenario("quantization (Schrödinger memory tab)", q),
            Scenario("quantization (first tab)", dataclasses.replace(q, tab=None, player=False)),
            Scenario("quantization (Network tab)", dataclasses.replace(q, tab="Network", player=False)),
-           Scenario("vqe", LESSONS["vqe"])]
+           Scenario("vqe", LESSONS["vqe"]),
+           Scenario("anderson", LESSONS["anderson"])]
     return out
 
 

@@ -15,6 +15,9 @@ spinchain   -- Heisenberg XYZ chains with DM/KSEA couplings as quantum batteries
                ergotropy, capacity, coherence, concurrence, charging (sigma units, k_B = 1)
 vqe         -- a variational quantum eigensolver on that chain: hardware-efficient circuits (pure and
                with depolarising noise), shot-based measurement, optimisers, zero-noise extrapolation
+anderson    -- Anderson localization on a tight-binding chain (hbar = 1, hopping J): Chebyshev
+               propagation, a vibrating lattice by a fourth-order Magnus integrator, absorbing ends,
+               transfer-matrix localization lengths and the weak-disorder laws
 
 No module here imports Panel, Bokeh or HoloViews: the lessons call into this package, never the
 other way round.  Every compiled kernel has a pure-NumPy twin (see ``physics._backend``) so the

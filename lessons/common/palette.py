@@ -95,6 +95,9 @@ ROLES = {
     "measured": ("blue", 1), "noisy_energy": ("orange", 1), "exact_energy": ("green", 1),
     "ground_energy": ("ink", 1), "noise_floor": ("red", 1), "circuit_best": ("violet", 1),
     "vqe_probs": ("sky", 1), "ground_probs": ("ink", 1),
+    # a disordered chain
+    "site_energy": ("stone", 1), "electron": ("sky", 1), "electron_edge": ("deep", 1), "msd": ("blue", 1),
+    "ballistic": ("green", 1), "diffusive": ("orange", 1), "localized": ("red", 1), "start_site": ("magenta", 1),
 }
 
 #: role: swatch of the page's CSS variables (``--ql-<role>``), which also reach into shadow roots.

@@ -11,7 +11,7 @@ import pytest
 
 from tests.docs.conftest import PYODIDE_TEST_URL, ROOT
 
-LESSONS = ("bound_states", "tunneling", "spin_battery", "vqe", "quantization")
+LESSONS = ("bound_states", "tunneling", "anderson", "spin_battery", "vqe", "quantization")
 WHEEL = "quantum_lessons-0.1.0-py3-none-any.whl"
 
 

@@ -41,6 +41,7 @@ from playwright.sync_api import Page, expect
 from lessons.bound_states.model import QUERY_NAMES as BOUND_NAMES, BoundStatesModel
 from lessons.quantization.model import QUERY_NAMES as QUANT_NAMES, QuantizationModel
 from lessons.vqe.model import QUERY_NAMES as VQE_NAMES, VQEModel
+from lessons.anderson.model import QUERY_NAMES as ANDERSON_NAMES, AndersonModel
 from lessons.spin_battery.model import QUERY_NAMES as BATTERY_NAMES, SpinBatteryModel
 from lessons.tunneling.model import QUERY_NAMES as TUNNEL_NAMES, TunnelingModel
 from tests.ui.conftest import REPO, PlayerPage
@@ -105,6 +106,8 @@ LESSONS = {
                            "Temperature T", "T"),
     "vqe": Lesson("/vqe", VQEModel, VQE_NAMES, _player_ready("div.ql-vqe", "+d.dataset.frames > 0"),
                   "Entangling layers", "layers"),
+    "anderson": Lesson("/anderson", AndersonModel, ANDERSON_NAMES,
+                       _player_ready("div.ql-lattice", "+d.dataset.frames > 0"), "Disorder W", "W"),
     "quantization": Lesson("/quantization", QuantizationModel, QUANT_NAMES, _card_ready("quantized"),
                            "Bits per value", "bits", enable_option="Integer (uniform)"),
 }

@@ -1,0 +1,19 @@
+"""The Anderson-localization lesson: an electron packet on a disordered chain, frozen or vibrating.
+
+``CARD`` makes the lesson known to the gallery, the server and the documentation
+(:func:`lessons.catalogue`).
+"""
+from lessons.common.model import LessonCard
+
+CARD = LessonCard(
+    slug="anderson",
+    title="Anderson localization, and a vibrating lattice that frees the electron",
+    short="Anderson localization",
+    page_title="Anderson localization",
+    description=("Send an electron along a chain of atoms: clean, it spreads ballistically; with disorder it "
+                 "stops dead (Anderson's prison); when the lattice vibrates, it is trapped for a while and "
+                 "then diffuses away."),
+    summary="set the disorder W and the lattice's vibrations; watch a packet spread, stop or diffuse; read "
+            "⟨x²⟩(t), the participation ratio and the localization length",
+    order=25,
+)
