@@ -37,8 +37,8 @@ diagonalisation, itself good to ~1e-13); the norm drifts by 1e-13 to t = 500.
 
 The moving lattice (:class:`VibrationField`, :func:`evolve_moving`)
 --------------------------------------------------------------------
-H(t) = H + diag f(t), f_i(t) = sum_k A_k cos(q_k i - omega_k t + phi_k), omega_k = c q_k: a rigid
-random profile travelling at the sound speed c.  Integrated by the fourth-order commutator-free
+H(t) = H + diag f(t), f_i(t) = sum_k A_k cos(q_k i - omega_k t + phi_k), omega_k = c |q_k|, q_k in
+(-pi, pi]: random sound waves running both ways along the chain at the sound speed c.  Integrated by the fourth-order commutator-free
 Magnus scheme of Blanes & Moan (2006): per step h, with H_1, H_2 at the Gauss-Legendre times
 t + (1/2 -+ sqrt(3)/6) h::
 
@@ -968,12 +968,15 @@ class VibrationField:
               \\omega_k = c\\,|q_k|,\\quad A_k = a\\sqrt{2/M}
 
     a = ``amplitude``, c = ``speed``, M = ``modes``.  One wavenumber in each of the M bins of
-    (0, pi]: q_k = pi (k + u_k) / M, u_k uniform in (0, 1]; phases phi_k uniform in [0, 2 pi).
+    (-pi, pi]: q_k = -pi + 2 pi (k + u_k) / M, u_k uniform in (0, 1]; phases phi_k uniform in
+    [0, 2 pi).  Waves with q > 0 run to the right, q < 0 to the left, all at the speed c (a lattice's
+    acoustic waves go both ways; a field of right-movers only would be one rigid profile sliding
+    along, which drags the electron with it instead of letting it diffuse).
     Both are drawn from ``numpy.random.default_rng([seed, 1])`` (offsets first, then phases): a
     stream independent of ``box_disorder(N, W, seed)`` with the same seed.  Each mode's mean
     square is A_k^2 / 2 = a^2 / M, so the field's standard deviation over sites (or times) is a;
-    no value exceeds sum_k A_k = a sqrt(2M) (:attr:`bound`).  With omega = c q for every mode the
-    field is a fixed random profile travelling at c: f_i(t) = g(i - c t).  Its correlation between
+    no value exceeds sum_k A_k = a sqrt(2M) (:attr:`bound`).  Its right-moving part is a fixed
+    profile travelling at +c, its left-moving part one travelling at -c.  Its correlation between
     sites r apart, sum_k (A_k^2 / 2) cos(q_k r) ~ a^2 sin(pi r) / (pi r), nearly vanishes for
     r >= 1: like box disorder, but moving.  c = 0 freezes it (extra static disorder).  Frozen and
     hashable; the derived arrays are read-only.
@@ -997,7 +1000,7 @@ class VibrationField:
     Examples
     --------
     >>> field = VibrationField(amplitude=0.5, speed=2.0, modes=4, seed=1)
-    >>> bool(np.all(field.frequencies == 2.0 * field.wavenumbers)), round(field.bound, 6)
+    >>> bool(np.all(field.frequencies == 2.0 * np.abs(field.wavenumbers))), round(field.bound, 6)
     (True, 1.414214)
     """
 
@@ -1021,12 +1024,12 @@ class VibrationField:
         modes = int(modes)
         rng = np.random.default_rng([int(self.seed), 1])
         offsets = 1.0 - rng.random(modes)                       # in (0, 1]
-        q = np.pi * (np.arange(modes) + offsets) / modes        # one in each (pi k / M, pi (k + 1) / M]
+        q = -np.pi + 2.0 * np.pi * (np.arange(modes) + offsets) / modes   # one in each of M bins of (-pi, pi]
         phi = 2.0 * np.pi * rng.random(modes)
         A = np.full(modes, amplitude * math.sqrt(2.0 / modes))
         for name, value in (("amplitude", amplitude), ("speed", speed), ("modes", modes),
                             ("wavenumbers", q), ("amplitudes", A), ("phases", phi),
-                            ("frequencies", speed * q)):
+                            ("frequencies", speed * np.abs(q))):
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
             object.__setattr__(self, name, value)

@@ -89,7 +89,7 @@ function chain(g, run, i, model, x0, y0, w, h) {
   const b = plotBox(x0, y0, w, plotH, [0, run.sites - 1], yr)
   axes(g, b, {ylabel: log ? "log₁₀ |ψ|²" : "|ψ|² per site", xticks: 8, yticks: log ? 7 : 4, frame: true,
               yfmt: (v) => log ? String(v) : (top < 0.01 ? v.toExponential(0) : String(+v.toFixed(3))),
-              xlabel: "", tickGap: stripH + 22 * big, ylabelX: Math.max(12 * big, x0 - 48 * big)})
+              xlabel: "", tickGap: stripH / big + 22, ylabelX: Math.max(12 * big, x0 - 48 * big)})   // (axes scales tickGap by the type size)
   if (run.absorber > 0) {
     const a = b.X(run.absorber) - b.x0
     ctx.fillStyle = color("absorber")

@@ -225,9 +225,9 @@ def test_absorber_splitting_is_second_order(backend):
 def test_vibration_field_statistics_and_dispersion():
     f = an.VibrationField(0.7, 1.3, modes=32, seed=2)
     q = f.wavenumbers
-    assert q.shape == (32,) and np.all((q > 0) & (q <= np.pi))
-    # one wavenumber in each (pi k / M, pi (k + 1) / M]
-    np.testing.assert_array_equal(np.ceil(q / (np.pi / 32)) - 1, np.arange(32))
+    assert q.shape == (32,) and np.all((q > -np.pi) & (q <= np.pi))
+    # one wavenumber in each of the 32 bins of (-pi, pi]: waves running both ways
+    np.testing.assert_array_equal(np.ceil((q + np.pi) / (2 * np.pi / 32)) - 1, np.arange(32))
     np.testing.assert_allclose(f.frequencies, 1.3 * np.abs(q))
     np.testing.assert_allclose(f.amplitudes, 0.7 * np.sqrt(2 / 32))
     assert f.bound == pytest.approx(0.7 * 8.0)
@@ -236,13 +236,21 @@ def test_vibration_field_statistics_and_dispersion():
         field = an.VibrationField(0.7, 1.3, seed=seed).at(50_000, [0.0, 17.0])
         np.testing.assert_allclose(field.std(axis=1), 0.7, rtol=0.05)
         assert np.max(np.abs(field)) <= f.bound
-    # omega = c |q|: the field is a rigid profile moving at c; one site in 1 / c
-    now, later = f.at(300, [4.0, 4.0 + 1 / 1.3])
-    np.testing.assert_allclose(later[1:], now[:-1], atol=1e-12)
-    # several times at once = one at a time; the direct sum of cosines
+    # omega = c |q|: the right-moving part (q > 0) moves one site to the right in 1 / c, the
+    # left-moving part one site to the left
     i = np.arange(300)
+
+    def part(t, sign):
+        keep = np.sign(q) == sign
+        return np.sum(f.amplitudes[keep, None] * np.cos(np.outer(q[keep], i) - f.frequencies[keep, None] * t
+                                                        + f.phases[keep, None]), axis=0)
+    np.testing.assert_allclose(part(4.0 + 1 / 1.3, 1)[1:], part(4.0, 1)[:-1], atol=1e-12)
+    np.testing.assert_allclose(part(4.0 + 1 / 1.3, -1)[:-1], part(4.0, -1)[1:], atol=1e-12)
+    now = f.at(300, [4.0, 5.0])[0]
+    # several times at once = one at a time; the direct sum of cosines = its two parts
     direct = np.sum(f.amplitudes[:, None] * np.cos(np.outer(q, i) - f.frequencies[:, None] * 4.0
                                                    + f.phases[:, None]), axis=0)
+    np.testing.assert_allclose(part(4.0, 1) + part(4.0, -1), direct, atol=1e-12)
     np.testing.assert_allclose(f.at(300, 4.0), direct, atol=1e-12)
     np.testing.assert_allclose(now, direct, atol=1e-12)
     # speed 0: a frozen lattice; the seed fixes everything, and differs from the static disorder's stream
