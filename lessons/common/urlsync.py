@@ -40,6 +40,12 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
         return url_with(search, **wanted)
 
     writing = []
+    # the synced arguments as last read or written: the model already holds what they say.  A link
+    # the model was read from reports itself again when the page connects: an argument it had to
+    # correct (``scene=-1``) must not then be applied as its default, undoing the link's other
+    # settings through the preset it names (found by the fuzz: ``?scene=-1&W=8`` opened at W = 2)
+    seen = _synced(location.search, names)
+    opened_with = [dict(seen)]        # the link itself, until the page's first report of it
 
     def write(*_) -> None:
         search = clean_search(location.search)
@@ -49,12 +55,15 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
                 location.search = search
             finally:
                 writing.pop()
+        seen.clear()
+        seen.update(_synced(location.search, names))
 
     def read(event) -> None:
         if writing:
             return          # our own write: the model holds these values already
         raw = parse_qs(str(event.new or "").lstrip("?"), keep_blank_values=True)
-        query = {q: v for q, v in raw.items() if q in names}
+        link = opened_with.pop() if opened_with else {}
+        query = {q: v for q, v in raw.items() if q in names and seen.get(q) != v and link.get(q) != v}
         values, notices = sanitize(type(model), query, names)
         # compared as the link spells them: a link rounds to 10 digits (Setting.serialize), and a
         # value equal in the link is no change (a hidden slider sent a new value breaks BokehJS)
@@ -71,6 +80,12 @@ def sync_url(model: param.Parameterized, names: dict[str, str]) -> None:
     model.param.watch(write, list(names.values()))
     location.param.watch(read, "search")
     write()
+
+
+def _synced(search: str, names: dict[str, str]) -> dict[str, list[str]]:
+    """The synced arguments of a query string, as ``parse_qs`` spells them."""
+    raw = parse_qs(str(search or "").lstrip("?"), keep_blank_values=True)
+    return {q: v for q, v in raw.items() if q in names}
 
 
 def _serialized(model: param.Parameterized, pname: str) -> str:

@@ -371,3 +371,21 @@ def test_a_value_the_link_rounds_is_not_sent_back_to_the_page(address_bar):
     assert _query(address_bar)["tmax"] == "1.821802883"
     address_bar.search = address_bar.search + "&x=1"          # the page reports the link it shows
     assert changes == [] and model.t_max == 1.82180288287474
+
+
+def test_the_link_a_page_reports_when_it_connects_changes_nothing(address_bar):
+    """Found by the fuzz: ``/anderson?W=8&scene=-1`` opened at W = 8 (the bad scene corrected to
+    'anderson' with a notice, the explicit W kept); the page then reported the same link, whose
+    corrected scene was applied as a change and its preset set W back to 2."""
+    from lessons.anderson.model import QUERY_NAMES as ANDERSON_Q, AndersonModel
+    from lessons.common.urlsync import sync_url
+
+    address_bar.search = "?W=8.0&scene=-1&n=600"
+    model = AndersonModel.from_query({"W": [b"8.0"], "scene": [b"-1"], "n": [b"600"]})
+    assert model.W == 8.0 and model.scene == "custom" and any("scene=-1" in n for n in model.notices)
+    sync_url(model, ANDERSON_Q)
+    address_bar.search = "?W=8.0&scene=-1&n=600"           # the page reports the link it was opened with
+    assert model.W == 8.0 and model.scene == "custom"
+    assert _query(address_bar)["W"] == "8.0" and _query(address_bar)["scene"] == "custom"
+    address_bar.search = url_with(address_bar.search, scene="clean")    # a real change is still taken
+    assert model.scene == "clean" and model.W == 0.0
