@@ -167,7 +167,8 @@ class AndersonView(LessonView):
         m = self.model
         xi = m.xi()
         E = xi["E"]
-        values = {"xi": _fmt(xi["now"]), "xi_pert": _fmt(float(24 * (4 - E ** 2) / m.W ** 2)) if m.W > 0 else "∞",
+        # (W ** 2 underflows to 0 for a W such as 5e-324 that a link can carry: found by the fuzz)
+        values = {"xi": _fmt(xi["now"]), "xi_pert": _fmt(float(24 * (4 - E ** 2) / m.W ** 2)) if m.W ** 2 > 0 else "∞",
                   "exponent": "–", "D": "–", "pr": "–"}
         if run is not None:
             values["exponent"] = _fmt(run.exponent(), 2)

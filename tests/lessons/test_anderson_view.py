@@ -61,3 +61,15 @@ def test_the_end_of_a_run_fills_the_cards_and_a_stale_request_computes_nothing(v
 def test_the_axis_choice_reaches_the_player(view):
     view.scale.value = "log"
     assert view.player.scale == "log" and view.model.scale == "log"
+
+
+def test_a_vanishing_disorder_from_a_link_shows_infinite_lengths():
+    """Found by the fuzz: ``?W=5e-324`` passed the W > 0 check, and W ** 2 underflowed to 0."""
+    from tests.lessons.helpers import read_cards as cards_of
+
+    v = AndersonView(AndersonModel.from_query({"W": "5e-324", "n": "200", "t": "20"}))
+    try:
+        cards = cards_of(v.cards.object, CARD_KEYS)
+        assert cards["xi"] == "∞" and cards["xi_pert"] == "∞"
+    finally:
+        v.stop()
