@@ -632,20 +632,24 @@ def _chebyshev_numpy(v, dd, h2, s, nterms, w):
     np.subtract(w.even[1::2], w.odd[0::2], out=v[3:-2:2])
 
 
+def _absorb_numpy(v, pos, loss):
+    """Half a step of the absorbing ends (Strang): the sites' amplitudes (re, im) times their loss."""
+    v[pos[0]] *= loss
+    v[pos[1]] *= loss
+
+
 def _static_numpy(v, dd, h2, s, nterms, counts, kinds, losses, sites, out):
     w = _Work(v.size - 4)
     lossy = sites.size > 0
-    pos_re, pos_im = 2 + 2 * sites, 3 + 2 * sites
+    pos = (2 + 2 * sites, 3 + 2 * sites)
     for j in range(counts.size):
         kind = kinds[j]
         for _ in range(counts[j]):
             if lossy:
-                v[pos_re] *= losses[kind]
-                v[pos_im] *= losses[kind]
+                _absorb_numpy(v, pos, losses[kind])
             _chebyshev_numpy(v, dd, h2, s[kind], nterms[kind], w)
             if lossy:
-                v[pos_re] *= losses[kind]
-                v[pos_im] *= losses[kind]
+                _absorb_numpy(v, pos, losses[kind])
         out[j] = v[2:-2]
 
 
@@ -654,7 +658,7 @@ def _moving_numpy(v, d0, h2, s, nterms, steps, counts, kinds, starts, basis, amp
     """The Magnus steps (d0 = (eps - centre) / radius, amp = A_k / radius: the field comes scaled)."""
     w = _Work(v.size - 4)
     lossy = sites.size > 0
-    pos_re, pos_im = 2 + 2 * sites, 3 + 2 * sites
+    pos = (2 + 2 * sites, 3 + 2 * sites)
     n = d0.size
     dd = np.zeros(2 * n + 4)
     weights = np.array([[_ALPHA2, _ALPHA1], [_ALPHA1, _ALPHA2]])      # first exponential, second
@@ -668,15 +672,13 @@ def _moving_numpy(v, d0, h2, s, nterms, steps, counts, kinds, starts, basis, amp
             both_s = 2.0 * amp * (weights @ np.sin(theta))
             diag = d0 + np.concatenate([both, -both_s], axis=1) @ basis      # (2, N)
             if lossy:
-                v[pos_re] *= losses[kind]
-                v[pos_im] *= losses[kind]
+                _absorb_numpy(v, pos, losses[kind])
             for e in range(2):
                 dd[2:-2:2] = 2.0 * diag[e]
                 dd[3:-2:2] = dd[2:-2:2]
                 _chebyshev_numpy(v, dd, h2, s[kind], nterms[kind], w)
             if lossy:
-                v[pos_re] *= losses[kind]
-                v[pos_im] *= losses[kind]
+                _absorb_numpy(v, pos, losses[kind])
         out[j] = v[2:-2]
 
 
@@ -734,6 +736,13 @@ def _rescale(A, B, C, D, e):
 if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
     import numba
 
+    @numba.njit(cache=True, nogil=True)
+    def _absorb_numba(v, loss, sites):
+        """Half a step of the absorbing ends (Strang): the sites' amplitudes times their loss."""
+        for q in range(sites.size):
+            v[2 + 2 * sites[q]] *= loss[q]
+            v[3 + 2 * sites[q]] *= loss[q]
+
     @numba.njit(cache=True, nogil=True, error_model="numpy")
     def _chebyshev_numba(v, dd, h2, s, nterms, a, b, even, odd):
         """v <- exp(-i tau (H - centre)) v for one piece (layout as the NumPy kernel's; a, b padded scratch)."""
@@ -772,13 +781,9 @@ if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
         for j in range(counts.size):
             kind = kinds[j]
             for _ in range(counts[j]):
-                for q in range(sites.size):
-                    v[2 + 2 * sites[q]] *= losses[kind, q]
-                    v[3 + 2 * sites[q]] *= losses[kind, q]
+                _absorb_numba(v, losses[kind], sites)
                 _chebyshev_numba(v, dd, h2, s[kind], nterms[kind], a, b, even, odd)
-                for q in range(sites.size):
-                    v[2 + 2 * sites[q]] *= losses[kind, q]
-                    v[3 + 2 * sites[q]] *= losses[kind, q]
+                _absorb_numba(v, losses[kind], sites)
             for i in range(n2):
                 out[j, i] = v[i + 2]
 
@@ -829,14 +834,10 @@ if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
                     dd1[3 + 2 * i] = 2.0 * f1[i]
                     dd2[2 + 2 * i] = 2.0 * f2[i]
                     dd2[3 + 2 * i] = 2.0 * f2[i]
-                for q in range(sites.size):
-                    v[2 + 2 * sites[q]] *= losses[kind, q]
-                    v[3 + 2 * sites[q]] *= losses[kind, q]
+                _absorb_numba(v, losses[kind], sites)
                 _chebyshev_numba(v, dd1, h2, s[kind], nterms[kind], a, b, even, odd)
                 _chebyshev_numba(v, dd2, h2, s[kind], nterms[kind], a, b, even, odd)
-                for q in range(sites.size):
-                    v[2 + 2 * sites[q]] *= losses[kind, q]
-                    v[3 + 2 * sites[q]] *= losses[kind, q]
+                _absorb_numba(v, losses[kind], sites)
             for i in range(n2):
                 out[j, i] = v[i + 2]
 

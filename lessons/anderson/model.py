@@ -230,42 +230,12 @@ class AndersonModel(LessonModel):
     #: the settings a run depends on
     RUN = ("sites", "W", "seed", "amplitude", "speed", "start", "k0", "sigma", "ends", "t_max")
 
+    #: a scene names the disorder and the vibrations; "custom" names none
+    presets = ("scene", {key: values for key, (_, values) in SCENES.items()})
+
     def __init__(self, **params):
-        scene = params.get("scene")
-        if scene in SCENES and SCENES[scene][1] is not None:
-            params = {**SCENES[scene][1], **params}
         super().__init__(**params)
-        self._syncing = False
         self.run: Run | None = None
-
-    def linked(self) -> None:
-        self._match_scene()
-
-    # ---- scenes ---------------------------------------------------------------------------------------
-    @param.depends("scene", watch=True)
-    def _apply_scene(self):
-        values = SCENES[self.scene][1]
-        if values is not None and not self._syncing:
-            self._syncing = True
-            try:
-                self.param.update(**values)
-            finally:
-                self._syncing = False
-
-    @param.depends("W", "amplitude", "speed", watch=True)
-    def _match_scene(self):
-        if self._syncing:
-            return
-
-        def fits(values):
-            return all(abs(getattr(self, k) - v) < 1e-9 for k, v in values.items())
-        match = next((k for k, (_, v) in SCENES.items() if v is not None and fits(v)), "custom")
-        if match != self.scene:
-            self._syncing = True
-            try:
-                self.scene = match
-            finally:
-                self._syncing = False
 
     # ---- derived --------------------------------------------------------------------------------------
     def static_energies(self) -> np.ndarray:
@@ -284,7 +254,8 @@ class AndersonModel(LessonModel):
         Ws = np.geomspace(0.4, 9.0, 120)
         return {**c, "W_line": Ws, "perturbative": anderson.perturbative_length(Ws, E),
                 "band_centre": anderson.band_centre_length(Ws) if abs(E) < 0.05 else None,
-                "now": xi_point(float(self.W), E, int(self.seed)), "W_now": self.W}
+                "now": xi_point(float(self.W), E, int(self.seed)), "W_now": self.W,
+                "perturbative_now": float(anderson.perturbative_length(self.W, E))}
 
     def eigenstates_near(self, count: int = 3) -> dict:
         """The ``count`` eigenstates of the static chain (with the lattice frozen as at t = 0) closest to

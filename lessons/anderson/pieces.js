@@ -57,13 +57,7 @@ const LESSON = {
     return {".ql-spread": fmt(Math.sqrt(Math.max(run.msd[i], 0)), 1), ".ql-pr": fmt(run.pr[i], 1),
             ".ql-norm": fmt(run.norm[i], 3)}
   },
-  status(run, clock, s) {
-    if (!run) return "waiting for the run…"
-    if (s.csvWanted) return `computing the rest of the run for the CSV… ${s.frames} frames`
-    if (!s.done && clock.frame >= s.frames - 1) return "computing…"
-    if (clock.frame >= s.frames - 1 && s.frames) return "finished — press Restart to replay"
-    return ""
-  },
+  status: (run, clock, s) => pulledStatus(run, clock, s, "waiting for the run…"),
   table: (run) => run.t.length ? [["t", run.t], ["msd", run.msd], ["participation_ratio", run.pr], ["norm", run.norm],
                                   ["mean_x", run.mean_x]] : null,
 

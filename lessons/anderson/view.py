@@ -69,7 +69,7 @@ class AndersonView(LessonView):
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
         self._make_figures()
         m.param.watch(lambda e: setattr(self.player, "scale", e.new), "scale")
-        self.player.page.param.watch(self._on_request, "request")
+        self.player.answer_pulls(lambda: self.model.run, self._pump, MAX_CHUNK)
         self.player.page.param.watch(lambda *_: self._on_ended(), "ended_run")
         self.xi_section = Section(m, ("W", "seed", "start", "k0"), self._draw_xi, lambda: self._secondary)
         self.states_section = Section(m, ("sites", "W", "seed", "amplitude", "start", "k0"), self._draw_states,
@@ -141,12 +141,6 @@ class AndersonView(LessonView):
         self.xi_section.refresh()
         self.states_section.refresh()
 
-    def _on_request(self, event):
-        run_id, upto = event.new
-        run = self.model.run
-        if run is not None and run.run_id == run_id and upto > run.frames:
-            self._pump(min(upto - run.frames, MAX_CHUNK))
-
     def _pump(self, n: int = MAX_CHUNK):
         run = self.model.run
         if run is None:
@@ -164,11 +158,8 @@ class AndersonView(LessonView):
 
     # ---- read-outs ---------------------------------------------------------------------------------------
     def _show_cards(self, run):
-        m = self.model
-        xi = m.xi()
-        E = xi["E"]
-        # (W ** 2 underflows to 0 for a W such as 5e-324 that a link can carry: found by the fuzz)
-        values = {"xi": _fmt(xi["now"]), "xi_pert": _fmt(float(24 * (4 - E ** 2) / m.W ** 2)) if m.W ** 2 > 0 else "∞",
+        xi = self.model.xi()
+        values = {"xi": _fmt(xi["now"]), "xi_pert": _fmt(xi["perturbative_now"]),
                   "exponent": "–", "D": "–", "pr": "–"}
         if run is not None:
             values["exponent"] = _fmt(run.exponent(), 2)

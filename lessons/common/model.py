@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
+import numpy as np
 import param
 
 from lessons.common.urlstate import sanitize
@@ -53,7 +54,7 @@ class LessonModel(param.Parameterized):
 
     A subclass sets :attr:`query_names` (link name -> parameter name) and may adjust what a link
     sets in :meth:`link_values` (the Bound-states well applies its shape's preset first) and finish
-    in :meth:`linked` (the Spin battery names the preset its couplings match).
+    in :meth:`linked` (by default: name the preset the settings match, :attr:`presets`).
     """
 
     __abstract = True
@@ -61,7 +62,52 @@ class LessonModel(param.Parameterized):
     #: link (URL query) name -> parameter name
     query_names: ClassVar[Mapping[str, str]] = {}
 
+    #: A selector whose options name settings, kept in step both ways: ``(selector, {option:
+    #: {parameter: value}})``, an option mapped to None (such as "custom") naming none.  Choosing an
+    #: option applies its settings; a model made with one (a link that names it) opens with them,
+    #: under any setting also given; changing a setting selects the first option whose settings all
+    #: match it, else the one mapped to None (the Spin battery's and the VQE's coupling presets, the
+    #: Anderson lesson's scenes).
+    presets: ClassVar[tuple[str, Mapping[str, Mapping[str, float] | None]] | None] = None
+
     notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
+
+    def __init__(self, **params):
+        if self.presets is not None:
+            selector, table = self.presets
+            chosen = table.get(params.get(selector))
+            if chosen:
+                params = {**chosen, **params}
+        super().__init__(**params)
+        self._preset_syncing = False      # one side is following the other: no echo back
+        if self.presets is not None:
+            selector, table = self.presets
+            self.param.watch(self._apply_preset, selector)
+            self.param.watch(self._match_preset, sorted({k for v in table.values() if v for k in v}))
+
+    def _apply_preset(self, *_events) -> None:
+        selector, table = self.presets
+        values = table[getattr(self, selector)]
+        if values is not None and not self._preset_syncing:
+            self._preset_syncing = True
+            try:
+                self.param.update(**values)
+            finally:
+                self._preset_syncing = False
+
+    def _match_preset(self, *_events) -> None:
+        if self.presets is None or self._preset_syncing:
+            return
+        selector, table = self.presets
+        match = next((option for option, values in table.items() if values is not None and all(
+            np.isclose(getattr(self, k), v, atol=1e-9) for k, v in values.items())),
+            next(option for option, values in table.items() if values is None))
+        if match != getattr(self, selector):
+            self._preset_syncing = True
+            try:
+                setattr(self, selector, match)
+            finally:
+                self._preset_syncing = False
 
     @classmethod
     def link_values(cls, values: dict, notices: list[str]) -> dict:
@@ -70,7 +116,8 @@ class LessonModel(param.Parameterized):
         return values
 
     def linked(self) -> None:
-        """Called once a link has set the model (nothing by default)."""
+        """Called once a link has set the model: name the preset its settings match."""
+        self._match_preset()
 
     @classmethod
     def from_query(cls, query, **kw) -> "LessonModel":

@@ -192,3 +192,14 @@ function marker(g, x, y, role) {
   ctx.fillStyle = color(role); ctx.beginPath()
   ctx.moveTo(x, y); ctx.lineTo(x - 6 * big, y + 9 * big); ctx.lineTo(x + 6 * big, y + 9 * big); ctx.closePath(); ctx.fill()
 }
+
+// The status line of a run whose frames the page pulls as it plays (``clock.pull``): what it waits
+// for, the CSV being completed, "computing…" at the edge of what has arrived, "finished" at the end.
+// ``waiting`` is the line before the run's setup, ``unit`` what its frames are (frames, iterations).
+function pulledStatus(run, clock, s, waiting, unit = "frames") {
+  if (!run) return waiting
+  if (s.csvWanted) return `computing the rest of the run for the CSV… ${s.frames} ${unit}`
+  if (!s.done && clock.frame >= s.frames - 1) return "computing…"
+  if (clock.frame >= s.frames - 1 && s.frames) return "finished — press Restart to replay"
+  return ""
+}

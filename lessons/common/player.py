@@ -126,6 +126,21 @@ class Player(JSComponent):
         """The current run cannot go on: the page says ``text``."""
         self._send(protocol.error(self._run, text))
 
+    def answer_pulls(self, current_run: Callable, pump: Callable[[int], None], most: int) -> None:
+        """Compute a run's frames as the page pulls them (``clock.pull`` in its ``LESSON``).
+
+        When the page asks for frames up to ``upto`` of the run ``current_run()`` (an object with
+        ``run_id`` and ``frames``, the count computed so far), ``pump(n)`` computes and sends ``n``
+        more, at most ``most`` a request; a request for an older run, or for frames already sent,
+        computes nothing."""
+        def on_request(event) -> None:
+            run_id, upto = event.new
+            run = current_run()
+            if run is not None and run.run_id == run_id and upto > run.frames:
+                pump(min(upto - run.frames, most))
+
+        self.page.param.watch(on_request, "request")
+
     def on_action(self, name: str, handler: Callable[[dict], None]) -> None:
         """Call ``handler(message)`` when the page sends the action ``name``."""
         self._actions[name] = handler

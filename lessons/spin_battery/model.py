@@ -105,17 +105,16 @@ class SpinBatteryModel(LessonModel):
 
     query_names = QUERY_NAMES
 
+    #: a preset names the couplings (Jx, Jy, Jz); "custom" names none
+    presets = ("preset", {key: None if J is None else dict(zip(("Jx", "Jy", "Jz"), J))
+                          for key, (_, J) in PRESETS.items()})
+
     def __init__(self, **params):
-        preset = params.get("preset")
-        if preset in PRESETS and PRESETS[preset][1] is not None:
-            # a preset names couplings: they apply unless given explicitly
-            params = {**dict(zip(("Jx", "Jy", "Jz"), PRESETS[preset][1])), **params}
         super().__init__(**params)
         self._spectra_key = None
         self._spectra = None
         self._state_key = None
         self._state = None
-        self._syncing = False
 
     # ---- URL -----------------------------------------------------------------------------
     @classmethod
@@ -126,34 +125,6 @@ class SpinBatteryModel(LessonModel):
             values["map_quantity"] = "ergotropy"
             notices.append("'map_q=concurrence' is mapped for two spins only: showing the ergotropy.")
         return values
-
-    def linked(self) -> None:
-        self._match_preset()
-
-    # ---- presets ----------------------------------------------------------------------------
-    @param.depends("preset", watch=True)
-    def _apply_preset(self):
-        J = PRESETS[self.preset][1]
-        if J is not None and not self._syncing:
-            self._syncing = True
-            try:
-                self.param.update(Jx=J[0], Jy=J[1], Jz=J[2])
-            finally:
-                self._syncing = False
-
-    @param.depends("Jx", "Jy", "Jz", watch=True)
-    def _match_preset(self):
-        if self._syncing:
-            return
-        J = (self.Jx, self.Jy, self.Jz)
-        match = next((k for k, (_, v) in PRESETS.items() if v is not None and np.allclose(v, J, atol=1e-9)),
-                     "custom")
-        if match != self.preset:
-            self._syncing = True
-            try:
-                self.preset = match
-            finally:
-                self._syncing = False
 
     # ---- the chain -----------------------------------------------------------------------
     def fields(self, B: float | None = None, b: float | None = None) -> np.ndarray:

@@ -50,12 +50,8 @@ const LESSON = {
     return {".ql-T": fmt(run.T[i]), ".ql-R": fmt(run.R[i]), ".ql-passed": fmt(run.passed[i]), ".ql-inside": fmt(run.inside[i])}
   },
   status(run, clock, s) {
-    if (!run) return "waiting for the simulation…"
-    if (s.csvWanted) return `computing the rest of the run for the CSV… ${s.frames} frames`
-    if (s.done && !s.frames) return "the simulation stopped before its first frame (see below)"
-    if (!s.done && clock.frame >= s.frames - 1) return "computing…"
-    if (clock.frame >= s.frames - 1 && s.frames) return "finished — press Restart to replay"
-    return ""
+    if (run && !s.csvWanted && s.done && !s.frames) return "the simulation stopped before its first frame (see below)"
+    return pulledStatus(run, clock, s, "waiting for the simulation…")
   },
   table: (run) => run.t.length ? [["t", run.t], ["passed", run.passed], ["T", run.T], ["R", run.R], ["inside", run.inside]] : null,
 

@@ -62,7 +62,7 @@ class TunnelingView(LessonView):
         self.phase.link(self.player, value="phase")
         m.param.watch(lambda e: setattr(self.player, "speed", e.new), "speed")
         self.player.page.param.watch(self._on_ended, "ended_run")
-        self.player.page.param.watch(self._on_request, "request")
+        self.player.answer_pulls(lambda: self.model.run, self._pump, MAX_CHUNK)
 
         self.notices = notice_alert(m)
         self.warning = pn.pane.Alert(alert_type="info", visible=False, sizing_mode="stretch_width")
@@ -182,12 +182,6 @@ class TunnelingView(LessonView):
                           emin=-0.04 * emax, emax=emax, energy=m.mean_energy(), pmax=pmax, wave_span=0.3 * emax,
                           predicted=self.predicted)
         self._pump(FIRST_CHUNK, new=True)
-
-    def _on_request(self, event):
-        run_id, upto = event.new
-        run = self.model.run
-        if run is not None and run.run_id == run_id and upto > run.frames:
-            self._pump(min(upto - run.frames, MAX_CHUNK))
 
     def _pump(self, n_frames: int = MAX_CHUNK, new: bool = False):
         """Compute and send up to ``n_frames`` more frames of the current run (``new``: its first)."""

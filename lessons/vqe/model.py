@@ -15,7 +15,6 @@ qubit 0 the leftmost Kronecker factor, |0> = spin up = sigma_z +1; energies in t
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -163,7 +162,6 @@ class VQERun:
         self.pb = pb = problem(*s.key)
         self.n = n = pb.n
         self.shape = vqe.params_shape(n, s.layers)
-        self.Hd = pb.H.toarray()
         self._rng_shots = np.random.default_rng([s.seed, 2])
         self._rng_monitor = np.random.default_rng([s.seed, 3])
         self._rng_zne = np.random.default_rng([s.seed, 4])
@@ -194,17 +192,18 @@ class VQERun:
         psi = vqe.hea_state(n, params)
         exact = vqe.energy(psi, pb.H)
         if s.p > 0:
-            rho = vqe.noisy_state(n, params, s.p)
-            noisy = float(np.real(np.vdot(self.Hd, rho)))     # Tr(rho H) = sum conj(H_ij) rho_ij (H Hermitian)
+            rho = prepared = vqe.noisy_state(n, params, s.p)
+            noisy = vqe.energy(rho, pb.H)
             probs = np.real(np.diag(rho)).clip(0, None)
             fidelity = float(np.real(np.sum(pb.ground.conj() * (rho @ pb.ground))))
         else:
+            prepared = psi
             noisy = exact
             probs = np.abs(psi) ** 2
             fidelity = vqe.ground_fidelity(psi, pb.ground)
         if s.shots:
             measured, stderr = vqe.measure_energy(n, params, pb.terms, s.shots, self._rng_monitor, p=s.p,
-                                                  groups=pb.groups)
+                                                  groups=pb.groups, state=prepared)
         else:
             measured, stderr = noisy, 0.0
         r = self.records
@@ -338,40 +337,13 @@ class VQEModel(LessonModel):
     RUN = ("Jx", "Jy", "Jz", "D", "K", "B", "b", "n_qubits", "layers", "optimizer", "step", "iterations", "shots",
            "p", "seed", "zne_order")
 
+    #: a preset names the couplings (Jx, Jy, Jz); "custom" names none
+    presets = ("preset", {key: None if J is None else dict(zip(("Jx", "Jy", "Jz"), J))
+                          for key, (_, J) in PRESETS.items()})
+
     def __init__(self, **params):
-        preset = params.get("preset")
-        if preset in PRESETS and PRESETS[preset][1] is not None:
-            params = {**dict(zip(("Jx", "Jy", "Jz"), PRESETS[preset][1])), **params}
         super().__init__(**params)
-        self._syncing = False
         self.run: VQERun | None = None
-
-    def linked(self) -> None:
-        self._match_preset()
-
-    # ---- presets (as in the battery lesson) -----------------------------------------------------------
-    @param.depends("preset", watch=True)
-    def _apply_preset(self):
-        J = PRESETS[self.preset][1]
-        if J is not None and not self._syncing:
-            self._syncing = True
-            try:
-                self.param.update(Jx=J[0], Jy=J[1], Jz=J[2])
-            finally:
-                self._syncing = False
-
-    @param.depends("Jx", "Jy", "Jz", watch=True)
-    def _match_preset(self):
-        if self._syncing:
-            return
-        J = (self.Jx, self.Jy, self.Jz)
-        match = next((k for k, (_, v) in PRESETS.items() if v is not None and np.allclose(v, J, atol=1e-9)), "custom")
-        if match != self.preset:
-            self._syncing = True
-            try:
-                self.preset = match
-            finally:
-                self._syncing = False
 
     # ---- derived ------------------------------------------------------------------------------------
     def problem_key(self) -> tuple:
@@ -455,12 +427,3 @@ class VQEModel(LessonModel):
         return vqe.measure_energy(self.n_qubits, x, pb.terms, self.shot_count, np.random.default_rng(0),
                                   p=self.noise, groups=pb.groups)[1]
 
-
-def bits(n: int) -> list[str]:
-    """Computational basis labels |q0 q1 ... >, qubit 0 first."""
-    return [format(i, f"0{n}b") for i in range(2 ** n)]
-
-
-def sigfig(x: float, digits: int = 4) -> str:
-    """A number for a read-out (4 significant figures, or '–')."""
-    return "–" if x is None or not math.isfinite(x) else f"{x:.{digits}g}"

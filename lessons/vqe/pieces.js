@@ -67,13 +67,7 @@ const LESSON = {
             ".ql-exact": fmt(run.exact[i], 4), ".ql-error": fmt(run.exact[i] - run.E0, 4),
             ".ql-fidelity": fmt(run.fidelity[i], 3)}
   },
-  status(run, clock, s) {
-    if (!run) return "waiting for the optimisation…"
-    if (s.csvWanted) return `computing the rest of the run for the CSV… ${s.frames} iterations`
-    if (!s.done && clock.frame >= s.frames - 1) return "computing…"
-    if (clock.frame >= s.frames - 1 && s.frames) return "finished — press Restart to replay"
-    return ""
-  },
+  status: (run, clock, s) => pulledStatus(run, clock, s, "waiting for the optimisation…", "iterations"),
   table: (run) => run.k.length ? [["iteration", run.k], ["circuit_runs", run.evals], ["measured_E", run.measured],
                                   ["stderr", run.stderr], ["noisy_E", run.noisy], ["noiseless_E", run.exact],
                                   ["fidelity", run.fidelity]] : null,

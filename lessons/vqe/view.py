@@ -64,7 +64,7 @@ class VQEView(LessonView):
         self.zne_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(14px * var(--ql-scale, 1))"})
         self._make_figure()
         self._floor_pending = False
-        self.player.page.param.watch(self._on_request, "request")
+        self.player.answer_pulls(lambda: self.model.run, self._pump, MAX_CHUNK)
         self.player.page.param.watch(lambda *_: self._on_ended(), "ended_run")
         m.param.watch(Debounced(self._restart, DEBOUNCE_MS), list(VQEModel.RUN))
         self._restart()
@@ -137,12 +137,6 @@ class VQEView(LessonView):
         self._show_problem(None)
         self._show_cards(None)
         self._clear_figure()
-
-    def _on_request(self, event):
-        run_id, upto = event.new
-        run = self.model.run
-        if run is not None and run.run_id == run_id and upto > run.frames:
-            self._pump(min(upto - run.frames, MAX_CHUNK))
 
     def _pump(self, n: int = MAX_CHUNK):
         """Compute and send up to ``n`` more iterates of the current run (at most SLICE_S of work)."""

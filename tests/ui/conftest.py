@@ -274,6 +274,19 @@ class PlayerPage:
         mouse.move(x, y, steps=8)
         mouse.up()
 
+    def card(self, key: str) -> Locator:
+        """The value of the read-out card ``key`` (lessons.common.figures.readout_cards)."""
+        return self.page.locator(f"div.ql-card[data-q='{key}'] b")
+
+    def readout(self, key: str) -> str:
+        """The player's read-out ``b.ql-<key>``."""
+        return self.player.locator(f"b.ql-{key}").inner_text().strip()
+
+    def wait_pulled_run_end(self, timeout: float = 60_000) -> None:
+        """Wait until a pulled run (frames mode) has arrived whole and played to its last frame."""
+        self.wait_player("d.dataset.done === '1' && Number(d.dataset.frame) === Number(d.dataset.frames) - 1"
+                         " && d.dataset.playing === '0'", timeout=timeout)
+
     def wait_player(self, condition: str, timeout: float = TIMEOUT_MS) -> None:
         """Wait until the JS ``condition`` holds; it sees the player's root element as ``d``."""
         handle = self.player.element_handle(timeout=timeout)

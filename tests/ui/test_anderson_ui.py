@@ -39,16 +39,9 @@ class AndersonPage(PlayerPage):
         self.wait_player("Number(d.dataset.frames || 0) > 0")
         return self
 
-    def card(self, key: str):
-        return self.page.locator(f"div.ql-card[data-q='{key}'] b")
-
-    def readout(self, key: str) -> str:
-        return self.player.locator(f"b.ql-{key}").inner_text().strip()
-
     def wait_end(self) -> None:
         self.player.locator("select.ql-speed").select_option("2")
-        self.wait_player("d.dataset.done === '1' && Number(d.dataset.frame) === Number(d.dataset.frames) - 1"
-                         " && d.dataset.playing === '0'", timeout=60_000)
+        self.wait_pulled_run_end()
 
 
 @pytest.fixture

@@ -51,9 +51,6 @@ class QuantPage(PlayerPage):
         expect(self.card("quantized")).to_have_text(re.compile(r"^\d+\.\d %$"))
         return self
 
-    def card(self, key: str) -> Locator:
-        return self.page.locator(f"div.ql-card[data-q='{key}'] b")
-
     def tab(self, name: str) -> Locator:
         return self.page.locator(".bk-tab").filter(has_text=re.compile("^" + re.escape(name) + "$"))
 

@@ -96,10 +96,7 @@ class BatteryPage(PlayerPage):
     def tab(self, name: str) -> Locator:
         return self.page.locator(".bk-tab").filter(has_text=re.compile("^" + re.escape(name) + "$"))
 
-    # -- server read-outs --
-    def card(self, key: str) -> Locator:
-        return self.page.locator(f"div.ql-card[data-q='{key}'] b")
-
+    # -- server read-outs (the cards: PlayerPage.card) --
     def cards(self) -> dict[str, str]:
         return {key: self.card(key).inner_text().strip() for key in CARD_KEYS}
 
