@@ -29,7 +29,7 @@ class LatticePlayer(Player):
     """Canvas animation of an electron on a (vibrating) disordered chain."""
 
     scale = param.Selector(default="linear", objects=["linear", "log"], doc="The |psi|^2 axis: linear or log.")
-    plot_height = param.Integer(default=500, bounds=(240, 1200), doc="Canvas height in pixels.")
+    plot_height = param.Integer(default=560, bounds=(240, 1200), doc="Canvas height in pixels.")
 
     _esm = player_module(pathlib.Path(__file__).with_name("pieces.js"))
 

@@ -187,7 +187,7 @@ function energyPlot(g, run, i, model, b) {
     let y = b.Y(v) + 15 * big
     if (y > b.y0 + b.h - 4) y = b.Y(v) - 6
     if (Math.abs(y - lastY) < 14 * big) y = lastY - 15 * big
-    label(g, text, b.x0 + b.w - 6, y, role, {size: 12, align: "right"})
+    label(g, text, b.x0 + 6, y, role, {size: 12, align: "left"})
     lastY = y
   }
   const items = [["exact_energy", g.narrow ? "E(θ), no noise" : "noiseless energy E(θ) of the circuit"]]
