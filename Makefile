@@ -27,7 +27,7 @@ SERVE_OPTS ?= --port $(PORT) --index index --static-dirs assets=assets --warm \
 # eigh take 1.6-19 s instead of 0.2 s (measured).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: serve test test-numpy install chromium bench classroom clean docs docs-test
+.PHONY: serve test test-numpy install chromium bench classroom clean docs docs-test catalogs messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,17 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[jit,test,docs]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed catalogs
+
+# The translations (README, "Languages"): every catalogue's .po compiled into the .mo the server
+# reads (lessons/*/locale).  `make messages` extracts every string the code marks and updates each
+# language's .po (then translate what is new, and `make catalogs`).
+catalogs: $(VENV)/.installed
+	$(PY) -m lessons.common.catalogs compile
+
+messages: $(VENV)/.installed
+	$(PY) -m lessons.common.catalogs update
+	$(PY) -m lessons.common.catalogs check || true
 
 # Bokeh's development checks, off when serving (the tests' servers keep them on): every new page's
 # models checked for layout mistakes (a full walk of the page, 8 % of what a session cost the

@@ -181,7 +181,7 @@ class BoundStatesModel(LessonModel):
 
     # ---- URL ---------------------------------------------------------------------------
     @classmethod
-    def link_values(cls, values: dict, notices: list[str]) -> dict:
+    def link_values(cls, values: dict, notices: list[str], tr=None) -> dict:
         """A link that names a shape opens it like the picker does: its preset, then the link's values."""
         return {**SHAPE_PRESETS.get(values.get("shape", cls.shape), {}), **values}
 

@@ -4,16 +4,21 @@
 // other control: a focused slider keeps its arrows, a focused button its space.  Panel renders each
 // component in its own shadow root, so the page is searched through the shadow roots.
 
+// The page's translations (msgid -> text; lessons/common/i18n.py), set when the bar renders.
+let STRINGS = {}
+function _(msgid) { return Object.prototype.hasOwnProperty.call(STRINGS, msgid) ? STRINGS[msgid] : msgid }
+function N_(msgid) { return msgid }
+
 const KEYS = [
-  ["Space", "play or pause the animation"],
-  ["← →", "step the animation (paused), or nudge the focused slider"],
-  ["Home / End", "focused slider to its minimum / maximum"],
-  ["PageUp / PageDown", "focused slider in big steps; in lecture mode, previous / next slide"],
-  ["r", "restart the animation"],
-  ["f", "main plot fullscreen (Esc leaves)"],
-  ["e / x", "bound states: measure energy / position"],
-  ["Tab", "next control"],
-  ["?", "this help (Esc closes)"],
+  [N_("Space"), N_("play or pause the animation")],
+  ["← →", N_("step the animation (paused), or nudge the focused slider")],
+  [N_("Home / End"), N_("focused slider to its minimum / maximum")],
+  [N_("PageUp / PageDown"), N_("focused slider in big steps; in lecture mode, previous / next slide")],
+  ["r", N_("restart the animation")],
+  ["f", N_("main plot fullscreen (Esc leaves)")],
+  ["e / x", N_("bound states: measure energy / position")],
+  [N_("Tab"), N_("next control")],
+  ["?", N_("this help (Esc closes)")],
 ]
 
 // every element matching ``sel`` in the document and in every open shadow root
@@ -61,8 +66,8 @@ function controlsDrawer() {
   const sidebar = document.getElementById("sidebar"), toggle = document.getElementById("sidebar-toggle")
   const header = document.getElementById("header")
   if (!sidebar || !toggle) return {stop() {}}
-  toggle.setAttribute("aria-label", "Controls")
-  toggle.title = "Controls: the lesson's settings"
+  toggle.setAttribute("aria-label", _("Controls"))
+  toggle.title = _("Controls: the lesson's settings")
   const narrow = () => window.matchMedia(NARROW).matches
   const open = () => sidebar.classList.contains("show")
   const close = () => {
@@ -90,29 +95,30 @@ function editable(el) {
 }
 
 export function render({ model, el }) {
+  STRINGS = model.strings || {}
   const bar = document.createElement("div")
   bar.className = "ql-classroom"
   bar.setAttribute("role", "toolbar")
-  bar.setAttribute("aria-label", "Classroom")
+  bar.setAttribute("aria-label", _("Classroom"))
   const options = Object.entries(model.profiles)
     .map(([k, v]) => `<option value="${k}"${k === model.profile ? " selected" : ""}>${v}</option>`).join("")
   bar.innerHTML = `
-    <label class="ql-look">Look <select class="ql-profile" aria-label="Look (colour profile)">${options}</select></label>
-    <button type="button" class="ql-lecture" title="The lesson text as slides beside the live figures"></button>
-    <button type="button" class="ql-copy" title="Copy a link to this page with every setting">Copy link</button>
-    <button type="button" class="ql-reveal" hidden title="Show the hidden read-outs"></button>
-    <button type="button" class="ql-help-btn" aria-haspopup="dialog" title="Keyboard shortcuts (?)">Keys ?</button>
+    <label class="ql-look">${_("Look")} <select class="ql-profile" aria-label="${_("Look (colour profile)")}">${options}</select></label>
+    <button type="button" class="ql-lecture" title="${_("The lesson text as slides beside the live figures")}"></button>
+    <button type="button" class="ql-copy" title="${_("Copy a link to this page with every setting")}">${_("Copy link")}</button>
+    <button type="button" class="ql-reveal" hidden title="${_("Show the hidden read-outs")}"></button>
+    <button type="button" class="ql-help-btn" aria-haspopup="dialog" title="${_("Keyboard shortcuts (?)")}">${_("Keys")} ?</button>
     <span class="ql-said" role="status" aria-live="polite"></span>
-    <dialog class="ql-help" aria-label="Keyboard shortcuts">
-      <h2>Keyboard</h2>
-      <table>${KEYS.map(([k, v]) => `<tr><th scope="row"><kbd>${k}</kbd></th><td>${v}</td></tr>`).join("")}</table>
-      <p>Every number in the figures is also in the text read-outs, which screen readers announce.</p>
-      <button type="button" class="ql-help-close">Close</button>
+    <dialog class="ql-help" aria-label="${_("Keyboard shortcuts")}">
+      <h2>${_("Keyboard")}</h2>
+      <table>${KEYS.map(([k, v]) => `<tr><th scope="row"><kbd>${_(k)}</kbd></th><td>${_(v)}</td></tr>`).join("")}</table>
+      <p>${_("Every number in the figures is also in the text read-outs, which screen readers announce.")}</p>
+      <button type="button" class="ql-help-close">${_("Close")}</button>
     </dialog>
-    <dialog class="ql-link" aria-label="Link to this page">
-      <p>Copy this link (Ctrl+C):</p>
-      <input class="ql-link-text" readonly aria-label="Link to this page">
-      <button type="button" class="ql-link-close">Close</button>
+    <dialog class="ql-link" aria-label="${_("Link to this page")}">
+      <p>${_("Copy this link (Ctrl+C):")}</p>
+      <input class="ql-link-text" readonly aria-label="${_("Link to this page")}">
+      <button type="button" class="ql-link-close">${_("Close")}</button>
     </dialog>`
   el.appendChild(bar)
   const $ = (sel) => bar.querySelector(sel)
@@ -128,7 +134,7 @@ export function render({ model, el }) {
 
   $(".ql-profile").addEventListener("change", (ev) => go({profile: ev.target.value === "standard" ? null : ev.target.value}))
   const lecture = $(".ql-lecture")
-  lecture.textContent = model.lecture ? "Leave lecture mode" : "Lecture mode"
+  lecture.textContent = model.lecture ? _("Leave lecture mode") : _("Lecture mode")
   lecture.addEventListener("click", () => go(model.lecture ? {lecture: null, slide: null} : {lecture: "1"}))
 
   // the clipboard API needs a secure page (https or localhost): a class server on http://10.x.y.z
@@ -137,7 +143,7 @@ export function render({ model, el }) {
     const href = window.location.href
     try {
       await navigator.clipboard.writeText(href)
-      said("Link copied")
+      said(_("Link copied"))
     } catch (e) {
       const box = $(".ql-link"), text = $(".ql-link-text")
       text.value = href
@@ -150,10 +156,11 @@ export function render({ model, el }) {
   function showHidden() {
     const n = model.hidden.length
     reveal.hidden = n === 0
-    reveal.textContent = `Reveal ${n === 1 ? "1 hidden read-out" : n + " hidden read-outs"}`
-    reveal.title = "Show: " + model.hidden.join(", ")
+    reveal.textContent = model.reveal_text
+    reveal.title = _("Show:") + " " + model.hidden.join(", ")
   }
   model.on("hidden", showHidden)
+  model.on("reveal_text", showHidden)
   showHidden()
   reveal.addEventListener("click", () => model.send_msg({kind: "reveal"}))
 
@@ -165,7 +172,7 @@ export function render({ model, el }) {
   function fullscreen() {
     if (document.fullscreenElement) { document.exitFullscreen(); return }
     const target = mainPlot()
-    if (target && target.requestFullscreen) target.requestFullscreen().catch(() => said("Fullscreen is not allowed here"))
+    if (target && target.requestFullscreen) target.requestFullscreen().catch(() => said(_("Fullscreen is not allowed here")))
   }
 
   function onKey(ev) {

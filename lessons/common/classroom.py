@@ -22,12 +22,13 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from lessons.common.i18n import LANGUAGES, Translator, translator
 from lessons.common.palette import PROFILES, css_var, profile as get_profile
 
-__all__ = ["Classroom", "ClassroomBar", "SlideDeck", "hide_css", "split_slides", "CLASSROOM_QUERY"]
+__all__ = ["Classroom", "ClassroomBar", "LanguageMenu", "SlideDeck", "hide_css", "split_slides", "CLASSROOM_QUERY"]
 
 #: The query names this layer reads (the lessons' own names must not clash with them).
-CLASSROOM_QUERY = ("profile", "hide", "lecture", "slide")
+CLASSROOM_QUERY = ("profile", "hide", "lecture", "slide", "lang")
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
@@ -45,8 +46,12 @@ class Classroom(param.Parameterized):
     slide = param.Integer(default=1, bounds=(1, None), doc="The slide shown in lecture mode (from 1).")
 
     @classmethod
-    def from_query(cls, args: dict, hideable: dict[str, str]) -> tuple["Classroom", list[str]]:
-        """Settings from Panel's ``session_args`` (bytes lists) and the notices for what was changed."""
+    def from_query(cls, args: dict, hideable: dict[str, str],
+                   tr: Translator | None = None) -> tuple["Classroom", list[str]]:
+        """Settings from Panel's ``session_args`` (bytes lists) and the notices for what was changed
+        (in ``tr``'s language)."""
+        tr = tr or translator()
+        _ = tr.gettext
         def text(name):
             raw = args.get(name)
             if raw is None:
@@ -57,14 +62,15 @@ class Classroom(param.Parameterized):
         notices, values = [], {}
         lecture = text("lecture")
         if lecture is not None and lecture.lower() not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):
-            notices.append(f"'lecture={_shown(lecture)}' must be 1 or 0: showing the lesson.")
+            notices.append(_("'lecture={value}' must be 1 or 0: showing the lesson.").format(value=_shown(lecture)))
         values["lecture"] = (lecture or "").lower() in ("1", "true", "yes", "on")
         name = text("profile")
         if name:
             if name in PROFILES:
                 values["profile"] = name
             else:
-                notices.append(f"'profile={_shown(name)}' is not one of {', '.join(PROFILES)}: using standard.")
+                notices.append(_("'profile={value}' is not one of {known}: using standard.").format(
+                    value=_shown(name), known=", ".join(PROFILES)))
         elif values["lecture"]:
             values["profile"] = "projector"   # a lecture is projected
         hide = text("hide")
@@ -73,15 +79,16 @@ class Classroom(param.Parameterized):
             good = [k for k in keys if k in hideable]
             bad = [k for k in keys if k not in hideable]
             if bad:
-                notices.append(f"'hide' names no read-out called {', '.join(_shown(b) for b in bad[:4])}"
-                               f"{' …' if len(bad) > 4 else ''}: this lesson can hide {', '.join(hideable)}.")
+                notices.append(_("'hide' names no read-out called {names}: this lesson can hide {known}.").format(
+                    names=", ".join(_shown(b) for b in bad[:4]) + (" …" if len(bad) > 4 else ""),
+                    known=", ".join(hideable)))
             values["hidden"] = list(dict.fromkeys(good))
         slide = text("slide")
         if slide:
             try:
                 values["slide"] = max(1, int(float(slide)))
             except (ValueError, OverflowError):
-                notices.append(f"'slide={_shown(slide)}' is not a slide number: showing slide 1.")
+                notices.append(_("'slide={value}' is not a slide number: showing slide 1.").format(value=_shown(slide)))
         return cls(**values), notices
 
 
@@ -121,13 +128,15 @@ def split_slides(text: str) -> list[tuple[str, str]]:
 class SlideDeck:
     """The lesson text as slides (one shown at a time) with previous/next buttons and a counter."""
 
-    def __init__(self, path: pathlib.Path, classroom: Classroom, render):
-        self.slides = split_slides(pathlib.Path(path).read_text(encoding="utf-8"))
+    def __init__(self, path: pathlib.Path, classroom: Classroom, render, tr: Translator | None = None):
+        self.tr = tr or translator()
+        _ = self.tr.gettext
+        self.slides = split_slides(self.tr.markdown(pathlib.Path(path)))
         self.classroom = classroom
         self.render = render      # markdown text -> Panel object (lesson_text's renderer)
-        self.prev = pn.widgets.Button(label="◀ Previous", description="Previous slide (PageUp)",
+        self.prev = pn.widgets.Button(label="◀ " + _("Previous"), description=_("Previous slide (PageUp)"),
                                       margin=(5, 5))
-        self.next = pn.widgets.Button(label="Next ▶", description="Next slide (PageDown)",
+        self.next = pn.widgets.Button(label=_("Next") + " ▶", description=_("Next slide (PageDown)"),
                                       color="primary", margin=(5, 5))
         self.counter = pn.pane.HTML(margin=(10, 10), styles={"font-size": "calc(16px * var(--ql-scale, 1))"})
         self.body = pn.Column(sizing_mode="stretch_width", css_classes=["ql-slide"])
@@ -148,8 +157,8 @@ class SlideDeck:
         i = self.classroom.slide - 1
         title, body = self.slides[i]
         self.body.objects = [self.render(body)]
-        self.counter.object = (f'<span aria-live="polite" title="{_escape(title)}">Slide {i + 1} of '
-                               f'{len(self.slides)}</span>')
+        counter = self.tr.gettext("Slide {n} of {total}").format(n=i + 1, total=len(self.slides))
+        self.counter.object = f'<span aria-live="polite" title="{_escape(title)}">{_escape(counter)}</span>'
         self.prev.disabled = i == 0
         self.next.disabled = i == len(self.slides) - 1
 
@@ -184,6 +193,8 @@ class ClassroomBar(JSComponent):
     profiles = param.Dict(default={name: p.label for name, p in PROFILES.items()})
     lecture = param.Boolean(default=False, doc="Whether the page is in lecture mode.")
     hidden = param.List(default=[], doc="Labels of the hidden read-outs (the Reveal button shows while any).")
+    reveal_text = param.String(default="", doc="The Reveal button's text (counts the hidden read-outs).")
+    strings = param.Dict(default={}, doc="The page's translations of the bar's strings (msgid -> text).")
 
     _esm = pathlib.Path(__file__).parent / "classroom.js"
 
@@ -217,9 +228,19 @@ class ClassroomBar(JSComponent):
     }}
     """]
 
-    def __init__(self, on_reveal=None, on_slide=None, **params):
+    def __init__(self, on_reveal=None, on_slide=None, tr: Translator | None = None, **params):
+        tr = tr or translator()
+        params.setdefault("profiles", {name: tr.gettext(p.label) for name, p in PROFILES.items()})
+        params.setdefault("strings", tr.js_strings(_messages(self._esm)))
         super().__init__(**params)
         self._on_reveal, self._on_slide = on_reveal, on_slide
+
+        def counted(*_):
+            n = len(self.hidden)
+            self.reveal_text = tr.ngettext("Reveal {n} hidden read-out", "Reveal {n} hidden read-outs", n).format(n=n)
+
+        self.param.watch(counted, "hidden")
+        counted()
 
     def _handle_msg(self, msg) -> None:
         if not isinstance(msg, dict):
@@ -228,6 +249,60 @@ class ClassroomBar(JSComponent):
             self._on_reveal()
         elif msg.get("kind") == "slide" and self._on_slide and msg.get("step") in (-1, 1):
             self._on_slide(msg["step"])
+
+
+def _messages(esm) -> tuple[str, ...]:
+    from lessons.common.i18n import js_messages
+    return _MESSAGES.setdefault(str(esm), js_messages(pathlib.Path(esm).read_text(encoding="utf-8")))
+
+
+_MESSAGES: dict[str, tuple[str, ...]] = {}
+
+
+class LanguageMenu(JSComponent):
+    """The header's language menu (reloads the page in another language, the link keeping every other
+    setting); it also sets ``<html lang>`` (Panel's page template writes ``lang="en"``:
+    :mod:`lessons.common.workarounds`)."""
+
+    lang = param.String(default="en", doc="The page's language (a code of lessons.common.i18n.LANGUAGES, or qps).")
+    languages = param.Dict(default=dict(LANGUAGES), doc="code -> the language's name in itself.")
+    label = param.String(default="Language", doc="The menu's name (in the page's language).")
+
+    _esm = """
+    export function render({ model, el }) {
+      document.documentElement.lang = model.lang === "qps" ? "en-XA" : model.lang
+      const label = document.createElement("label")
+      label.className = "ql-language"
+      const options = Object.entries(model.languages).map(([k, v]) =>
+        `<option value="${k}" lang="${k}"${k === model.lang ? " selected" : ""}>${v}</option>`).join("")
+      label.innerHTML = `<span aria-hidden="true">🌐</span> <select aria-label="${model.label}">${options}</select>`
+      label.querySelector("select").addEventListener("change", (ev) => {
+        const url = new URL(window.location.href)
+        url.searchParams.set("lang", ev.target.value)
+        window.location.assign(url.toString())
+      })
+      el.appendChild(label)
+    }
+    """
+
+    _stylesheets = [f"""
+    .ql-language {{ display: inline-flex; align-items: center; gap: 4px; color: {css_var("on_header")};
+                   font-family: system-ui, sans-serif; font-size: 15px; white-space: nowrap; }}
+    .ql-language select {{ font-size: 14px; padding: 4px 6px; min-height: 32px; border-radius: 6px;
+                   border: 1px solid {css_var("on_header", 70)}; background: {css_var("on_header", 12)};
+                   color: {css_var("on_header")}; cursor: pointer; }}
+    .ql-language select option {{ color: {css_var("ink")}; background: {css_var("bg")}; }}
+    .ql-language select:focus-visible {{ outline: 3px solid {css_var("highlight")}; outline-offset: 1px; }}
+    @media (max-width: 600px) {{ .ql-language select {{ font-size: 13px; padding: 3px 4px; }} }}
+    """]
+
+    @classmethod
+    def of(cls, tr: Translator, **params) -> "LanguageMenu":
+        """The menu of a page in ``tr``'s language."""
+        languages = dict(LANGUAGES)
+        if tr.pseudo:
+            languages[tr.lang] = "⟦pseudo⟧"
+        return cls(lang=tr.lang, languages=languages, label=tr.gettext("Language"), **params)
 
 
 def profile_of(classroom: Classroom):

@@ -10,10 +10,12 @@ import re
 
 import panel as pn
 
+from lessons.common.i18n import N_, Translator
 from lessons.common.palette import css_var, profile
 from lessons.common.workarounds import title_as_panel
 
-__all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures", "flow_row", "FLOW_CSS"]
+__all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures", "translate_tools", "flow_row",
+           "FLOW_CSS"]
 
 _FIGURE_CSV_JS = (pathlib.Path(__file__).parent / "figure_csv.js").read_text(encoding="utf-8")
 _FIGURE_FIT_JS = (pathlib.Path(__file__).parent / "figure_fit.js").read_text(encoding="utf-8")
@@ -39,8 +41,8 @@ def lesson_figure(title: str, x_label: str, y_label: str, height: int = 300, **k
     fig = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location="right",
                  tools="", x_axis_label=x_label, y_axis_label=y_label, **kw)
     name = _slug(title)
-    fig.add_tools(SaveTool(filename=name, description="Save the plot as PNG"),
-                  CustomAction(icon=_CSV_ICON, description="Download the plot's data as CSV",
+    fig.add_tools(SaveTool(filename=name, description=N_("Save the plot as PNG")),
+                  CustomAction(icon=_CSV_ICON, description=N_("Download the plot's data as CSV"),
                                callback=CustomJS(args=dict(fig=fig, filename=f"{name}.csv"), code=_FIGURE_CSV_JS)))
     fig.toolbar.autohide = True
     fig.toolbar.logo = None
@@ -88,15 +90,43 @@ READOUT_CSS = f"""
 """
 
 
-def readout_cards(cards, values: dict[str, str]) -> str:
-    """HTML of the read-out cards: ``cards`` is (key, label, hint) per card, ``values`` the shown text per key.
+def readout_cards(cards, values: dict[str, str], tr: Translator | None = None) -> str:
+    """HTML of the read-out cards: ``cards`` is (key, label, hint) per card (English msgids, shown in
+    ``tr``'s language), ``values`` the shown text per key.
 
     Each card is ``div.ql-card[data-q=key]`` with the value in ``b`` (the hook of the UI tests); the
     row is a polite live region, so screen readers announce new values.
     """
-    body = "".join(f'<div class="ql-card" data-q="{key}"><span>{label}</span><b>{values[key]}</b>'
-                   f'<small>{hint}</small></div>' for key, label, hint in cards)
+    _ = tr.gettext if tr is not None else str
+    body = "".join(f'<div class="ql-card" data-q="{key}"><span>{_(label)}</span><b>{values[key]}</b>'
+                   f'<small>{_(hint) if hint else ""}</small></div>' for key, label, hint in cards)
     return f'<div class="ql-cards" aria-live="polite">{body}</div>'
+
+
+#: What Bokeh's own tools say on hover (its English, when a tool has no description of ours).
+_TOOL_NAMES = {"PanTool": N_("Pan"), "WheelZoomTool": N_("Wheel zoom"), "BoxZoomTool": N_("Box zoom"),
+               "ResetTool": N_("Reset"), "HoverTool": N_("Hover"), "SaveTool": N_("Save"),
+               "CrosshairTool": N_("Crosshair"), "TapTool": N_("Tap")}
+
+
+def translate_tools(layout, tr: Translator) -> None:
+    """Put the hover text of every figure tool inside ``layout`` in ``tr``'s language (once a figure:
+    a translated description is no msgid any more, so a second pass leaves it)."""
+    if tr.lang == "en":
+        return
+    for item in layout if isinstance(layout, (list, tuple)) else [layout]:
+        if not isinstance(item, pn.viewable.Viewable):
+            continue
+        for pane in item.select(pn.pane.Bokeh):
+            fig = pane.object
+            toolbar = getattr(fig, "toolbar", None)
+            if toolbar is None or getattr(fig, "_ql_translated", False):
+                continue
+            fig._ql_translated = True
+            for tool in toolbar.tools:
+                text = tool.description or _TOOL_NAMES.get(type(tool).__name__)
+                if text:
+                    tool.description = tr.gettext(text)
 
 
 def restyle_figures(layout, look, done: set) -> None:

@@ -15,6 +15,7 @@ from typing import ClassVar, Mapping
 import numpy as np
 import param
 
+from lessons.common.i18n import Translator, translator
 from lessons.common.urlstate import sanitize
 
 __all__ = ["LessonModel", "LessonCard"]
@@ -72,7 +73,9 @@ class LessonModel(param.Parameterized):
 
     notices = param.List(default=[], doc="Messages about settings that had to be corrected.")
 
-    def __init__(self, **params):
+    def __init__(self, tr: Translator | None = None, **params):
+        #: the language of the text the model writes (notices, run messages): the page's, else English
+        self.tr = tr or translator()
         if self.presets is not None:
             selector, table = self.presets
             chosen = table.get(params.get(selector))
@@ -110,7 +113,7 @@ class LessonModel(param.Parameterized):
                 self._preset_syncing = False
 
     @classmethod
-    def link_values(cls, values: dict, notices: list[str]) -> dict:
+    def link_values(cls, values: dict, notices: list[str], tr=None) -> dict:
         """The settings a link's checked ``values`` give the model (``values`` by default); may add
         to ``notices``."""
         return values
@@ -120,10 +123,11 @@ class LessonModel(param.Parameterized):
         self._match_preset()
 
     @classmethod
-    def from_query(cls, query, **kw) -> "LessonModel":
-        """A model set from URL query arguments, bad values clamped or refused with notices."""
-        values, notices = sanitize(cls, query, cls.query_names)
-        model = cls(**kw, **cls.link_values(values, notices))
+    def from_query(cls, query, tr: Translator | None = None, **kw) -> "LessonModel":
+        """A model set from URL query arguments, bad values clamped or refused with notices (in
+        ``tr``'s language)."""
+        values, notices = sanitize(cls, query, cls.query_names, tr)
+        model = cls(tr=tr, **kw, **cls.link_values(values, notices, tr or translator()))
         model.linked()
         model.notices = notices + model.notices
         return model

@@ -8,14 +8,16 @@ session ends.  Views only: nothing here computes physics.
 from __future__ import annotations
 
 import gc
+import html
 import inspect
 import pathlib
 
 import panel as pn
 import param
 
-from lessons.common.classroom import Classroom, ClassroomBar, SlideDeck, hide_css, url_with
-from lessons.common.figures import flow_row, restyle_figures
+from lessons.common.classroom import Classroom, ClassroomBar, LanguageMenu, SlideDeck, hide_css, url_with
+from lessons.common.i18n import LANGUAGES, PSEUDO, Translator, choose_language, translator
+from lessons.common.figures import flow_row, restyle_figures, translate_tools
 from lessons.common.palette import css_var, profile
 from lessons.common.player import Player
 from lessons.common.sections import LazyTabs, tab_closed
@@ -25,7 +27,7 @@ from lessons.common.model import LessonModel
 from lessons.common.view import LessonView
 from lessons.common.workarounds import FrozenInitTemplate, refuse_bad_input, respond_at_once, served_page_guards
 
-__all__ = ["lesson_app", "serve_lesson", "page", "LAYOUT_CSS", "NARROW_PX", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE",
+__all__ = ["lesson_app", "serve_lesson", "page", "page_language", "notice_alert_text", "LAYOUT_CSS", "NARROW_PX", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE",
            "ASSETS", "SECONDARY_DELAY_MS", "SECONDARY_FALLBACK_MS"]
 
 #: The figures and text of a lesson load this long after its player reported ready ...
@@ -45,13 +47,19 @@ TEMPLATE_STYLE = dict(header_background=profile(None).named("header"), busy_indi
 ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets"
 
 
+def notice_alert_text(notices: list[str], tr: Translator) -> str:
+    """The Markdown of a notice box: a heading and each notice as plain text."""
+    return "**" + tr.gettext("Some settings in the link were corrected:") + "**\n\n" + "\n".join(
+        f"- {plain_text(n)}" for n in notices)
+
+
 def notice_alert(model: param.Parameterized) -> pn.pane.Alert:
     """A warning box listing ``model.notices`` as plain text (hidden while there are none)."""
     alert = pn.pane.Alert(alert_type="warning", visible=False, sizing_mode="stretch_width")
+    tr = getattr(model, "tr", None) or translator()
 
     def show(*_):
-        alert.object = "**Some settings in the link were corrected:**\n\n" + "\n".join(
-            f"- {plain_text(n)}" for n in model.notices)
+        alert.object = notice_alert_text(model.notices, tr)
         alert.visible = bool(model.notices)
 
     model.param.watch(show, "notices")
@@ -91,7 +99,30 @@ class LessonTemplate(FrozenInitTemplate):
     (:class:`lessons.common.workarounds.FrozenInitTemplate`)."""
 
 
-def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False) -> LessonTemplate:
+def _arg(args: dict, name: str) -> str | None:
+    raw = args.get(name)
+    if raw is None:
+        return None
+    raw = raw[-1] if isinstance(raw, (list, tuple)) and raw else raw
+    return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))[:64]
+
+
+def page_language(args: dict, headers: dict | None = None) -> tuple[Translator, list[str]]:
+    """A page's translator from its link's ``lang`` (else the browser's ``Accept-Language``, else
+    English) and the notice, in the chosen language, when the link asked for one we do not have."""
+    headers = headers or {}
+    accept = next((v for k, v in headers.items() if str(k).lower() == "accept-language"), None)
+    lang, notice = choose_language(_arg(args, "lang"), accept)
+    tr = translator(lang)
+    if notice is None:
+        return tr, []
+    asked = _arg(args, "lang") or ""
+    return tr, [tr.gettext(notice).format(asked=asked if len(asked) <= 24 else asked[:21] + "...",
+                                          known=", ".join(LANGUAGES), used=LANGUAGES.get(lang, lang))]
+
+
+def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = False,
+         tr: Translator | None = None) -> LessonTemplate:
     """The common lesson page: controls in the sidebar, figures and text in the main area; the header
     reads "Quantum Lessons - ``title``" (the first a link to the gallery; the lesson's title alone on
     a narrow screen).
@@ -101,7 +132,7 @@ def page(title: str, sidebar: list, main: list, look=None, collapsed: bool = Fal
     look = look or profile(None)
     served_page_guards()
     template = LessonTemplate(
-        meta_viewport="width=device-width, initial-scale=1", site="Quantum Lessons", site_url="./", title=title,
+        meta_viewport="width=device-width, initial-scale=1", site=(tr or translator()).gettext("Quantum Lessons"), site_url="./", title=title,
         sidebar=[pn.Column(*sidebar, sizing_mode="stretch_width")], main=main,
         sidebar_width=round(340 * min(look.font_scale, 1.25)),
         main_max_width="1500px" if look.font_scale == 1 else "100%", theme=look.theme,
@@ -170,11 +201,15 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     if not (isinstance(view_cls, type) and issubclass(view_cls, LessonView)):
         raise TypeError(f"{view_cls!r} is not a LessonView")
     warm_once(view_cls)
+    headers = {}
     if args is None:   # tests pass ``args``; a served page has its URL's
         args = pn.state.session_args if pn.state.curdoc else {}
-    model = model_cls.from_query(args)
-    hideable = view_cls.HIDEABLE
-    classroom, notices = Classroom.from_query(args, hideable)
+        headers = pn.state.headers if pn.state.curdoc else {}
+    tr, lang_notices = page_language(args, headers)
+    model = model_cls.from_query(args, tr=tr)
+    hideable = {k: tr.gettext(v) for k, v in view_cls.HIDEABLE.items()}
+    classroom, notices = Classroom.from_query(args, hideable, tr)
+    notices = [*lang_notices, *notices]
     if notices:
         model.notices = [*model.notices, *notices]
     look = profile(classroom.profile)
@@ -182,13 +217,14 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     players = view.players()
     for player in players:
         player.param.update(palette=look.js(), large_text=look.large, hidden=list(classroom.hidden))
+        player.set_language(tr)
     sync_url(model, model_cls.query_names)
     pn.state.on_session_destroyed(lambda _ctx: view.stop())
 
     main = view.main()
     if classroom.lecture:
         deck = SlideDeck(pathlib.Path(inspect.getfile(view_cls)).with_name("lesson.md"), classroom,
-                         lambda text: lesson_text_from(text))
+                         lambda text: lesson_text_from(text), tr=tr)
         main = [flow_row(deck.panel, pn.Column(*main, sizing_mode="stretch_width"))]
         location = pn.state.location
         if location is not None:
@@ -197,7 +233,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
                                   "slide")
             if classroom.slide != 1:
                 location.search = url_with(location.search, slide=classroom.slide)
-    template = page(title, view.sidebar(), main, look, collapsed=classroom.lecture)
+    template = page(tr.gettext(title), view.sidebar(), main, look, collapsed=classroom.lecture, tr=tr)
 
     # everything the view built, restyled before the page first renders it: restyling figures and
     # widgets as they are added later races Bokeh's events ("reference ... isn't known" in the page)
@@ -206,6 +242,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
 
     def prepare(objects):
         restyle_figures(objects, look, restyled)
+        translate_tools(objects, tr)
         respond_at_once(objects)
         refuse_bad_input(objects)
 
@@ -241,7 +278,8 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
         for player in players:
             player.stylesheets = [*player.stylesheets, hidden_css]
     bar = ClassroomBar(profile=look.name, lecture=classroom.lecture, hidden=[hideable[k] for k in classroom.hidden],
-                       on_reveal=reveal, on_slide=(deck.go if classroom.lecture else None), sizing_mode="stretch_width")
+                       on_reveal=reveal, on_slide=(deck.go if classroom.lecture else None), tr=tr,
+                       sizing_mode="stretch_width")
 
     def secondary():
         if tab_closed(view.player):      # the tab closed before its figures were due: build nothing
@@ -257,11 +295,13 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
         pn.state.onload(lambda: later(SECONDARY_FALLBACK_MS if shows_player else SECONDARY_DELAY_MS))
     else:
         secondary()
+    gallery = "./" if tr.lang == "en" or "lang" not in args else f"./?lang={tr.lang}"
     template.header.append(pn.Row(
-        pn.pane.HTML('<a href="./" style="color:white;font-size:15px;'
-                     'margin-left:12px;white-space:nowrap">← all lessons</a>', margin=(8, 10)),
-        bar, sizing_mode="stretch_width"))
+        pn.pane.HTML(f'<a href="{gallery}" style="color:white;font-size:15px;'
+                     f'margin-left:12px;white-space:nowrap">← {html.escape(tr.gettext("all lessons"))}</a>', margin=(8, 10)),
+        LanguageMenu.of(tr, margin=(4, 6)), bar, sizing_mode="stretch_width"))
     template.ql_model, template.ql_view, template.ql_classroom, template.ql_bar = model, view, classroom, bar
+    template.ql_tr = tr
     template.ql_main = main
     return template
 
@@ -279,4 +319,5 @@ def serve_lesson(slug: str) -> None:
     lesson = card(slug)
     pn.extension("katex", throttled=lesson.throttled, notifications=False)
     view = importlib.import_module(f"lessons.{lesson.slug}.view")
-    view.create_app().servable(title=f"{lesson.page_title or lesson.name} · Quantum Lessons")
+    app = view.create_app()
+    app.servable(title=f"{app.ql_tr.gettext(lesson.page_title or lesson.name)} · {app.ql_tr.gettext('Quantum Lessons')}")

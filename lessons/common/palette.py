@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from lessons.common.i18n import N_
+
 __all__ = ["C", "ROLES", "CSS_ROLES", "PROFILES", "Profile", "profile", "normalized", "contrast", "css_var"]
 
 #: name: (standard, projector, dark).  The standard values are the ones the views name.
@@ -274,9 +276,9 @@ def css_var(role: str, percent: float | None = None) -> str:
 
 
 PROFILES = {
-    "standard": Profile("standard", "Standard", 0),
-    "projector": Profile("projector", "Projector", 1, font_scale=1.4, line_scale=1.8),
-    "dark": Profile("dark", "Dark", 2, theme="dark", line_scale=1.2),
+    "standard": Profile("standard", N_("Standard"), 0),
+    "projector": Profile("projector", N_("Projector"), 1, font_scale=1.4, line_scale=1.8),
+    "dark": Profile("dark", N_("Dark"), 2, theme="dark", line_scale=1.2),
 }
 
 

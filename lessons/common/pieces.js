@@ -32,6 +32,28 @@ const MISSING = new Set()
 
 function setPalette(p) { PALETTE = p && p.roles ? p : {roles: {}, big: 1} }
 
+// ---- language ---------------------------------------------------------------------------------------
+// The page's translations (msgid -> text, lessons/common/i18n.py Translator.js_strings) and decimal sign.
+// Every string the page shows is written ``_("English")`` (or ``N_("English")`` where a constant is
+// defined before the page has its language, translated with ``_(value)`` where shown): Babel's
+// extraction finds both (``make catalogs``) and the server sends the session's translations of them.
+let STRINGS = {}, DECIMAL = "."
+
+function setLanguage(strings, decimal) { STRINGS = strings && typeof strings === "object" ? strings : {}; DECIMAL = decimal || "." }
+
+// ``msgid`` in the page's language, its {name} fields filled from ``values``.
+function _(msgid, values) {
+  const text = Object.prototype.hasOwnProperty.call(STRINGS, msgid) ? STRINGS[msgid] : msgid
+  return values ? fill(text, values) : text
+}
+function N_(msgid) { return msgid }
+function fill(text, values) { return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m)) }
+
+// ``x`` with ``digits`` decimals, written the page's way (0,25 in German).
+function num(x, digits = 2) { return loc(Number(x).toFixed(digits)) }
+// A number already written with a dot (toPrecision, a formatter's text) with the page's decimal sign.
+function loc(text) { return DECIMAL === "." ? String(text) : String(text).replace(/(\d)\.(\d)/g, `$1${DECIMAL}$2`) }
+
 // The colour of ``role`` in the page's profile.
 function color(role) {
   const c = PALETTE.roles[role]

@@ -22,6 +22,7 @@ import param
 from panel.custom import JSComponent
 
 from lessons.common import protocol
+from lessons.common.i18n import Translator, js_messages
 from lessons.common.palette import css_var
 
 __all__ = ["Player", "PageState", "PLAYER_CSS", "player_module"]
@@ -82,6 +83,8 @@ class Player(JSComponent):
     palette = param.Dict(default={}, doc="The colour profile's roles and type scale (lessons.common.palette.Profile.js).")
     autoplay = param.Boolean(default=True, doc="Start playing when a run arrives.")
     plot_height = param.Integer(default=430, bounds=(200, 1200), doc="The canvas's height in pixels (less on narrow screens).")
+    strings = param.Dict(default={}, doc="The page's translations of the player's strings (msgid -> text, lessons.common.i18n).")
+    decimal = param.String(default=".", doc="The page's decimal sign.")
 
     #: what a replay resends of a run's chunks: "all" (frames) or "last" (a state that replaces the one before)
     keep: ClassVar[str] = "all"
@@ -96,6 +99,21 @@ class Player(JSComponent):
         self._setup: dict | None = None
         self._chunks: list[dict] = []
         self._actions: dict[str, Callable] = {}
+
+    # ---- language -------------------------------------------------------------------------------------
+    @classmethod
+    def messages(cls) -> tuple[str, ...]:
+        """Every ``_("...")`` and ``N_("...")`` msgid of the player's JavaScript (read once per class)."""
+        found = cls.__dict__.get("_ql_messages")
+        if found is None:
+            source = cls._esm if isinstance(cls._esm, str) and "\n" in cls._esm else pathlib.Path(cls._esm).read_text(encoding="utf-8")
+            found = js_messages(source)
+            type.__setattr__(cls, "_ql_messages", found)
+        return found
+
+    def set_language(self, tr: Translator) -> None:
+        """Show the player's strings and numbers in ``tr``'s language."""
+        self.param.update(strings=tr.js_strings(self.messages()), decimal=tr.decimal)
 
     # ---- what the server sends ------------------------------------------------------------------------
     @property

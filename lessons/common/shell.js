@@ -32,13 +32,14 @@ export function render({ model, el }) {
   const L = LESSON
   const mode = L.clock.mode
   setPalette(model.palette)
+  setLanguage(model.strings, model.decimal)
 
   // ---- mounting ------------------------------------------------------------------------------------
   const root = document.createElement("div")
   root.className = L.className
   root.innerHTML = barMarkup(L.bar) +
-    `<canvas class="ql-canvas" role="img" aria-label="${L.canvasLabel}"></canvas>` +
-    `<div class="ql-readout" aria-live="polite">${L.readoutHTML || ""}${L.bar.status === "readout" ? '<span class="ql-status" role="status"></span>' : ""}</div>`
+    `<canvas class="ql-canvas" role="img" aria-label="${_(L.canvasLabel)}"></canvas>` +
+    `<div class="ql-readout" aria-live="polite">${typeof L.readoutHTML === "function" ? L.readoutHTML() : (L.readoutHTML || "")}${L.bar.status === "readout" ? '<span class="ql-status" role="status"></span>' : ""}</div>`
   el.appendChild(root)
   const canvas = root.querySelector("canvas"), ctx = canvas.getContext("2d")
   const $ = (sel) => root.querySelector(sel)
@@ -60,8 +61,8 @@ export function render({ model, el }) {
   function setPlaying(p) {
     clock.playing = !!p
     root.dataset.playing = p ? "1" : "0"
-    playBtn.textContent = p ? "‖ Pause" : "▶ Play"
-    playBtn.setAttribute("aria-label", p ? "Pause" : "Play")
+    playBtn.textContent = p ? "‖ " + _("Pause") : "▶ " + _("Play")
+    playBtn.setAttribute("aria-label", p ? _("Pause") : _("Play"))
     last = null
   }
   setPlaying(false)
@@ -89,7 +90,7 @@ export function render({ model, el }) {
     const dpr = window.devicePixelRatio || 1
     const W = canvas.width / dpr
     const g = {ctx, W, H: canvas.height / dpr, big: model.large_text ? 1.5 : 1, narrow: W < 600}
-    if (!run) { clear(g, L.waiting || "Computing…"); return }
+    if (!run) { clear(g, _(L.waiting || N_("Computing…"))); return }
     clear(g)
     L.draw(g, run, clock, model)
   }
@@ -219,7 +220,7 @@ export function render({ model, el }) {
     return true
   }
   root.tabIndex = 0
-  root.setAttribute("aria-label", L.label)
+  root.setAttribute("aria-label", _(L.label))
   root.dataset.qlPlayer = "1"
   root.qlKey = onKey
   root.addEventListener("keydown", (ev) => {
@@ -302,28 +303,29 @@ export function render({ model, el }) {
 // ---- markup ---------------------------------------------------------------------------------------------------
 
 function barMarkup(bar) {
-  let h = `<div class="ql-bar" role="toolbar" aria-label="${bar.name}">` +
-    `<button class="ql-restart" type="button" aria-label="${bar.restart || "Restart"}" title="Back to t = 0 (r)">⟲ Restart</button>` +
-    `<button class="ql-play" type="button" aria-label="Play" title="Play / pause (space)">▶ Play</button>`
-  if (bar.step) h += `<button class="ql-step" type="button" aria-label="Step one frame" title="Step one frame (→; ← steps back)">Step ▸</button>`
+  let h = `<div class="ql-bar" role="toolbar" aria-label="${_(bar.name)}">` +
+    `<button class="ql-restart" type="button" aria-label="${_(bar.restart || N_("Restart"))}" title="${_("Back to t = 0 (r)")}">⟲ ${_("Restart")}</button>` +
+    `<button class="ql-play" type="button" aria-label="${_("Play")}" title="${_("Play / pause (space)")}">▶ ${_("Play")}</button>`
+  if (bar.step) h += `<button class="ql-step" type="button" aria-label="${_("Step one frame")}" title="${_("Step one frame (→; ← steps back)")}">${_("Step")} ▸</button>`
   if (bar.speed === "select") {
-    h += `<label>speed <select class="ql-speed" aria-label="Playback speed">` +
+    h += `<label>${_("speed")} <select class="ql-speed" aria-label="${_("Playback speed")}">` +
       `<option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>` +
       `<option value="2">2×</option></select></label>`
   }
-  h += `<span class="ql-clock" aria-label="time">${bar.clockZero || "t = 0.00"}</span>` + EXPORT_MARKUP
+  h += `<span class="ql-clock" aria-label="${_("time")}">${loc(bar.clockZero || "t = 0.00")}</span>` + exportMarkup()
   if (bar.extra && bar.extra.length) {
     h += `<span class="ql-sep"></span>` +
-      bar.extra.map((x) => `<button class="${x.cls}" type="button" title="${x.title}">${x.text}</button>`).join("")
+      bar.extra.map((x) => `<button class="${x.cls}" type="button" title="${_(x.title)}">${_(x.text)}</button>`).join("")
   }
   if (bar.status === "bar") h += `<span class="ql-status" role="status"></span>`
   if (bar.note) h += `<span class="ql-note" role="note"></span>`
   return h + `</div>`
 }
 
-const EXPORT_MARKUP =
-  `<button class="ql-png" type="button" aria-label="Save the animation's current frame as PNG" title="Save this frame as PNG">PNG</button>` +
-  `<button class="ql-csv" type="button" aria-label="Download the animation's data as CSV" title="Download the data as CSV">CSV</button>`
+function exportMarkup() {
+  return `<button class="ql-png" type="button" aria-label="${_("Save the animation's current frame as PNG")}" title="${_("Save this frame as PNG")}">PNG</button>` +
+    `<button class="ql-csv" type="button" aria-label="${_("Download the animation's data as CSV")}" title="${_("Download the data as CSV")}">CSV</button>`
+}
 
 // Save ``blob`` as ``filename`` (the browser's download).
 function download(filename, blob) {

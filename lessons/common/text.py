@@ -25,14 +25,16 @@ TEXT_CSS = """
 _EQUATION = re.compile(r"^\$\$\s*\n?(.*?)\n?\s*\$\$\s*$", re.S | re.M)
 
 
-def lesson_text(path: pathlib.Path, **kwargs) -> pn.Column:
-    """Markdown from the repo with ``$$ ... $$`` display equations rendered by KaTeX.
+def lesson_text(path: pathlib.Path, tr=None, **kwargs) -> pn.Column:
+    """Markdown from the repo with ``$$ ... $$`` display equations rendered by KaTeX, in ``tr``'s
+    language (``lesson.md`` -> ``lesson.de.md``, :meth:`lessons.common.i18n.Translator.markdown`).
 
     Text and equation blocks alternate: each ``$$`` block (on lines of its own) becomes a
     :class:`pn.pane.LaTeX`, the rest Markdown.  Markdown comes only from files in the repo, never
     from a user.
     """
-    return lesson_text_from(pathlib.Path(path).read_text(encoding="utf-8"), **kwargs)
+    text = tr.markdown(pathlib.Path(path)) if tr is not None else pathlib.Path(path).read_text(encoding="utf-8")
+    return lesson_text_from(text, **kwargs)
 
 
 def lesson_text_from(text: str, **kwargs) -> pn.Column:

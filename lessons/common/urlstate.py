@@ -12,6 +12,8 @@ from typing import Mapping
 
 import param
 
+from lessons.common.i18n import Translator, translator
+
 __all__ = ["sanitize", "Setting", "IntSetting", "MAX_QUERY_CHARS"]
 
 #: Longer values are not even parsed (a pasted essay is not a number).
@@ -56,32 +58,39 @@ def _text(raw) -> str:
     return str(raw).strip()
 
 
-def _number(p: param.Number, name: str, text: str, default):
+def _number(p: param.Number, name: str, text: str, default, tr: Translator):
     lo, hi = p.bounds if p.bounds is not None else (None, None)
     shown = text if len(text) <= 24 else text[:21] + "..."
+    _ = tr.gettext
     try:
         value = float(text)
     except ValueError:
-        return default, f"'{name}={shown}' is not a number: using {default:g}."
+        return default, _("'{name}={shown}' is not a number: using {default}.").format(
+            name=name, shown=shown, default=tr.num(default, "g"))
     if math.isnan(value):
-        return default, f"'{name}' was NaN: using {default:g}."
+        return default, _("'{name}' was NaN: using {default}.").format(name=name, default=tr.num(default, "g"))
     if lo is not None and value < lo:
-        return lo, f"'{name}={shown}' is below the smallest allowed value: clamped to {lo:g}."
+        return lo, _("'{name}={shown}' is below the smallest allowed value: clamped to {value}.").format(
+            name=name, shown=shown, value=tr.num(lo, "g"))
     if hi is not None and value > hi:
-        return hi, f"'{name}={shown}' is above the largest allowed value: clamped to {hi:g}."
+        return hi, _("'{name}={shown}' is above the largest allowed value: clamped to {value}.").format(
+            name=name, shown=shown, value=tr.num(hi, "g"))
     if isinstance(p, param.Integer):
         value = int(round(value))
     return value, None
 
 
 def sanitize(model_cls: type[param.Parameterized], query: Mapping[str, object],
-             names: Mapping[str, str]) -> tuple[dict, list[str]]:
-    """Valid values for ``model_cls`` from ``query``; returns ``(values, notices)``.
+             names: Mapping[str, str], tr: Translator | None = None) -> tuple[dict, list[str]]:
+    """Valid values for ``model_cls`` from ``query``; returns ``(values, notices)`` (the notices in
+    ``tr``'s language, English by default).
 
     ``names`` maps query names to parameter names.  Unknown query names are ignored silently
     (other tools add their own, e.g. ``theme``); known names with bad values are replaced by the
     parameter's default or clamped to its bounds, each with a notice.
     """
+    tr = tr or translator()
+    _ = tr.gettext
     values: dict = {}
     notices: list[str] = []
     for qname, pname in names.items():
@@ -91,11 +100,11 @@ def sanitize(model_cls: type[param.Parameterized], query: Mapping[str, object],
         text = _text(query[qname])
         default = p.default
         if len(text) > MAX_QUERY_CHARS:
-            notices.append(f"'{qname}' was too long to be a setting: using {default!r}.")
+            notices.append(_("'{name}' was too long to be a setting: using {default}.").format(name=qname, default=repr(default)))
             values[pname] = default
             continue
         if isinstance(p, param.Number):
-            value, notice = _number(p, qname, text, default)
+            value, notice = _number(p, qname, text, default, tr)
         elif isinstance(p, param.Selector):
             options = list(p.objects)
             if text in options:
@@ -103,7 +112,8 @@ def sanitize(model_cls: type[param.Parameterized], query: Mapping[str, object],
             else:
                 value = default
                 shown = text if len(text) <= 24 else text[:21] + "..."
-                notice = f"'{qname}={shown}' is not one of {', '.join(map(str, options))}: using {default}."
+                notice = _("'{name}={shown}' is not one of {options}: using {default}.").format(
+                    name=qname, shown=shown, options=", ".join(map(str, options)), default=default)
         elif isinstance(p, param.Boolean):
             lowered = text.lower()
             if lowered in ("1", "true", "yes", "on"):
@@ -111,7 +121,8 @@ def sanitize(model_cls: type[param.Parameterized], query: Mapping[str, object],
             elif lowered in ("0", "false", "no", "off"):
                 value, notice = False, None
             else:
-                value, notice = default, f"'{qname}' must be true or false: using {default}."
+                value, notice = default, _("'{name}' must be true or false: using {default}.").format(
+                    name=qname, default=default)
         else:  # pragma: no cover - every synced parameter is one of the kinds above
             continue
         values[pname] = value

@@ -29,6 +29,9 @@ class LessonView(pn.viewable.Viewer):
     - :attr:`HIDEABLE`: read-outs a link can hide until revealed (key -> label);
     - :meth:`warm`: fill the lesson's shared caches once per server process (optional).
 
+    Every string it shows goes through ``self._`` (``self.tr``, the session's
+    :class:`~lessons.common.i18n.Translator`, the model's) and every number through ``self.tr.num``.
+
     ``look`` is the page's colour profile (:mod:`lessons.common.palette`): figures and players are
     drawn in it from the start (``self.c``: every named colour in it; ``self.colors``: the view's
     :attr:`COLORS` in it).
@@ -50,6 +53,9 @@ class LessonView(pn.viewable.Viewer):
                 raise TypeError(f"{type(self).__name__} names no MODEL: pass a model")
             model = type(self).MODEL()
         self.model = model
+        #: the session's language (the model's: the page made both with it); ``self._`` translates
+        self.tr = model.tr
+        self._ = self.tr.gettext
         self.look = look if look is not None else profile(None)
         self.c = self.look.swatches()                       # every named colour, in the page's profile
         self.colors = {key: getattr(self.c, name) for key, name in type(self).COLORS.items()}

@@ -118,7 +118,7 @@ class SpinBatteryModel(LessonModel):
 
     # ---- URL -----------------------------------------------------------------------------
     @classmethod
-    def link_values(cls, values: dict, notices: list[str]) -> dict:
+    def link_values(cls, values: dict, notices: list[str], tr=None) -> dict:
         """A link that names a preset opens its couplings, with any J the link also gives on top (the
         preset then reads "custom" if they differ, :meth:`linked`)."""
         if values.get("n_sites", cls.n_sites) != 2 and values.get("map_quantity") == "concurrence":
