@@ -79,6 +79,10 @@ strength Ω") and ``quantization`` (the Schrödinger memory tab's player, slider
 each move there costs the server ~0.5 s of CPU, so a class moving it every few seconds needs
 several cores) and ``vqe`` (slider "Step size"; the page pulls the optimisation's iterates as it
 plays them, 30 a second) and ``anderson`` (slider "Disorder W"; frames pulled as they play).
+
+``--lang de|es|mix`` opens the pages in German, Spanish or the three languages in turn (``?lang=``;
+the tab's and slider's titles are looked up in the page's language): a translator per session
+must cost a class nothing.
 """
 from __future__ import annotations
 
@@ -378,6 +382,7 @@ class PageStudent:
 
     def __init__(self, browser, base: str, lesson: Lesson):
         self.browser, self.base, self.lesson = browser, base, lesson
+        self.lang, self.query, self._ = student_language()
         self.page = self.root = None
         self.rng = random.Random(next(_SEEDS))   # this student's random walk of the slider
         self.offset = 0                      # its steps from the start value
@@ -391,14 +396,14 @@ class PageStudent:
         context = await self.browser.new_context(viewport=viewport)
         await context.add_init_script(INIT_SCRIPT)
         self.page = await context.new_page()
-        await self.page.goto(f"{self.base}/{self.lesson.path}", timeout=120_000)
+        await self.page.goto(f"{self.base}/{self.lesson.path}{self.query}", timeout=120_000)
         await self.ready()
 
     async def ready(self) -> None:
         """Wait for the player's first run (after choosing its tab), then watch its root."""
         page, lesson = self.page, self.lesson
         if lesson.tab:
-            await page.locator(".bk-tab").filter(has_text=lesson.tab).click(timeout=120_000)
+            await page.locator(".bk-tab").filter(has_text=self._(lesson.tab)).click(timeout=120_000)
         root = await page.locator(lesson.root).element_handle(timeout=120_000)
         await page.wait_for_function("([d, a]) => d.hasAttribute('data-' + a)", arg=[root, lesson.attr],
                                      timeout=120_000)
@@ -406,7 +411,7 @@ class PageStudent:
         self.root = root
 
     def handle(self):
-        title = re.compile("^" + re.escape(self.lesson.slider) + ":")
+        title = re.compile("^" + re.escape(self._(self.lesson.slider)) + ":")
         return self.page.locator(".bk-input-group").filter(
             has=self.page.locator(".bk-slider-title", has_text=title)).locator(".noUi-handle")
 
@@ -470,6 +475,7 @@ class ProtocolStudent:
 
     def __init__(self, base: str, lesson: Lesson, play: bool = True, on_stage=None):
         self.base, self.lesson = base, lesson
+        self.lang, self.query, self._ = student_language()
         self.on_stage = on_stage or (lambda name: None)   # called as the handshake passes "page", "doc", "tab"
         self.play_pulled = play      # play a pulled run and pull its frames (False: only follow its chunks)
         self.ws = None
@@ -530,7 +536,7 @@ class ProtocolStudent:
         from tornado.websocket import websocket_connect
 
         loop = asyncio.get_running_loop()
-        url = f"{self.base}/{self.lesson.path}"
+        url = f"{self.base}/{self.lesson.path}{self.query}"
         html = await loop.run_in_executor(None, lambda: urllib.request.urlopen(url, timeout=120).read())
         token = re.search(rb'"token":"([^"]+)"', html).group(1).decode()
         self.on_stage("page")
@@ -556,10 +562,10 @@ class ProtocolStudent:
             # a tab's player and controls are rendered when the tab opens (and again each time it does)
             self.player, self.player_shown = None, asyncio.Event()
             self.on_stage("tab")
-            await self.select_tab(self.lesson.tab)
+            await self.select_tab(self._(self.lesson.tab))
             if self.lesson.player:
                 await asyncio.wait_for(self.player_shown.wait(), 120)
-        self.slider = await asyncio.wait_for(self.wait_slider(self.lesson.slider), 120)
+        self.slider = await asyncio.wait_for(self.wait_slider(self._(self.lesson.slider)), 120)
         self.value = self.slider["attributes"]["value"]
         self.step = self.slider["attributes"].get("step") or 1
         if self.lesson.player:           # the page shows the player: it says it is ready
@@ -701,6 +707,16 @@ class ProtocolStudent:
 
 #: Seeds of the students' random walks: the same class every run.
 _SEEDS = itertools.count(20261205)
+#: The students' languages, given out in turn (``--lang``: en, de, es or mix).
+_LANGS = itertools.cycle(["en"])
+
+
+def student_language() -> tuple[str, str, callable]:
+    """The next student's language: (code, the link's query, the translator's gettext)."""
+    from lessons.common.i18n import translator
+
+    lang = next(_LANGS)
+    return lang, ("" if lang == "en" else f"?lang={lang}"), translator(lang).gettext
 #: A student's slider stays within this many steps of where it started.
 WALK_SPAN = 10
 
@@ -1112,9 +1128,13 @@ def parse_args(argv=None):
     ap.add_argument("--cycle-batch", type=int, default=4, help="pages opened and closed at a time")
     ap.add_argument("--settle", type=float, default=15.0, help="seconds to let the server drop closed sessions")
     ap.add_argument("--viewport", default="1280x800", help="browser page size")
+    ap.add_argument("--lang", default="en", choices=["en", "de", "es", "mix"],
+                    help="the students' language (mix: English, German and Spanish in turn)")
     ap.add_argument("--no-pin", dest="pin", action="store_false",
                     help="do not pin the server to one CPU and the clients to the others")
     args = ap.parse_args(argv)
+    global _LANGS
+    _LANGS = itertools.cycle(["en", "de", "es"] if args.lang == "mix" else [args.lang])
     if args.lessons is None:
         args.lessons = ",".join(LESSONS) if args.per_lesson else "tunneling,bound_states"
     if args.pages is None:

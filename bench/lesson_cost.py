@@ -40,6 +40,7 @@ Run (from the repo root)::
     PYTHONPATH=. python bench/lesson_cost.py                         # every scenario
     PYTHONPATH=. python bench/lesson_cost.py --only quantization     # the scenarios of one lesson
     PYTHONPATH=. python bench/lesson_cost.py --profile --moves 30    # where the time goes
+    PYTHONPATH=. python bench/lesson_cost.py --lang de               # the same in German
 """
 from __future__ import annotations
 
@@ -279,7 +280,14 @@ def parse_args(argv=None):
     ap.add_argument("--moves", type=int, default=60, help="slider moves per scenario")
     ap.add_argument("--profile", action="store_true", help="cProfile each phase in the server and print the top")
     ap.add_argument("--top", type=int, default=25, help="functions printed per profile")
-    return ap.parse_args(argv)
+    ap.add_argument("--lang", default="en", choices=["en", "de", "es", "mix"],
+                    help="the clients' language (?lang=..; mix: English, German and Spanish in turn)")
+    args = ap.parse_args(argv)
+    import itertools
+
+    import classroom
+    classroom._LANGS = itertools.cycle(["en", "de", "es"] if args.lang == "mix" else [args.lang])
+    return args
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ Python is ready; without it the baked run keeps playing.
 For every lesson this builds the model with its defaults and the view (no server, as the view tests
 do), drives it until the default run is complete (Tunnelling and VQE: pump until ``model.run.done``; the
 battery and quantization players: open the tab that holds the player, which computes its run),
-and writes two files:
+and writes three files:
 
 ``<lesson>.js``
     the player's ES module (``type(player)._esm``: the shared pieces.js and shell.js, then the lesson's pieces.js);
@@ -41,6 +41,17 @@ and writes two files:
     ``DecompressionStream("gzip")`` as it arrives; the server need not send a ``Content-Encoding``)
     starts playing once the first messages' bytes are in.  :func:`decode` is the same decoder in
     Python (tests).
+
+``<lesson>.strings.json``
+    the player's strings in every language of the lessons (``lessons.common.i18n.LANGUAGES``):
+    ``{lang: {"strings": {msgid: text}, "decimal": sign, "texts": {english: translated}}}``:
+    ``strings`` and ``decimal`` are what ``Player.set_language`` gives a served page
+    (:func:`player_translations`); ``texts`` (only where there are some) the translations of the
+    labels the Python side writes into the messages (:func:`message_texts`).  The embed sets the
+    baked player's ``strings`` and ``decimal`` from the entry of the docs page's language
+    (``<html lang>``) before it renders and replaces the messages' labels found in ``texts``, so
+    the baked player's buttons, read-outs and labels are in the page's language; the baked numbers
+    are data and stay as they are.
 """
 from __future__ import annotations
 
@@ -59,7 +70,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 __all__ = ["LESSONS", "MAGIC", "bake_all", "bake_lesson", "default_run", "encode", "decode",
-           "player_props", "profile_vars", "reduce_precision", "decimate_frames", "round_mantissa"]
+           "player_props", "player_translations", "profile_vars", "reduce_precision", "decimate_frames",
+           "round_mantissa"]
 
 MAGIC = b"QLB1"
 from lessons import CATALOGUE  # noqa: E402  (the work tree's lessons)
@@ -132,6 +144,59 @@ def player_props(player) -> dict:
     return props
 
 
+def player_translations(player_cls) -> dict[str, dict]:
+    """The strings of a player class's JavaScript in every language of the lessons:
+    ``{lang: {"strings": {msgid: text}, "decimal": sign}}`` (as ``Player.set_language`` sets them on
+    a served page; English: no strings, the dot)."""
+    from lessons.common.i18n import LANGUAGES, translator
+
+    out = {}
+    for lang in LANGUAGES:
+        tr = translator(lang)
+        out[lang] = {"strings": tr.js_strings(player_cls.messages()), "decimal": tr.decimal}
+    return out
+
+
+#: message fields that are protocol, never text a student reads
+_PROTOCOL_KEYS = frozenset({"kind"})
+
+
+def _texts(value, key: str = "") -> list[str]:
+    """The strings in ``value`` (a message), in order, protocol fields left out."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _texts(v, str(k))]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v, key)]
+    if isinstance(value, str) and key not in _PROTOCOL_KEYS and any(c.isalpha() for c in value):
+        return [value]
+    return []
+
+
+def message_texts(lesson: str, messages: list[dict]) -> dict[str, dict[str, str]]:
+    """What the Python side writes into ``lesson``'s baked messages (labels such as Quantization's
+    "Integer (uniform), 4 bits (nearest)"), per language: ``{lang: {english: translated}}``.
+
+    Only for a lesson whose English messages hold text: its default run is made again in each
+    language and its messages' strings paired with the English ones, in order (a run whose messages
+    differ in shape gives no pairs)."""
+    from lessons.common.i18n import DEFAULT, LANGUAGES
+
+    english = _texts(messages)
+    out = {}
+    if not english:
+        return out
+    for lang in LANGUAGES:
+        if lang == DEFAULT:
+            continue
+        there = _texts(default_run(lesson, lang)["messages"])
+        if len(there) != len(english):
+            continue
+        pairs = {e: t for e, t in zip(english, there) if e != t}
+        if pairs:
+            out[lang] = pairs
+    return out
+
+
 def profile_vars(look) -> dict[str, str]:
     """The CSS variables of a colour profile (``--ql-ink`` ...: the ``:root`` rule of ``look.css()``).
 
@@ -143,17 +208,24 @@ def profile_vars(look) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in (part.split(":", 1) for part in body.split(";") if ":" in part)}
 
 
-def default_run(lesson: str) -> dict:
+def default_run(lesson: str, lang: str | None = None) -> dict:
     """Build ``lesson``'s default model and view, run it to completion and return what to bake.
 
-    ``{"props", "stylesheets", "vars", "messages", "initial", "esm", "info"}``: ``messages`` is what the
+    ``lang``: the model's and view's language (None: English, as a page with no language asked for).
+
+    ``{"props", "stylesheets", "vars", "messages", "initial", "esm", "translations", "info"}``:
+    ``translations`` are the player's strings per language (:func:`player_translations`); ``messages`` is what the
     player's ``_replay()`` sends a page that reports ready once the run is complete, ``initial`` how
     many of them a freshly opened page gets before asking for more (Tunnelling sends its first chunk
     at once and the rest on request).
     """
     from lessons.common.palette import profile
     model_cls, view_cls = _views()[lesson]
-    model = model_cls()
+    if lang is None:
+        model = model_cls()
+    else:
+        from lessons.common.i18n import translator
+        model = model_cls(tr=translator(lang))
     view = view_cls(model)
     try:
         player = view.player
@@ -180,7 +252,7 @@ def default_run(lesson: str) -> dict:
         return {"props": player_props(player), "stylesheets": [str(s) for s in type(player)._stylesheets],
                 "vars": profile_vars(look),
                 "messages": messages, "initial": min(max(initial, 1), len(messages)),
-                "esm": type(player)._esm, "info": info}
+                "esm": type(player)._esm, "translations": player_translations(type(player)), "info": info}
     finally:
         stop = getattr(view, "stop", None)
         if stop is not None:
@@ -342,7 +414,8 @@ def decode(data: bytes) -> dict:
 # ---- baking -------------------------------------------------------------------------------------
 
 def bake_lesson(lesson: str, outdir: pathlib.Path, max_bytes: int = MAX_BYTES) -> list[pathlib.Path]:
-    """Write ``<lesson>.qlb`` and ``<lesson>.js`` into ``outdir``; returns their paths."""
+    """Write ``<lesson>.qlb``, ``<lesson>.js`` and ``<lesson>.strings.json`` into ``outdir``; returns
+    their paths."""
     run = default_run(lesson)
     messages, info = run["messages"], dict(run["info"])
     document = {"format": "qlb", "version": 1, "lesson": lesson, "props": run["props"],
@@ -363,14 +436,19 @@ def bake_lesson(lesson: str, outdir: pathlib.Path, max_bytes: int = MAX_BYTES) -
             document["props"] = {**run["props"], "speed": run["props"]["speed"] / keep}
             data = encode(document)
     outdir.mkdir(parents=True, exist_ok=True)
-    qlb, js = outdir / f"{lesson}.qlb", outdir / f"{lesson}.js"
+    qlb, js, strings = outdir / f"{lesson}.qlb", outdir / f"{lesson}.js", outdir / f"{lesson}.strings.json"
     qlb.write_bytes(data)
     js.write_text(run["esm"], encoding="utf-8")
-    return [qlb, js]
+    translations = {lang: dict(entry) for lang, entry in run["translations"].items()}
+    for lang, pairs in message_texts(lesson, run["messages"]).items():
+        translations.setdefault(lang, {"strings": {}, "decimal": "."})["texts"] = pairs
+    strings.write_text(json.dumps(translations, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+                       encoding="utf-8")
+    return [qlb, js, strings]
 
 
 def bake_all(outdir: pathlib.Path, lessons=LESSONS) -> list[pathlib.Path]:
-    """Bake every lesson's default run into ``outdir`` (``<lesson>.qlb`` and ``<lesson>.js`` each)."""
+    """Bake every lesson's default run into ``outdir`` (``<lesson>.qlb``, ``.js`` and ``.strings.json`` each)."""
     outdir = pathlib.Path(outdir)
     written = []
     for lesson in lessons:

@@ -6,8 +6,8 @@ lessons) can serve it.  Steps:
 1. the project's wheel, built from the work tree (its metadata requires neither Numba nor
    rocket-fft: those are the optional ``jit`` extra, and Pyodide has neither);
 2. each lesson converted with ``panel convert apps/<lesson>.py --to pyodide-worker`` with explicit
-   requirements (NumPy, SciPy, scikit-learn, param and the wheel; the converter's own scan would
-   add numba), then post-processed so that
+   requirements (NumPy, SciPy, scikit-learn, param, the project's other requirements such as Babel,
+   and the wheel; the converter's own scan would add numba), then post-processed so that
 
    - Pyodide and its packages load from the configured base URL (``ql_pyodide_url`` in
      docs/conf.py, or ``QL_PYODIDE_URL`` at build time), not the converter's hard-wired CDN;
@@ -19,14 +19,22 @@ lessons) can serve it.  Steps:
      sends later (documents, patches) is relinked to those copies in the page (``RELINK_JS``);
    - Panel's and Bokeh's Pyodide wheels come from beside the page too, slimmed from the package
      index's wheels as Panel slims the ones on its CDN, and so do the pure-Python packages of the
-     dependency closure that Pyodide does not ship;
+     dependency closure that Pyodide does not ship; Babel's wheel (``lessons.common.i18n`` needs it)
+     keeps only the locale data of the lessons' languages (``slim_babel``: 11 MB -> 0.5 MB);
+   - each page starts its Python worker with the page's own query (``add_worker_query``): the
+     worker reads the link's ``lang`` (and settings) from it (``session_request`` in
+     lessons/common/workarounds.py), and the docs embed loads the page with ``?lang=<its language>``;
 
-   (``--cdn-resources`` skips the last two: the HoloViz and Bokeh CDNs and PyPI then serve those);
-3. each lesson's default run baked by docs/bake.py (``bake_all``) into ``_static/baked/``;
-4. the pages (docs/*.md, the lessons' lesson.md and model.md, the physics docstrings) by Sphinx.
+   (``--cdn-resources`` skips the third and fourth: the HoloViz and Bokeh CDNs and PyPI then serve
+   those);
+3. each lesson's default run baked by docs/bake.py (``bake_all``) into ``_static/baked/``, with the
+   player's strings in every language;
+4. the pages (docs/*.md, the lessons' lesson.md and model.md, the physics docstrings) by Sphinx,
+   once per language (``site_languages`` in docs/conf.py): English at the site's root, every other
+   language in ``<lang>/``, all sharing the root's ``_static/live`` and ``_static/baked``.
 
-Steps 2, 3 and 4 run side by side.  The one thing the live lessons fetch from elsewhere is Pyodide
-with the packages it ships (the configured base URL): the pure-Python packages Panel needs that
+Steps 2, 3 and 4 (its builds side by side too) run at the same time.  The one thing the live
+lessons fetch from elsewhere is Pyodide with the packages it ships (the configured base URL): the pure-Python packages Panel needs that
 Pyodide does not ship (param, pyviz-comms, markdown, ...) are wheels beside the pages as well
 (``pure_wheels``), so micropip never asks PyPI (README, "Documentation site").
 """
@@ -63,9 +71,19 @@ _INSTALL = re.compile(r"await micropip\.install\(\[(?P<items>[^\]]*)\](?P<kw>[^)
 
 # ---- configuration --------------------------------------------------------------------------
 
+def load_conf() -> dict:
+    """docs/conf.py's names (running it also writes the generated lesson pages, docs/lessons/)."""
+    return runpy.run_path(str(DOCS / "conf.py"))
+
+
 def configured_pyodide_url() -> str:
     """The Pyodide base URL docs/conf.py configures (``QL_PYODIDE_URL`` overrides its default)."""
-    return runpy.run_path(str(DOCS / "conf.py"))["pyodide_url"]()
+    return load_conf()["pyodide_url"]()
+
+
+def site_dir(outdir: pathlib.Path, lang: str, default: str = "en") -> pathlib.Path:
+    """Where the site of ``lang`` goes: the root for English, ``<lang>/`` for the others."""
+    return outdir if lang == default else outdir / lang
 
 
 # ---- 1. the wheel ---------------------------------------------------------------------------
@@ -83,7 +101,8 @@ def build_wheel(dest: pathlib.Path) -> pathlib.Path:
             shutil.copy2(ROOT / name, src / name)
         for pkg in ("physics", "lessons"):
             shutil.copytree(ROOT / pkg, src / pkg,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc"))
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc", "*.mo"))
+        compile_catalogues(src / "lessons")
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                                "--disable-pip-version-check", "-w", str(dest), str(src)],
                               capture_output=True, text=True)
@@ -97,6 +116,17 @@ def build_wheel(dest: pathlib.Path) -> pathlib.Path:
     if bad:
         raise RuntimeError(f"the wheel must not require {bad}: keep them in the 'jit' extra")
     return wheels[0]
+
+
+def compile_catalogues(lessons: pathlib.Path) -> int:
+    """Compile every ``locale/*/LC_MESSAGES/messages.po`` under ``lessons`` into its ``.mo`` (what
+    ``make catalogs`` does in the work tree), so that the wheel carries catalogues that match its
+    ``.po`` files whatever state the work tree's ``.mo`` files are in (git ignores them).  The
+    ``.po`` files go into the wheel as well (pyproject's package-data), and
+    ``lessons.common.i18n`` would compile one in memory if its ``.mo`` were older."""
+    from lessons.common.catalogs import compile_all
+
+    return compile_all(lessons)
 
 
 def wheel_requirements(wheel: pathlib.Path) -> list[str]:
@@ -114,11 +144,21 @@ def _req_name(req: str) -> str:
 
 # ---- 2. the live pages ----------------------------------------------------------------------
 
+def live_requirements() -> list[str]:
+    """What the live pages install besides Panel, Bokeh and the project's wheel (installed with
+    ``deps=False``): :data:`PYODIDE_REQUIREMENTS` and the project's other requirements (Babel)."""
+    reqs = list(PYODIDE_REQUIREMENTS)
+    for name in project_requirements():
+        if name not in reqs and name not in ("panel", "bokeh", *EXCLUDED):
+            reqs.append(name)
+    return reqs
+
+
 def convert_command(live: pathlib.Path, wheel: pathlib.Path) -> list[str]:
     apps = [str(ROOT / "apps" / f"{lesson}.py") for lesson in LESSONS]
     return [sys.executable, "-m", "panel", "convert", *apps, "--to", "pyodide-worker",
             "--out", str(live), "--num-procs", "2",
-            "--requirements", *PYODIDE_REQUIREMENTS, f"./{wheel.name}"]
+            "--requirements", *live_requirements(), f"./{wheel.name}"]
 
 
 def worker_requirements(worker_js: str) -> list[str]:
@@ -263,6 +303,16 @@ def localize_resources(html: str, live: pathlib.Path) -> str:
     return html
 
 
+def add_worker_query(html: str, lesson: str) -> str:
+    """Start the page's Python worker with the page's query (``new Worker("./<lesson>.js" +
+    location.search)``): in the worker, ``js.location.search`` is then the page's, and the lesson
+    reads its link (``?lang=de``, settings) there (lessons.common.workarounds.session_request)."""
+    call = f'new Worker("./{lesson}.js")'
+    if html.count(call) != 1:
+        raise RuntimeError(f"converted page: no single {call} found (Panel's pyodide handler changed?)")
+    return html.replace(call, f'new Worker("./{lesson}.js" + location.search)')
+
+
 def add_relinker(html: str, live: pathlib.Path) -> str:
     """Relink what the live Python sends (docs and patches) to the site's copies (RELINK_JS)."""
     import json
@@ -367,16 +417,29 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pure_closure(roots=("panel", "bokeh", *PYODIDE_REQUIREMENTS)) -> dict[str, str]:
+def project_requirements() -> list[str]:
+    """The names of the project's own requirements (pyproject.toml ``[project] dependencies``; the
+    optional extras, ``jit`` among them, left out): Babel for one."""
+    import tomllib
+
+    with (ROOT / "pyproject.toml").open("rb") as fp:
+        deps = tomllib.load(fp)["project"]["dependencies"]
+    return [_req_name(d) for d in deps]
+
+
+def pure_closure(roots=None) -> dict[str, str]:
     """name -> installed version of every pure-Python package the live pages need that Pyodide lacks.
 
-    The dependency closure of ``roots`` as installed here (markers evaluated for Pyodide), less
-    Panel and Bokeh (see pyodide_wheels), less what Pyodide provides, less compiled packages.
+    The dependency closure of ``roots`` (default: Panel, Bokeh, :data:`PYODIDE_REQUIREMENTS` and the
+    project's own requirements) as installed here (markers evaluated for Pyodide), less Panel and
+    Bokeh (see pyodide_wheels), less what Pyodide provides, less compiled packages.
     """
     from importlib import metadata
 
     from packaging.requirements import Requirement
 
+    if roots is None:
+        roots = ("panel", "bokeh", *PYODIDE_REQUIREMENTS, *project_requirements())
     found, todo, seen = {}, list(roots), set()
     while todo:
         name = _canonical(todo.pop())
@@ -397,8 +460,9 @@ def pure_closure(roots=("panel", "bokeh", *PYODIDE_REQUIREMENTS)) -> dict[str, s
     return dict(sorted(found.items()))
 
 
-def pure_wheels(dest: pathlib.Path) -> dict[str, str]:
-    """Download the wheels of ``pure_closure()`` into ``dest``; return name -> wheel file name."""
+def pure_wheels(dest: pathlib.Path, report: list | None = None) -> dict[str, str]:
+    """Download the wheels of ``pure_closure()`` into ``dest`` (Babel's slimmed, :func:`slim_babel`;
+    a line on it appended to ``report``); return name -> wheel file name."""
     wanted = pure_closure()
     if not wanted:
         return {}
@@ -416,24 +480,64 @@ def pure_wheels(dest: pathlib.Path) -> dict[str, str]:
     missing = set(wanted) - set(out)
     if missing:
         raise RuntimeError(f"no pure-Python wheel downloaded for {sorted(missing)}")
+    if "babel" in out:
+        path = dest / out["babel"]
+        full = path.stat().st_size
+        slim = dest / (path.name + ".slim")
+        slim_babel(path, slim)
+        slim.replace(path)
+        if report is not None:
+            report.append(f"{path.name} slimmed from {full / 1e6:.1f} MB to {path.stat().st_size / 1e6:.2f} MB "
+                          f"(locale data of {', '.join(babel_locales())})")
     return dict(sorted(out.items()))
 
 
+def babel_locales() -> list[str]:
+    """The locales whose CLDR data the live pages' Babel keeps: ``root`` (every locale's parent)
+    and each language of the lessons (``lessons.common.i18n.LANGUAGES``); what ``Locale.parse``,
+    the decimal and group signs and the plural rules of those languages read."""
+    from lessons.common.i18n import LANGUAGES
+
+    return ["root", *LANGUAGES]
+
+
+def _drop_babel(keep):
+    keep = set(keep)
+
+    def drop(name: str) -> bool:
+        if not (name.startswith("babel/locale-data/") and name.endswith(".dat")):
+            return False
+        return name[len("babel/locale-data/"):-len(".dat")] not in keep
+    return drop
+
+
+def slim_babel(src: pathlib.Path, dest: pathlib.Path, locales=None) -> pathlib.Path:
+    """Babel's wheel without the locale data (``babel/locale-data/<locale>.dat``, 10 of its 11 MB)
+    of every locale but ``locales`` (default :func:`babel_locales`); its code, ``global.dat`` (likely
+    subtags, parent locales) and the licence stay.  A browser's regional code (``de-AT``) that
+    has no data then falls back to its language (``lessons.common.i18n.choose_language``)."""
+    return slim_wheel(src, dest, _drop_babel(babel_locales() if locales is None else locales))
+
+
 def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
-                     localize: bool = True, local_wheels: bool = True) -> None:
-    local, extra = {}, {}
+                     localize: bool = True, local_wheels: bool = True) -> list[str]:
+    """Post-process the converted pages and workers in ``live`` (see the module's docstring);
+    returns lines worth reporting (the slimmed Babel wheel)."""
+    local, extra, report = {}, {}, []
     if local_wheels:
         for path in pyodide_wheels(live):
             local[path.name.split("-")[0]] = path.name
-        extra = pure_wheels(live)
+        extra = pure_wheels(live, report)
     for lesson in LESSONS:
         page, worker = live / f"{lesson}.html", live / f"{lesson}.js"
         if not (page.is_file() and worker.is_file()):
             raise RuntimeError(f"panel convert did not write {page.name} and {worker.name}")
         worker.write_text(postprocess_worker(worker.read_text("utf-8"), pyodide_url, wheel.name, local, extra),
                           "utf-8")
+        html = add_worker_query(page.read_text("utf-8"), lesson)
         if localize:
-            page.write_text(localize_resources(page.read_text("utf-8"), live), "utf-8")
+            html = localize_resources(html, live)
+        page.write_text(html, "utf-8")
     if localize:        # once every page's files are in static/
         for lesson in LESSONS:
             page = live / f"{lesson}.html"
@@ -442,6 +546,7 @@ def postprocess_live(live: pathlib.Path, pyodide_url: str, wheel: pathlib.Path,
         packed.unlink()
     if wheel.parent != live:
         shutil.copy2(wheel, live / wheel.name)
+    return report
 
 
 # ---- the whole build ------------------------------------------------------------------------
@@ -470,7 +575,10 @@ def build(outdir: pathlib.Path, pyodide_url: str | None = None, live: bool = Tru
         raise SystemExit(f"{outdir} exists and is not a Sphinx site: refusing to replace it")
     shutil.rmtree(outdir, ignore_errors=True)
     outdir.mkdir(parents=True)
-    url = pyodide_url or configured_pyodide_url()
+    # once, before the builds side by side: conf.py writes the lesson pages every build then reads
+    conf = load_conf()
+    languages = conf["site_languages"]()
+    url = pyodide_url or conf["pyodide_url"]()
     url = url if url.endswith("/") else url + "/"
     env = dict(os.environ, QL_PYODIDE_URL=url, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1"),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
@@ -492,24 +600,44 @@ def build(outdir: pathlib.Path, pyodide_url: str | None = None, live: bool = Tru
                     "bake_all(pathlib.Path(sys.argv[2]))")
             jobs.append(("docs/bake.py", *_start([sys.executable, "-c", code, str(DOCS), str(baked)],
                                                  tmp / "bake.log", env)))
-        say("docs: " + ", ".join(["sphinx-build"] + [j[0] for j in jobs]))
-        sphinx = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(tmp / "doctrees"),
-                  str(DOCS), str(outdir)]
+        skipped = [lang for lang in conf["LANGUAGES"] if lang not in languages]
+        if skipped:
+            say(f"docs: no site in {', '.join(skipped)} (no docs/index.<lang>.md or no PAGE_TEXTS entry in "
+                "docs/conf.py: docs/howto/translate.md)")
+        say(f"docs: sphinx-build ({', '.join(languages)}), " + ", ".join(j[0] for j in jobs))
+        # one Sphinx build per language, side by side: English at the root, the others in <lang>/
+        builds = []
+        for lang in languages:
+            cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(tmp / f"doctrees-{lang}"),
+                   str(DOCS), str(site_dir(outdir, lang, conf["DEFAULT"]))]
+            lang_env = dict(env, QL_DOCS_LANG=lang, QL_DOCS_LANGUAGES=",".join(languages))
+            builds.append((lang, time.perf_counter(), *_start(cmd, tmp / f"sphinx-{lang}.log", lang_env)))
         try:
-            proc, log = _start(sphinx, tmp / "sphinx.log", env)
-            _wait(proc, log, "sphinx-build")
-            warnings = log.read_text("utf-8", "replace").strip()
+            took = {}
+            while len(took) < len(builds):
+                for lang, started, proc, log in builds:
+                    if lang not in took and proc.poll() is not None:
+                        took[lang] = time.perf_counter() - started
+                time.sleep(0.1)
+            warnings = {}         # each warning once (the languages share most pages' sources)
+            for lang, _, proc, log in builds:
+                _wait(proc, log, f"sphinx-build ({lang})")
+                warnings.update(dict.fromkeys(log.read_text("utf-8", "replace").strip().splitlines()))
             if warnings:
-                say(warnings)
+                say("\n".join(warnings))
+            say("docs: sphinx-build " + ", ".join(f"{lang} {took[lang]:.0f} s" for lang in languages)
+                + " (side by side)")
             for what, proc, log in jobs:
                 _wait(proc, log, what)
         finally:
-            for _, proc, _ in jobs:
+            for proc in [b[2] for b in builds] + [j[1] for j in jobs]:
                 if proc.poll() is None:
                     proc.kill()
+        # once, at the root: every language's pages embed these (docs/conf.py EMBED_HTML)
         static = outdir / "_static"
         if live:
-            postprocess_live(live_dir, url, wheel, localize=localize, local_wheels=localize)
+            for line in postprocess_live(live_dir, url, wheel, localize=localize, local_wheels=localize):
+                say(f"docs: {line}")
             shutil.copytree(live_dir, static / "live")
         if bake:
             shutil.copytree(baked, static / "baked")

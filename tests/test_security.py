@@ -414,11 +414,17 @@ def static_markup(js_by_file: dict[str, str]) -> set[str]:
     return names
 
 
+#: A translated literal: ``_("...")`` or ``N_("...")`` of a plain string (its translation comes from the
+#: catalogues, which tests/lessons/test_i18n.py checks carry no markup their English lacks).
+TRANSLATED_LITERAL = r'N?_\("[^"`$\\]*"\)'
+
+
 def _only_literals(obj: str) -> bool:
-    """True when an object literal's values are string literals without interpolation, booleans,
-    or arrow functions (the bar's actions run code but put no text into markup)."""
+    """True when an object literal's values are string literals (or translated literals) without
+    interpolation, booleans, or arrow functions (the bar's actions run code but put no text into markup)."""
     without_functions = re.sub(r"action:\s*\(api\)\s*=>\s*\w+\(api,\s*\"\w+\",\s*\d+\)", "", obj)
-    without_strings = re.sub(r'"[^"`$\\]*"', "S", without_functions)
+    without_strings = re.sub(TRANSLATED_LITERAL, "S", without_functions)
+    without_strings = re.sub(r'"[^"`$\\]*"', "S", without_strings)
     return re.fullmatch(r"[\s{}\[\],:\w]*", without_strings) is not None and "${" not in obj
 
 
@@ -431,25 +437,31 @@ def check_shell_mount(js_by_file: dict[str, str]) -> str:
     sink = re.search(r"root\.innerHTML = ", shell)
     markup = _template_at(shell, sink.end()).split("\n  el.appendChild(root)")[0]
     assert sorted(_interpolations(markup)) == sorted(
-        ["L.canvasLabel", 'L.readoutHTML || ""',
+        ["_(L.canvasLabel)", 'typeof L.readoutHTML === "function" ? L.readoutHTML() : (L.readoutHTML || "")',
          'L.bar.status === "readout" ? \'<span class="ql-status" role="status"></span>\' : ""']), markup
     outside = re.sub(r"`(?:[^`\\]|\\.)*`", "", markup)
     assert re.sub(r"[\s+]", "", outside) == "barMarkup(L.bar)", outside
     bar_fn = shell[shell.index("function barMarkup(bar) {"):]
     bar_fn = bar_fn[:bar_fn.index("\n}\n")]
     fixed = static_markup(js_by_file)
-    used = set(_interpolations(bar_fn))
-    allowed = {'bar.name', 'bar.restart || "Restart"', 'bar.clockZero || "t = 0.00"', "x.cls", "x.title", "x.text"}
+    used = {e for e in _interpolations(bar_fn) if not re.fullmatch(TRANSLATED_LITERAL, e)}
+    allowed = {'_(bar.name)', '_(bar.restart || N_("Restart"))', 'loc(_(bar.clockZero || "t = 0.00"))', "x.cls",
+               "_(x.title)", "_(x.text)"}
     assert used <= allowed | fixed, used - allowed - fixed
+    assert "exportMarkup()" in bar_fn
+    export_fn = shell[shell.index("function exportMarkup() {"):]
+    export_fn = export_fn[:export_fn.index("\n}\n")]
+    assert all(re.fullmatch(TRANSLATED_LITERAL, e) for e in _interpolations(export_fn)), export_fn
     lessons = 0
     for name, js in js_by_file.items():
         head = re.search(r"^const LESSON = \{", js, re.M)
         if not head:
             continue
         lessons += 1
-        assert re.search(r'^  canvasLabel: "[^"`$\\]*",$', js, re.M), f"{name}: canvasLabel is not a plain literal"
-        readout = re.search(r"^  readoutHTML: `", js, re.M)
-        assert readout and not _interpolations(_literal_at(js, readout.end() - 1)), f"{name}: readoutHTML interpolates"
+        assert re.search(r'^  canvasLabel: (N_\()?"[^"`$\\]*"\)?,$', js, re.M), f"{name}: canvasLabel is not a plain literal"
+        readout = re.search(r"^  readoutHTML: (\(\) => )?`", js, re.M)
+        assert readout and all(re.fullmatch(TRANSLATED_LITERAL, e) for e in _interpolations(_literal_at(js, readout.end() - 1))), \
+            f"{name}: readoutHTML interpolates more than translated literals"
         bar = re.search(r"^  bar: \{", js, re.M)
         bar_object = _template_at(js, bar.end() - 1) if bar else ""      # the balanced {...}
         assert bar_object.endswith("}") and _only_literals(bar_object), f"{name}: the bar is not made of literals"
@@ -468,10 +480,13 @@ def check_classroom_bar(js_by_file: dict[str, str]) -> str:
     start = js.index("bar.innerHTML =") + len("bar.innerHTML =")
     assert js[start:].lstrip().startswith("`"), "the classroom bar's markup is not one literal: review this test"
     exprs = [e for e in _interpolations(_literal_at(js, js.index("`", start)))
-             if e != "options" and not e.startswith("KEYS.map(")]
+             if e != "options" and not e.startswith("KEYS.map(") and not re.fullmatch(TRANSLATED_LITERAL, e)]
     assert exprs == [], f"the classroom bar's markup interpolates {exprs}: review this test"
+    keys_map = next(e for e in _interpolations(_literal_at(js, js.index("`", start))) if e.startswith("KEYS.map("))
+    assert set(_interpolations(keys_map)) <= {"_(k)", "_(v)"}, keys_map
     keys = re.search(r"const KEYS = \[(.*?)\n\]", js, re.S).group(1)
-    assert re.fullmatch(r'(\s*\[\s*"[^"`$<>]*"\s*,\s*"[^"`$<>]*"\s*\],?)*\s*', keys), "KEYS is no longer a table of literals"
+    cell = r'(?:N_\("[^"`$<>]*"\)|"[^"`$<>]*")'
+    assert re.fullmatch(rf'(\s*\[\s*{cell}\s*,\s*{cell}\s*\],?)*\s*', keys), "KEYS is no longer a table of literals"
     options = re.search(r"const options = (.*?)\.join\(\"\"\)", js, re.S).group(1)
     assert "model.profiles" in options and set(_interpolations(options)) <= {"k", "v", 'k === model.profile ? " selected" : ""'}, options
     from lessons.common.classroom import ClassroomBar

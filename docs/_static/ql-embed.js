@@ -17,19 +17,33 @@
 //    the baked player once it has rendered.  If the runtime cannot be reached, or the live page has
 //    not rendered after a generous time, one calm line says so and the baked run keeps playing.
 //
+// Language: the docs page's <html lang> (docs/conf.py builds one site per language).  The baked
+// player gets that language's strings and decimal sign (the `strings` and `decimal` properties a
+// served page sets; from <lesson>.strings.json beside the .qlb, or data-strings: docs/bake.py)
+// before it renders, and the labels the Python side wrote into the baked messages are replaced by
+// that language's; the live lesson is loaded with `?lang=<language>` (the converted page passes its
+// query on to its Python worker).  The embed's own lines are English unless the div carries
+// `data-texts` (JSON: key -> text, keys as in TEXTS).
+//
 // No dependencies; nothing here throws into the page (failures are logged with console.warn).
 // Options on the div: data-live-height (CSS height of the live lesson, default 900px) and
 // data-live-timeout (seconds before the calm line, default 240; a live lesson that renders later,
 // up to four times that, still takes over).  One live lesson starts at a time.
 
-const CALM = {
+// The embed's own lines, in English; a page in another language gives its own in `data-texts`.
+const TEXTS = {
   runtime: "Live controls need the Python runtime, which could not be loaded; this is the pre-computed default run.",
   slow: "Live controls could not be started in time; this is the pre-computed default run.",
   missing: "Live controls are not available here; this is the pre-computed default run.",
   failed: "Live controls could not be started here; this is the pre-computed default run.",
+  loading: "Pre-computed default run — live controls are loading…",
+  loadingLive: "Live controls are loading…",
+  unavailable: "Pre-computed default run: this needs the live lesson.",
+  bakedFailed: "The pre-computed animation could not be shown; live controls are loading…",
+  badge: "pre-computed",
+  liveTitle: "Live lesson",
+  calmBaked: "; this is the pre-computed default run.",
 }
-const LOADING = "Pre-computed default run — live controls are loading…"
-const UNAVAILABLE = "Pre-computed default run: this needs the live lesson."
 const LIVE_HEIGHT = "900px"
 const LIVE_TIMEOUT_S = 240
 const PROBE_TIMEOUT_MS = 15000
@@ -303,6 +317,56 @@ function styleShadow(shadow, texts) {
   }
 }
 
+// ---- language ------------------------------------------------------------------------------------
+
+// The docs page's language: its <html lang> ("de-CH" -> "de"), English if it names none.
+export function pageLanguage(doc = document) {
+  const lang = String((doc.documentElement && doc.documentElement.lang) || "").trim().toLowerCase()
+  return lang.split(/[-_]/)[0] || "en"
+}
+
+// The embed's own lines: TEXTS with the div's `data-texts` over them.
+function embedTexts(embed) {
+  let own = {}
+  try { own = JSON.parse(embed.dataset.texts || "{}") } catch (err) { console.warn("ql-embed: data-texts", err) }
+  return {...TEXTS, ...(own && typeof own === "object" ? own : {})}
+}
+
+// The baked player's strings in ``lang`` ({strings, decimal, texts}; null: English as baked), from the
+// div's `data-strings` or the .strings.json beside its .qlb.
+async function bakedLanguage(embed, lang) {
+  const href = embed.dataset.strings || String(embed.dataset.baked || "").replace(/\.qlb$/, ".strings.json")
+  if (!href || !href.endsWith(".json")) return null
+  try {
+    const response = await fetch(url(href))
+    if (!response.ok) return null
+    const all = await response.json()
+    return (all && all[lang]) || null
+  } catch (err) {
+    console.warn("ql-embed: the player's translations", err)
+    return null
+  }
+}
+
+// ``value`` (a revived message) with every string found in ``texts`` replaced (protocol fields kept).
+export function relabel(value, texts, key = "") {
+  if (typeof value === "string") {
+    return key !== "kind" && Object.prototype.hasOwnProperty.call(texts, value) ? texts[value] : value
+  }
+  if (Array.isArray(value)) return value.map((v) => relabel(v, texts, key))
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const k of Object.keys(value)) value[k] = relabel(value[k], texts, k)
+  }
+  return value
+}
+
+// The live page's address with ``?lang=`` the docs page's language (its other parameters kept).
+export function liveURL(live, lang) {
+  const u = new URL(live, document.baseURI)
+  if (lang) u.searchParams.set("lang", lang)
+  return u.href
+}
+
 // ---- one embed -----------------------------------------------------------------------------------
 
 function url(value) { return new URL(value, document.baseURI).href }
@@ -319,7 +383,7 @@ function renderStatus(ui, state, text) {
   if (state !== "live" && ui.baked) {
     const badge = document.createElement("span")
     badge.className = "ql-embed-badge"
-    badge.textContent = "pre-computed"
+    badge.textContent = ui.texts.badge
     ui.status.append(badge)
   }
   const span = document.createElement("span")
@@ -337,14 +401,27 @@ function flashNote(ui, text) {
 }
 
 // A calm line, worded for whether the baked run is showing.
-function calm(ui, text) {
-  setStatus(ui, "calm", ui.baked ? text : text.replace(/; this is the pre-computed default run\.$/, "."))
+function calm(ui, key) {
+  const text = ui.texts[key]
+  const tail = ui.texts.calmBaked
+  setStatus(ui, "calm", ui.baked || !tail || !text.endsWith(tail) ? text : text.slice(0, -tail.length) + ".")
 }
 
 async function showBaked(embed, ui) {
   const t0 = performance.now()
-  const [doc, player] = await Promise.all([openQlb(url(embed.dataset.baked)), import(url(embed.dataset.player))])
+  const [doc, player, language] = await Promise.all([
+    openQlb(url(embed.dataset.baked)), import(url(embed.dataset.player)), bakedLanguage(embed, ui.lang)])
   if (typeof player.render !== "function") throw new Error(`${embed.dataset.player} exports no render()`)
+  if (language) {          // the page's language, as a served page sets it (Player.set_language)
+    if (language.strings && typeof language.strings === "object") doc.props.strings = language.strings
+    if (typeof language.decimal === "string" && language.decimal) doc.props.decimal = language.decimal
+    const texts = language.texts
+    if (texts && typeof texts === "object" && Object.keys(texts).length) {
+      const load = doc.load
+      doc.load = async (m) => relabel(await load(m), texts)
+    }
+    embed.dataset.bakedLang = ui.lang
+  }
 
   const host = document.createElement("div")
   host.className = "ql-embed-baked"
@@ -358,7 +435,7 @@ async function showBaked(embed, ui) {
 
   let first = true
   const model = bakedModel(doc, {
-    unavailable: () => flashNote(ui, UNAVAILABLE),
+    unavailable: () => flashNote(ui, ui.texts.unavailable),
     delivered: () => {
       if (!first) return
       first = false       // the first messages are drawn by the next frames: note when (tests)
@@ -440,35 +517,35 @@ function playerReady(iframe, since) {
 
 async function goLive(embed, ui) {
   const live = embed.dataset.live
-  if (!live) { calm(ui, CALM.missing); return }
+  if (!live) { calm(ui, "missing"); return }
   if (embed.dataset.pyodide) {
     const base = embed.dataset.pyodide.endsWith("/") ? embed.dataset.pyodide : embed.dataset.pyodide + "/"
     if (!(await reachable(new URL("pyodide.js", url(base)).href, PROBE_TIMEOUT_MS, {mode: "no-cors"}))) {
-      calm(ui, CALM.runtime)
+      calm(ui, "runtime")
       embed.dataset.liveState = "unreachable"
       return
     }
   }
   if (!(await reachable(url(live), PROBE_TIMEOUT_MS, {method: "HEAD"}))) {
-    calm(ui, CALM.missing)
+    calm(ui, "missing")
     embed.dataset.liveState = "missing"
     return
   }
   const iframe = document.createElement("iframe")
   iframe.className = "ql-embed-live"
   iframe.dataset.state = "pending"
-  iframe.title = `Live lesson: ${embed.dataset.lesson || ""}`.trim()
+  iframe.title = `${ui.texts.liveTitle}: ${embed.dataset.lesson || ""}`.trim()
   iframe.style.height = embed.dataset.liveHeight || LIVE_HEIGHT
   iframe.setAttribute("aria-hidden", "true")
   iframe.tabIndex = -1
-  iframe.src = url(live)
+  iframe.src = liveURL(live, ui.lang)
   ui.stage.dataset.state = "pending"
   ui.stage.appendChild(iframe)
   embed.dataset.liveState = "loading"
 
   const timeout = 1000 * (Number(embed.dataset.liveTimeout) || LIVE_TIMEOUT_S)
   const state = watchLive(iframe, (text) => {
-    if (ui.base.state === "loading") setStatus(ui, "loading", `${ui.baked ? LOADING : "Live controls are loading…"} (${text})`)
+    if (ui.base.state === "loading") setStatus(ui, "loading", `${ui.baked ? ui.texts.loading : ui.texts.loadingLive} (${text})`)
   })
   const start = performance.now()
   let renderedAt = null
@@ -486,10 +563,10 @@ async function goLive(embed, ui) {
         iframe.remove()
         delete ui.stage.dataset.state
         embed.dataset.liveState = "failed"
-        calm(ui, waited > 4 * timeout ? CALM.slow : CALM.failed)
+        calm(ui, waited > 4 * timeout ? "slow" : "failed")
         resolve()
       } else if (waited > timeout && ui.base.state === "loading") {
-        calm(ui, CALM.slow)    // keep waiting quietly: a slow link may still get there
+        calm(ui, "slow")       // keep waiting quietly: a slow link may still get there
         embed.dataset.liveState = "slow"
         resolve()                           // let the next embed start its live lesson
       }
@@ -519,19 +596,19 @@ export async function embed(el) {
   const stage = document.createElement("div")
   stage.className = "ql-embed-stage"
   el.replaceChildren(status, stage)
-  const ui = {status, stage, baked: null, base: null, noteTimer: null}
-  setStatus(ui, "loading", LOADING)
+  const ui = {status, stage, baked: null, base: null, noteTimer: null, lang: pageLanguage(), texts: embedTexts(el)}
+  setStatus(ui, "loading", ui.texts.loading)
   try {
     await showBaked(el, ui)
     el.dataset.bakedState = "shown"
   } catch (err) {
     console.warn("ql-embed: the pre-computed animation could not be shown", err)
     el.dataset.bakedState = "failed"
-    setStatus(ui, "loading", "The pre-computed animation could not be shown; live controls are loading…")
+    setStatus(ui, "loading", ui.texts.bakedFailed)
   }
   liveQueue = liveQueue.then(() => goLive(el, ui)).catch((err) => {
     console.warn("ql-embed: live lesson", err)
-    calm(ui, CALM.slow)
+    calm(ui, "slow")
   })
   return liveQueue
 }

@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 import param
 
+from lessons.common.i18n import N_, Translator, translator
 from lessons.common.model import LessonModel
 from lessons.common.urlstate import IntSetting, Setting
 from physics import anderson
@@ -28,13 +29,13 @@ from physics import anderson
 __all__ = ["AndersonModel", "Run", "SCENES", "QUERY_NAMES", "FRAMES", "DISPLAY_POINTS", "xi_curve",
            "state_length"]
 
-#: scene -> (label, settings it applies)
+#: scene -> (label: an English msgid, translated where shown; settings it applies)
 SCENES = {
-    "anderson": ("Static disorder: Anderson's prison", dict(W=2.0, amplitude=0.0)),
-    "clean": ("Clean chain: ballistic", dict(W=0.0, amplitude=0.0)),
-    "frozen": ("Frozen vibrations (c = 0): trapped", dict(W=0.0, amplitude=1.5, speed=0.0)),
-    "vibrating": ("Moving lattice: trapped, then diffusing", dict(W=0.0, amplitude=1.5, speed=0.3)),
-    "custom": ("Custom (move the sliders)", None),
+    "anderson": (N_("Static disorder: Anderson's prison"), dict(W=2.0, amplitude=0.0)),
+    "clean": (N_("Clean chain: ballistic"), dict(W=0.0, amplitude=0.0)),
+    "frozen": (N_("Frozen vibrations (c = 0): trapped"), dict(W=0.0, amplitude=1.5, speed=0.0)),
+    "vibrating": (N_("Moving lattice: trapped, then diffusing"), dict(W=0.0, amplitude=1.5, speed=0.3)),
+    "custom": (N_("Custom (move the sliders)"), None),
 }
 #: frames of a run (the page plays 30 a second: 8 s)
 FRAMES = 240
@@ -101,8 +102,9 @@ class Run:
     ratio, the norm left (absorbing ends) and <x>; with vibrations also the site energies then.
     """
 
-    def __init__(self, run_id: int, s: RunSettings, eps: np.ndarray):
+    def __init__(self, run_id: int, s: RunSettings, eps: np.ndarray, tr: Translator | None = None):
         self.run_id, self.s, self.eps = run_id, s, eps
+        self.tr = tr or translator()        # the language of :attr:`error` (the page shows it)
         n = s.sites
         self.origin = n // 2
         self.psi = (anderson.site_packet(n, self.origin) if s.start == "site"
@@ -143,7 +145,7 @@ class Run:
         density = np.abs(self.psi) ** 2
         norm = float(density.sum())
         if not math.isfinite(norm):
-            raise FloatingPointError("the state is not a finite number")
+            raise FloatingPointError(N_("the state is not a finite number"))
         r = self.records
         r["t"].append(t)
         r["density"].append(binned(density, self.edges))
@@ -175,7 +177,9 @@ class Run:
             if self.frames > FRAMES:
                 self.done = True
         except (FloatingPointError, ValueError, np.linalg.LinAlgError) as err:
-            self.done, self.error = True, f"The simulation stopped: {err}."
+            # (our own reason is a msgid; NumPy's and SciPy's stay as they are)
+            self.done = True
+            self.error = self.tr._("The simulation stopped: {reason}.").format(reason=self.tr._(str(err)))
         end = self.frames
         return {"start": start, "end": end, "done": self.done,
                 **{k: v[start:end] for k, v in self.records.items()}}
@@ -292,7 +296,7 @@ class AndersonModel(LessonModel):
         s = RunSettings(sites=int(self.sites), W=float(self.W), seed=int(self.seed), amplitude=float(self.amplitude),
                         speed=float(self.speed), start=self.start, k0=float(self.k0), sigma=float(self.sigma),
                         ends=self.ends, t_max=float(self.t_max))
-        self.run = Run(self.run_id, s, self.static_energies())
+        self.run = Run(self.run_id, s, self.static_energies(), self.tr)
         return self.run
 
     def full_run(self) -> Run:

@@ -10,19 +10,23 @@
 // The packet is drawn over the chain with each site's energy as a bar under it; below, <x^2>(t) on
 // log-log axes with the slopes of ballistic (t^2), diffusive (t) and localized (t^0) motion.
 
+// Every string shown is English marked N_() here and translated where the shell shows it, or _() where
+// this module shows it (lessons/common/pieces.js); numbers shown go through num(). The CSV (table) keeps
+// English column names and numbers with a dot: a program reads it.
 const LESSON = {
   className: "ql-player ql-lattice",
   name: "anderson-run",
-  label: "Electron on a disordered chain: space plays or pauses, r restarts, arrow keys step",
-  canvasLabel: "The electron's probability on the chain over the site energies, and its spread against time",
-  waiting: "Preparing the run…",
+  label: N_("Electron on a disordered chain: space plays or pauses, r restarts, arrow keys step"),
+  canvasLabel: N_("The electron's probability on the chain over the site energies, and its spread against time"),
+  waiting: N_("Preparing the run…"),
   clock: {mode: "frames", fps: 30, pull: {low: 1.5, ahead: 3}},
-  bar: {name: "Animation controls", restart: "Restart the run", step: true, speed: "select", status: "bar",
+  bar: {name: N_("Animation controls"), restart: N_("Restart the run"), step: true, speed: "select", status: "bar",
         clockZero: "t = 0"},
-  readoutHTML: `
-        <span>spread √⟨x²⟩ = <b class="ql-spread">–</b> sites</span>
-        <span>participation ratio <b class="ql-pr">–</b> sites</span>
-        <span>still on the chain <b class="ql-norm">–</b></span>`,
+  // (label and unit apart: each is a text of its own beside the value, in every language)
+  readoutHTML: () => `
+        <span>${_("spread √⟨x²⟩")} = <b class="ql-spread">–</b> ${_("sites")}</span>
+        <span>${_("participation ratio")} <b class="ql-pr">–</b> ${_("sites")}</span>
+        <span>${_("still on the chain")} <b class="ql-norm">–</b></span>`,
   minHeight: 440,
   aspect: 0.62,
   watch: {scale: "redraw"},
@@ -49,7 +53,7 @@ const LESSON = {
 
   clockText(run, clock) {
     const i = Math.min(clock.frame, run.t.length - 1)
-    return `t = ${i >= 0 ? run.t[i].toFixed(1) : "0"}`
+    return `t = ${i >= 0 ? num(run.t[i], 1) : "0"}`
   },
   values(run, clock) {
     const i = Math.min(clock.frame, run.t.length - 1)
@@ -57,14 +61,14 @@ const LESSON = {
     return {".ql-spread": fmt(Math.sqrt(Math.max(run.msd[i], 0)), 1), ".ql-pr": fmt(run.pr[i], 1),
             ".ql-norm": fmt(run.norm[i], 3)}
   },
-  status: (run, clock, s) => pulledStatus(run, clock, s, "waiting for the run…"),
+  status: (run, clock, s) => pulledStatus(run, clock, s, _("waiting for the run…")),
   table: (run) => run.t.length ? [["t", run.t], ["msd", run.msd], ["participation_ratio", run.pr], ["norm", run.norm],
                                   ["mean_x", run.mean_x]] : null,
 
   draw(g, run, clock, model) {
     const {W, H, big} = g
     const i = Math.min(clock.frame, run.t.length - 1)
-    if (i < 0) { clear(g, LESSON.waiting); return }
+    if (i < 0) { clear(g, _(LESSON.waiting)); return }
     const left = 62 * big, right = 14
     const topH = Math.round((H - 40 * big) * 0.56)
     chain(g, run, i, model, left, 26 * big, W - left - right, topH - 26 * big)
@@ -81,8 +85,8 @@ function chain(g, run, i, model, x0, y0, w, h) {
   for (let k = 0; k < P; k++) top = Math.max(top, d[k])
   const yr = log ? [-14, 0] : [0, Math.max(top * 1.15, 1e-6)]
   const b = plotBox(x0, y0, w, plotH, [0, run.sites - 1], yr)
-  axes(g, b, {ylabel: log ? "log₁₀ |ψ|²" : "|ψ|² per site", xticks: 8, yticks: log ? 7 : 4, frame: true,
-              yfmt: (v) => log ? String(v) : (top < 0.01 ? v.toExponential(0) : String(+v.toFixed(3))),
+  axes(g, b, {ylabel: log ? "log₁₀ |ψ|²" : _("|ψ|² per site"), xticks: 8, yticks: log ? 7 : 4, frame: true,
+              yfmt: (v) => log ? String(v) : (top < 0.01 ? v.toExponential(0) : loc(String(+v.toFixed(3)))),
               xlabel: "", tickGap: stripH / big + 22, ylabelX: Math.max(12 * big, x0 - 48 * big)})   // (axes scales tickGap by the type size)
   if (run.absorber > 0) {
     const a = b.X(run.absorber) - b.x0
@@ -106,11 +110,11 @@ function chain(g, run, i, model, x0, y0, w, h) {
     ctx.fillRect(px[k] - bw / 2, v > 0 ? sy - v : sy, bw, Math.max(Math.abs(v), 0.5))
   }
   label(g, "εᵢ", b.x0 - 8, sy + 4 * big, "text", {size: 13, align: "right"})
-  label(g, "site i", b.x0 + b.w / 2, b.y0 + b.h + stripH + 40 * big, "text", {size: 13, align: "center"})
+  label(g, _("site i"), b.x0 + b.w / 2, b.y0 + b.h + stripH + 40 * big, "text", {size: 13, align: "center"})
   // (a narrow canvas gets short names: the legend stays on one row above the plot)
-  const items = g.narrow ? [["electron_edge", "|ψ|²"], ["start_site", "start", [4, 4]], ["site_energy", "εᵢ (bars)"]]
-    : [["electron_edge", "|ψ|² of the electron"], ["start_site", "start", [4, 4]],
-       ["site_energy", "site energies εᵢ (bars under the axis)"]]
+  const items = g.narrow ? [["electron_edge", "|ψ|²"], ["start_site", _("start"), [4, 4]], ["site_energy", _("εᵢ (bars)")]]
+    : [["electron_edge", _("|ψ|² of the electron")], ["start_site", _("start"), [4, 4]],
+       ["site_energy", _("site energies εᵢ (bars under the axis)")]]
   legend(g, items, b.x0, y0 - 10 * big, {down: false, swatch: "line", maxX: b.x0 + b.w, gap: 44})
 }
 
@@ -128,7 +132,7 @@ function spreadPlot(g, run, i, b0) {
   const xr = [Math.log10(t1), Math.log10(tN)]
   const b = plotBox(b0.x0, b0.y0, b0.w, b0.h, xr, [ylo, yhi])
   const pow = (v) => (Number.isInteger(v) ? `10${sup(v)}` : "")
-  axes(g, b, {xlabel: "time t (units of 1/J)", ylabel: "⟨(x − x₀)²⟩", xticks: 6, yticks: 5, frame: true,
+  axes(g, b, {xlabel: _("time t (units of 1/J)"), ylabel: "⟨(x − x₀)²⟩", xticks: 6, yticks: 5, frame: true,
               xfmt: pow, yfmt: pow, ylabelX: Math.max(12 * big, b.x0 - 48 * big)})
   const px = [], py = []
   for (let k = 1; k <= i && k < run.t.length; k++) {
@@ -147,10 +151,12 @@ function spreadPlot(g, run, i, b0) {
   }
   const items = g.narrow
     ? [["msd", "⟨x²⟩"], ["ballistic", "t²", [6, 4]], ["diffusive", "t", [6, 4]], ["localized", "t⁰", [6, 4]]]
-    : [["msd", "⟨x²⟩ of the electron"], ["ballistic", "∝ t² ballistic", [6, 4]], ["diffusive", "∝ t diffusive", [6, 4]],
-       ["localized", "∝ t⁰ localized", [6, 4]]]
+    : [["msd", _("⟨x²⟩ of the electron")], ["ballistic", _("∝ t² ballistic"), [6, 4]],
+       ["diffusive", _("∝ t diffusive"), [6, 4]], ["localized", _("∝ t⁰ localized"), [6, 4]]]
   legend(g, items, b.x0, b.y0 - 10 * big, {down: false, swatch: "line", maxX: b.x0 + b.w, gap: 44})
 }
+
+
 
 // digits as superscripts: -2 -> ⁻²
 function sup(k) { return String(k).split("").map(c => (c === "-" ? "⁻" : "⁰¹²³⁴⁵⁶⁷⁸⁹"[+c])).join("") }

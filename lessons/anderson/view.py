@@ -13,11 +13,12 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, Range1d
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Range1d
 
 from lessons.anderson.model import SCENES, AndersonModel
 from lessons.anderson.player import LatticePlayer
 from lessons.common.figures import READOUT_CSS, flow_row, legend_below, lesson_figure, readout_cards
+from lessons.common.i18n import N_, Translator
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs, Section
 from lessons.common.text import lesson_text, plain_text
@@ -34,19 +35,37 @@ DEBOUNCE_MS = 120
 #: what each curve of the figures is drawn in (a swatch of lessons.common.palette)
 COLORS = {"tm": "blue", "perturbative": "green", "band_centre": "orange", "now": "red",
           "state0": "sky", "state1": "violet", "state2": "olive"}
-CARDS = (("xi", "Localization length ξ", "transfer matrix at the packet's energy, static W"),
-         ("xi_pert", "Perturbative ξ", "24(4 − E²)/W², weak disorder"),
-         ("exponent", "Spreading exponent", "slope of log⟨x²⟩ vs log t, last decade: 2, 1 or 0"),
-         ("D", "Diffusion constant D", "from ⟨x²⟩ ≈ 2Dt, second half of the run"),
-         ("pr", "Participation ratio", "sites the electron occupies at the end"))
+#: key -> (label, hint): English msgids, shown in the page's language (readout_cards)
+CARDS = (("xi", N_("Localization length ξ"), N_("transfer matrix at the packet's energy, static W")),
+         ("xi_pert", N_("Perturbative ξ"), N_("24(4 − E²)/W², weak disorder")),
+         ("exponent", N_("Spreading exponent"), N_("slope of log⟨x²⟩ vs log t, last decade: 2, 1 or 0")),
+         ("D", N_("Diffusion constant D"), N_("from ⟨x²⟩ ≈ 2Dt, second half of the run")),
+         ("pr", N_("Participation ratio"), N_("sites the electron occupies at the end")))
 
 
-def _fmt(v, digits=3) -> str:
+def _fmt(v, tr: Translator, digits=3) -> str:
+    """A read-out number with ``digits`` significant digits, written the page's way (– none, ∞)."""
     if v is None:
         return "–"
     if isinstance(v, float) and math.isinf(v):
         return "∞"
-    return f"{v:.{digits}g}"
+    return tr.num(v, f".{digits}g")
+
+
+def _slider_format(tr: Translator):
+    """A float slider's number (Bokeh's "0[.]00": 2, 0.30, 1.57) with the page's decimal sign; None (Bokeh's
+    own) where that is a point."""
+    if tr.decimal == ".":
+        return None
+    return CustomJSTickFormatter(code="const s = Number.isInteger(tick) ? String(tick) : tick.toFixed(2)\n"
+                                      f"return s.replace('.', {tr.decimal!r})")
+
+
+def _tick_format(tr: Translator):
+    """A linear axis's tick labels (0, 0.02, 0.04) with the page's decimal sign; None where that is a point."""
+    if tr.decimal == ".":
+        return None
+    return CustomJSTickFormatter(code=f"return String(+tick.toFixed(10)).replace('.', {tr.decimal!r})")
 
 
 class AndersonView(LessonView):
@@ -55,9 +74,10 @@ class AndersonView(LessonView):
     COLORS = COLORS
     MODEL = AndersonModel
 
-    HIDEABLE = {"xi": "localization length ξ", "xi_pert": "perturbative ξ", "exponent": "spreading exponent",
-                "D": "diffusion constant D", "pr": "participation ratio (card)", "spread": "spread √⟨x²⟩",
-                "norm": "probability on the chain"}
+    HIDEABLE = {"xi": N_("localization length ξ"), "xi_pert": N_("perturbative ξ"),
+                "exponent": N_("spreading exponent"), "D": N_("diffusion constant D"),
+                "pr": N_("participation ratio (card)"), "spread": N_("spread √⟨x²⟩"),
+                "norm": N_("probability on the chain")}
 
     def __init__(self, model: AndersonModel | None = None, look=None):
         super().__init__(model, look)
@@ -80,48 +100,59 @@ class AndersonView(LessonView):
 
     # ---- widgets -------------------------------------------------------------------------------------
     def _make_widgets(self):
-        m = self.model
-        self.scene = pn.widgets.Select.from_param(m.param.scene, label="Scene",
-                                                  options={label: key for key, (label, _) in SCENES.items()})
-        self.W = pn.widgets.FloatSlider.from_param(m.param.W, label="Disorder W")
-        self.seed = pn.widgets.IntSlider.from_param(m.param.seed, label="Seed", end=99)
-        self.amplitude = pn.widgets.FloatSlider.from_param(m.param.amplitude, label="Vibration amplitude A")
-        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label="Sound speed c")
+        m, _ = self.model, self._
+        # (a float slider shows its number the page's way; in English, as Bokeh writes it)
+        number = {"format": f} if (f := _slider_format(self.tr)) is not None else {}
+        self.scene = pn.widgets.Select.from_param(m.param.scene, label=_("Scene"),
+                                                  description=_("A ready-made setting."),
+                                                  options={_(label): key for key, (label, _v) in SCENES.items()})
+        self.W = pn.widgets.FloatSlider.from_param(m.param.W, label=_("Disorder W"), **number)
+        self.seed = pn.widgets.IntSlider.from_param(m.param.seed, label=_("Seed"), end=99)
+        self.amplitude = pn.widgets.FloatSlider.from_param(m.param.amplitude, label=_("Vibration amplitude A"),
+                                                           **number)
+        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label=_("Sound speed c"), **number)
         self.start = pn.widgets.RadioButtonGroup.from_param(
-            m.param.start, options={"Gaussian packet": "packet", "one site": "site"}, label="Start")
-        self.k0 = pn.widgets.FloatSlider.from_param(m.param.k0, label="Packet wavenumber k₀")
-        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, label="Packet width σ (sites)")
-        self.sites = pn.widgets.IntSlider.from_param(m.param.sites, label="Sites N", step=50)
-        self.ends = pn.widgets.RadioButtonGroup.from_param(m.param.ends, options={"open": "open", "absorbing": "absorbing"},
-                                                           label="Ends")
-        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label="Run length")
+            m.param.start, options={_("Gaussian packet"): "packet", _("one site"): "site"}, label=_("Start"))
+        self.k0 = pn.widgets.FloatSlider.from_param(m.param.k0, label=_("Packet wavenumber k₀"), **number)
+        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, label=_("Packet width σ (sites)"), **number)
+        self.sites = pn.widgets.IntSlider.from_param(m.param.sites, label=_("Sites N"), step=50)
+        self.ends = pn.widgets.RadioButtonGroup.from_param(
+            m.param.ends, options={_("open"): "open", _("absorbing"): "absorbing"}, label=_("Ends"))
+        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label=_("Run length"), **number)
         self.scale = pn.widgets.RadioButtonGroup.from_param(
-            m.param.scale, options={"|ψ|² linear": "linear", "log₁₀ |ψ|²": "log"}, label="Axis")
+            m.param.scale, options={_("|ψ|² linear"): "linear", "log₁₀ |ψ|²": "log"}, label=_("Axis"))
         show = lambda *_: setattr(self.sigma, "visible", m.start == "packet") or setattr(self.k0, "visible", m.start == "packet")  # noqa: E731
         m.param.watch(show, "start")
         show()
 
     def _make_figures(self):
-        c = self.colors
+        c, _ = self.colors, self._
         self.xi_src = ColumnDataSource(dict(W=[], xi=[]))
         self.law_src = ColumnDataSource(dict(W=[], pert=[], centre=[]))
         self.now_src = ColumnDataSource(dict(W=[], xi=[]))
-        f = lesson_figure("Localization length ξ against the disorder W", "disorder W (units of J)",
-                          "ξ (sites)", height=340, x_axis_type="log", y_axis_type="log",
+        # (made with the English title: the PNG and CSV files are named after it; then shown translated)
+        f = lesson_figure("Localization length ξ against the disorder W", _("disorder W (units of J)"),
+                          _("ξ (sites)"), height=340, x_axis_type="log", y_axis_type="log",
                           x_range=Range1d(0.4, 9.0), y_range=Range1d(0.5, 2000))
+        f.title.text = _("Localization length ξ against the disorder W")
         f.line("W", "pert", source=self.law_src, color=c["perturbative"], line_width=2, line_dash="dashed",
-               legend_label="perturbative 24(4 − E²)/W²")
+               legend_label=_("perturbative 24(4 − E²)/W²"))
         self.centre_line = f.line("W", "centre", source=self.law_src, color=c["band_centre"], line_width=2,
-                                  line_dash="dotted", legend_label="band centre 105/W²")
-        f.scatter("W", "xi", source=self.xi_src, color=c["tm"], size=8, legend_label="transfer matrix (2·10⁵ sites)")
+                                  line_dash="dotted", legend_label=_("band centre 105/W²"))
+        f.scatter("W", "xi", source=self.xi_src, color=c["tm"], size=8,
+                  legend_label=_("transfer matrix (2·10⁵ sites)"))
         f.scatter("W", "xi", source=self.now_src, color=c["now"], size=14, marker="circle_cross",
-                  fill_alpha=0.3, legend_label="your W")
+                  fill_alpha=0.3, legend_label=_("your W"))
         legend_below(f)
         self.xi_fig = f
         self.state_src = [ColumnDataSource(dict(x=[], y=[])) for _ in range(3)]
-        g = lesson_figure("Eigenstates nearest the packet's energy", "site i", "|φ|²", height=340)
+        g = lesson_figure("Eigenstates nearest the packet's energy", _("site i"), "|φ|²", height=340)
+        g.title.text = _("Eigenstates nearest the packet's energy")
+        if (ticks := _tick_format(self.tr)) is not None:
+            g.yaxis.formatter = ticks
         self.state_renderers = [g.line("x", "y", source=src, color=c[f"state{k}"], line_width=2,
-                                       legend_label=f"state {k + 1}") for k, src in enumerate(self.state_src)]
+                                       legend_label=_("state {n}").format(n=k + 1))
+                                for k, src in enumerate(self.state_src)]
         legend_below(g)
         self.states_fig = g
         self.states_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(14px * var(--ql-scale, 1))"})
@@ -132,7 +163,8 @@ class AndersonView(LessonView):
         try:
             run = m.new_run()
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
-            self.status.object = f"Could not start this run: {plain_text(str(err))}"
+            self.status.object = self._("Could not start this run: {reason}").format(
+                reason=plain_text(str(err)))
             return
         self.player.show_setup(run)
         self._pump(FIRST_CHUNK)
@@ -158,27 +190,32 @@ class AndersonView(LessonView):
 
     # ---- read-outs ---------------------------------------------------------------------------------------
     def _show_cards(self, run):
-        xi = self.model.xi()
-        values = {"xi": _fmt(xi["now"]), "xi_pert": _fmt(xi["perturbative_now"]),
+        xi, tr = self.model.xi(), self.tr
+        values = {"xi": _fmt(xi["now"], tr), "xi_pert": _fmt(xi["perturbative_now"], tr),
                   "exponent": "–", "D": "–", "pr": "–"}
         if run is not None:
-            values["exponent"] = _fmt(run.exponent(), 2)
+            values["exponent"] = _fmt(run.exponent(), tr, 2)
             D = run.diffusion() if run.moving and run.s.speed > 0 else None
-            values["D"] = _fmt(D) if D is not None and D > 0 else "–"
-            values["pr"] = _fmt(run.records["pr"][-1])
-        self.cards.object = readout_cards(CARDS, values)
+            values["D"] = _fmt(D, tr) if D is not None and D > 0 else "–"
+            values["pr"] = _fmt(run.records["pr"][-1], tr)
+        self.cards.object = readout_cards(CARDS, values, tr)
 
     def _show_status(self):
-        m = self.model
+        m, tr, _ = self.model, self.tr, self._
         E = m.band_energy()
-        parts = [f"**{m.sites} sites**, static disorder W = {m.W:g}"]
+        # a list of what the run is made of, each item a msgid of its own (bold Markdown stays outside the
+        # msgids: a translation's text is then one text node on the page)
+        sites = tr.ngettext("{n} site", "{n} sites", m.sites).format(n=m.sites)
+        parts = [f"**{sites}**, " + _("static disorder W = {W}").format(W=tr.num(m.W, "g"))]
         if m.amplitude > 0:
-            parts.append(f"a wave field of amplitude A = {m.amplitude:g} moving at c = {m.speed:g}"
-                         + (" (frozen)" if m.speed == 0 else ""))
-        parts.append("the electron starts on one site" if m.start == "site" else
-                     f"a packet of width {m.sigma:g} sites at energy E = −2 cos k₀ = {E:.3g}")
+            wave = (_("a wave field of amplitude A = {A} moving at c = {c} (frozen)") if m.speed == 0 else
+                    _("a wave field of amplitude A = {A} moving at c = {c}"))
+            parts.append(wave.format(A=tr.num(m.amplitude, "g"), c=tr.num(m.speed, "g")))
+        parts.append(_("the electron starts on one site") if m.start == "site" else
+                     _("a packet of width {sigma} sites at energy E = −2 cos k₀ = {E}").format(
+                         sigma=tr.num(m.sigma, "g"), E=tr.num(E, ".3g")))
         if m.ends == "absorbing":
-            parts.append("absorbing ends")
+            parts.append(_("absorbing ends"))
         self.status.object = "; ".join(parts) + "."
 
     # ---- figures -------------------------------------------------------------------------------------------
@@ -192,10 +229,11 @@ class AndersonView(LessonView):
             self.centre_line.visible = centre is not None
             now = x["now"]
             self.now_src.data = dict(W=[x["W_now"]] if x["W_now"] > 0 else [], xi=[now] if x["W_now"] > 0 else [])
-            self.xi_fig.title.text = f"Localization length ξ against the disorder W at E = {x['E']:.3g}"
+            self.xi_fig.title.text = self._("Localization length ξ against the disorder W at E = {E}").format(
+                E=self.tr.num(x["E"], ".3g"))
 
     def _draw_states(self):
-        s = self.model.eigenstates_near()
+        s, tr = self.model.eigenstates_near(), self.tr
         with pn.io.hold():
             for k, src in enumerate(self.state_src):
                 if k < len(s["E"]):
@@ -204,12 +242,14 @@ class AndersonView(LessonView):
                     src.data = dict(x=[], y=[])
             for k, r in enumerate(self.state_renderers):
                 if k < len(s["E"]):
-                    self.states_fig.legend[0].items[k].label = {"value": f"E = {s['E'][k]:.3f}"}
-        rows = "; ".join(f"E = {E:.3f}: participation ratio {pr:.0f} sites, ξ ≈ {_fmt(xi)}"
+                    self.states_fig.legend[0].items[k].label = {"value": f"E = {tr.num(s['E'][k], '.3f')}"}
+        rows = "; ".join(self._("E = {E}: participation ratio {pr} sites, ξ ≈ {xi}").format(
+                             E=tr.num(E, ".3f"), pr=tr.num(pr, ".0f"), xi=_fmt(xi, tr))
                          for E, pr, xi in zip(s["E"], s["pr"], s["xi"]))
-        self.states_text.object = plain_text(f"The three eigenstates of the chain nearest E = {s['target']:.3g}"
-                                             f"{' (lattice frozen as at t = 0)' if self.model.amplitude > 0 else ''}: "
-                                             f"{rows}.")
+        text = (self._("The three eigenstates of the chain nearest E = {E} (lattice frozen as at t = 0): {rows}.")
+                if self.model.amplitude > 0 else
+                self._("The three eigenstates of the chain nearest E = {E}: {rows}."))
+        self.states_text.object = plain_text(text.format(E=tr.num(s["target"], ".3g"), rows=rows))
 
     # ---- lifetime -------------------------------------------------------------------------------------------
     def stop(self):
@@ -225,13 +265,14 @@ class AndersonView(LessonView):
 
     # ---- layout ---------------------------------------------------------------------------------------------
     def sidebar(self) -> list:
+        _ = self._
         return [
             self.scene,
-            pn.pane.Markdown("### Disorder"), self.W, self.seed,
-            pn.pane.Markdown("### The vibrating lattice"), self.amplitude, self.speed,
-            pn.pane.Markdown("### The electron"), self.start, self.k0, self.sigma,
-            pn.pane.Markdown("### The chain and the run"), self.sites, self.ends, self.t_max,
-            pn.pane.Markdown("### Display"), self.scale,
+            pn.pane.Markdown("### " + _("Disorder")), self.W, self.seed,
+            pn.pane.Markdown("### " + _("The vibrating lattice")), self.amplitude, self.speed,
+            pn.pane.Markdown("### " + _("The electron")), self.start, self.k0, self.sigma,
+            pn.pane.Markdown("### " + _("The chain and the run")), self.sites, self.ends, self.t_max,
+            pn.pane.Markdown("### " + _("Display")), self.scale,
         ]
 
     def main(self) -> list:
@@ -245,8 +286,9 @@ class AndersonView(LessonView):
         self._secondary = True
         self.xi_section.refresh()
         self.states_section.refresh()
-        about = LazyTabs(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
-                         ("Teacher notes", lambda: lesson_text(HERE / "model.md")), sizing_mode="stretch_width")
+        about = LazyTabs((self._("Lesson"), lambda: lesson_text(HERE / "lesson.md", self.tr)),
+                         (self._("Teacher notes"), lambda: lesson_text(HERE / "model.md", self.tr)),
+                         sizing_mode="stretch_width")
         self.layout.extend([flow_row(pn.pane.Bokeh(self.xi_fig, sizing_mode="stretch_width"),
                                      pn.pane.Bokeh(self.states_fig, sizing_mode="stretch_width")),
                             self.states_text, about])
@@ -254,4 +296,4 @@ class AndersonView(LessonView):
 
 def create_app():
     """One session of the Anderson lesson (called by apps/anderson.py per browser tab)."""
-    return lesson_app("Anderson localization", AndersonModel, AndersonView)
+    return lesson_app(N_("Anderson localization"), AndersonModel, AndersonView)

@@ -21,10 +21,11 @@ import param
 
 from physics import eigen, potentials
 from physics.pinn import PINN
+from lessons.common.i18n import N_
 from lessons.common.model import LessonModel
 from lessons.common.urlstate import IntSetting, Setting
 
-__all__ = ["BoundStatesModel", "QUERY_NAMES", "N_BASIS", "N_COEFFS", "SHAPE_PRESETS", "X_MIN", "X_MAX"]
+__all__ = ["BoundStatesModel", "QUERY_NAMES", "N_BASIS", "N_COEFFS", "SHAPE_PRESETS", "SHAPE_NAMES", "X_MIN", "X_MAX"]
 
 #: The grid: 961 points on [-6, 6] (dx = 0.0125; 960 intervals divide by 4, so the eigensolver's
 #: Richardson extrapolation applies and well edges fall on multiples of 0.05).
@@ -59,23 +60,34 @@ SHAPE_PRESETS = {
     "array": {"count": 4, "width": 1.0, "depth": 10.0, "spacing": 1.6},
 }
 
-#: Slider labels where one parameter means different things in different wells.
-LABELS = {
-    "width": "Well width", "depth": "Depth (height of the walls)", "height": "Barrier height",
-    "barrier_width": "Barrier width", "omega": "Frequency ω", "separation": "Separation of the minima",
-    "right": "Right wall height", "field": "Field (slope) F", "range": "Range a (steepness)",
-    "count": "Number of wells", "spacing": "Well spacing (centre to centre)",
+#: The wells' names in the picker: English msgids (``N_``), the labels of physics.potentials.WELLS
+#: (tests/lessons/test_bound_states_i18n.py keeps the two in step); the view shows them translated.
+SHAPE_NAMES = {
+    "infinite": N_("Infinite square well"), "finite": N_("Finite square well"),
+    "box_barrier": N_("Barrier inside a box"), "harmonic": N_("Harmonic oscillator"),
+    "double": N_("Double well (tunnelling splitting)"), "asymmetric": N_("Asymmetric well"),
+    "triangular": N_("Triangular well (uniform field)"), "morse": N_("Morse (molecular bond)"),
+    "poschl_teller": N_("Pöschl–Teller"), "array": N_("Array of wells (bands)"),
 }
-SHAPE_LABELS = {("asymmetric", "depth"): "Left wall height", ("array", "width"): "Width of each well",
-                ("double", "height"): "Barrier height between the wells",
-                ("morse", "depth"): "Dissociation energy D", ("poschl_teller", "depth"): "Depth (rim height)"}
+
+#: Slider labels where one parameter means different things in different wells (English msgids:
+#: the view shows them translated).
+LABELS = {
+    "width": N_("Well width"), "depth": N_("Depth (height of the walls)"), "height": N_("Barrier height"),
+    "barrier_width": N_("Barrier width"), "omega": N_("Frequency ω"), "separation": N_("Separation of the minima"),
+    "right": N_("Right wall height"), "field": N_("Field (slope) F"), "range": N_("Range a (steepness)"),
+    "count": N_("Number of wells"), "spacing": N_("Well spacing (centre to centre)"),
+}
+SHAPE_LABELS = {("asymmetric", "depth"): N_("Left wall height"), ("array", "width"): N_("Width of each well"),
+                ("double", "height"): N_("Barrier height between the wells"),
+                ("morse", "depth"): N_("Dissociation energy D"), ("poschl_teller", "depth"): N_("Depth (rim height)")}
 
 PINN_DEMOS = {
-    "normal": "Normal training",
-    "no_norm": "Drop the normalisation term (scale ambiguity)",
-    "no_warmup": "Residual only, no variational start (wrong state)",
-    "high_start": "Start E near a higher level (wrong state)",
-    "no_edges": "Smooth network only (trouble at the well's edges)",
+    "normal": N_("Normal training"),
+    "no_norm": N_("Drop the normalisation term (scale ambiguity)"),
+    "no_warmup": N_("Residual only, no variational start (wrong state)"),
+    "high_start": N_("Start E near a higher level (wrong state)"),
+    "no_edges": N_("Smooth network only (trouble at the well's edges)"),
 }
 
 _COEFF_NAMES = tuple(f"a{n}" for n in range(N_COEFFS)) + tuple(f"p{n}" for n in range(N_COEFFS))
@@ -124,8 +136,10 @@ def _well_levels(key: tuple) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]
 class BoundStatesModel(LessonModel):
     """A particle in a well: levels and eigenstates, a superposition, measurement, a learning PINN."""
 
+    # the docs of the parameters whose widgets show help (Panel's description: selects and button
+    # groups, not sliders) are English msgids (N_): the view passes them on translated
     shape = param.Selector(default="finite", objects=list(potentials.WELLS),
-                           doc="Well shape (a key of physics.potentials.WELLS).")
+                           doc=N_("Well shape (a key of physics.potentials.WELLS)."))
     width = Setting(default=3.0, bounds=(0.5, 8.0), step=0.1, doc="Well width.")
     depth = Setting(default=10.0, bounds=(1.0, 50.0), step=0.5, doc="Depth of the well (energy).")
     height = Setting(default=10.0, bounds=(0.0, 40.0), step=0.5, doc="Height of the inner barrier.")
@@ -140,7 +154,7 @@ class BoundStatesModel(LessonModel):
 
     levels = IntSetting(default=6, bounds=(1, 12), doc="How many levels and eigenstates to draw.")
     mode = param.Selector(default="superposition", objects=["superposition", "eigenstates"],
-                          doc="Animate the superposition, or draw each eigenstate on its level.")
+                          doc=N_("Animate the superposition, or draw each eigenstate on its level."))
     show_re = param.Boolean(default=True, doc="Draw Re psi.")
     show_im = param.Boolean(default=False, doc="Draw Im psi.")
     show_density = param.Boolean(default=True, doc="Draw |psi|^2.")
@@ -155,8 +169,8 @@ class BoundStatesModel(LessonModel):
 
     pinn_width = IntSetting(default=32, bounds=(4, 64), doc="Neurons in each of the two hidden layers.")
     pinn_lr = Setting(default=1e-3, bounds=(1e-4, 3e-2), doc="Adam learning rate (after the warm-up).")
-    pinn_state = IntSetting(default=0, bounds=(0, 2), doc="Which state the PINN learns (0 = ground).")
-    pinn_demo = param.Selector(default="normal", objects=list(PINN_DEMOS), doc="What the PINN shows.")
+    pinn_state = IntSetting(default=0, bounds=(0, 2), doc=N_("Which state the PINN learns (0 = ground)."))
+    pinn_demo = param.Selector(default="normal", objects=list(PINN_DEMOS), doc=N_("What the PINN shows."))
 
     query_names = QUERY_NAMES
     state_id = param.Integer(default=0, doc="Increases whenever the superposition changes.")
@@ -311,7 +325,8 @@ class BoundStatesModel(LessonModel):
         self.coefficients = np.zeros(self.energies.size, complex)
         self.coefficients[n] = 1.0
         self.t_ref = t
-        self.collapsed = f"Energy measured: E{n + 1} = {self.energies[n]:.4g}. The state is now that eigenstate."
+        self.collapsed = self.tr._("Energy measured: E{n} = {E}. The state is now that eigenstate.").format(
+            n=n + 1, E=self.tr.num(self.energies[n], ".4g"))
         self.state_id += 1
         self.outcomes += 1
         return n
@@ -324,8 +339,9 @@ class BoundStatesModel(LessonModel):
         self.position_outcomes.append(found)
         self.coefficients = eigen.collapse_position(self.x, self.states, found, POSITION_RESOLUTION).astype(complex)
         self.t_ref = t
-        self.collapsed = (f"Position measured: x = {found:.2f}. The state is now a narrow packet there "
-                          f"(detector resolution {POSITION_RESOLUTION}); watch it spread.")
+        self.collapsed = self.tr._("Position measured: x = {x}. The state is now a narrow packet there "
+                                   "(detector resolution {resolution}); watch it spread.").format(
+            x=self.tr.num(found, ".2f"), resolution=self.tr.num(POSITION_RESOLUTION, "g"))
         self.state_id += 1
         self.outcomes += 1
         return found
@@ -370,11 +386,12 @@ class BoundStatesModel(LessonModel):
         self.revealed = False
 
     def reveal(self) -> str:
-        """Show the levels and say how close the guess for E1 was."""
+        """Show the levels and say how close the guess for E1 was (in the model's language)."""
         self.revealed = True
         E1 = float(self.energies[0])
-        return (f"Your guess E₁ = {self.guess:.3g}; exact E₁ = {E1:.4g} "
-                f"({abs(self.guess - E1) / E1:.0%} off).")
+        return self.tr._("Your guess E₁ = {guess}; exact E₁ = {exact} ({off} off).").format(
+            guess=self.tr.num(self.guess, ".3g"), exact=self.tr.num(E1, ".4g"),
+            off=self.tr.num(abs(self.guess - E1) / E1, ".0%"))
 
     # ---- the PINN ------------------------------------------------------------------------
     def pinn_target(self) -> tuple[float, np.ndarray]:

@@ -9,29 +9,33 @@
 // so playing costs the server nothing.  The measurement buttons send the time back as an action
 // ({kind: "action", name: "measure", what, shots, t, state}); the server collapses the state and
 // sends the new one.
+//
+// Every string it shows is an English msgid, translated by _() where drawn (N_() in LESSON, which the
+// shell translates); every number it shows goes through num()/loc() (the page's decimal sign).  The
+// CSV export keeps English column names and numbers with a dot: a program reads it.
 
 const LESSON = {
   className: "ql-player ql-eigen",
   name: "bound-state",
-  label: "Bound-state animation: space plays or pauses, r restarts, e measures energy, x measures position",
-  canvasLabel: "Potential, energy levels and the wavefunction",
-  waiting: "Solving for the energy levels…",
+  label: N_("Bound-state animation: space plays or pauses, r restarts, e measures energy, x measures position"),
+  canvasLabel: N_("Potential, energy levels and the wavefunction"),
+  waiting: N_("Solving for the energy levels…"),
   clock: {mode: "continuous", timeDigits: 4},
   restartPlays: false,
-  bar: {name: "Animation and measurement", restart: "Restart the clock", status: "readout", clockZero: "t = 0.00",
+  bar: {name: N_("Animation and measurement"), restart: N_("Restart the clock"), status: "readout", clockZero: "t = 0.00",
         extra: [
-          {cls: "ql-measure-E", text: "Measure E", title: "Measure the energy once: the state collapses (e)",
+          {cls: "ql-measure-E", text: N_("Measure E"), title: N_("Measure the energy once: the state collapses (e)"),
            action: (api) => measure(api, "energy", 1)},
-          {cls: "ql-measure-x", text: "Measure x", title: "Measure the position once: the state collapses (x)",
+          {cls: "ql-measure-x", text: N_("Measure x"), title: N_("Measure the position once: the state collapses (x)"),
            action: (api) => measure(api, "position", 1)},
-          {cls: "ql-many-E", text: "E of 100 copies", title: "Measure the energy of 100 identical copies (no collapse)",
+          {cls: "ql-many-E", text: N_("E of 100 copies"), title: N_("Measure the energy of 100 identical copies (no collapse)"),
            action: (api) => measure(api, "energy", 100)},
-          {cls: "ql-many-x", text: "x of 100 copies", title: "Measure the position of 100 identical copies (no collapse)",
+          {cls: "ql-many-x", text: N_("x of 100 copies"), title: N_("Measure the position of 100 identical copies (no collapse)"),
            action: (api) => measure(api, "position", 100)}]},
-  readoutHTML: `
+  readoutHTML: () => `
         <span>⟨x⟩ = <b class="ql-mean-x">–</b></span>
         <span>⟨E⟩ = <b class="ql-mean-E">–</b></span>
-        <span>norm = <b class="ql-norm">–</b></span>`,
+        <span>${_("norm")} = <b class="ql-norm">–</b></span>`,
   minHeight: 320,
   aspect: 0.75,
   keys: {e: (api) => measure(api, "energy", 1), x: (api) => measure(api, "position", 1)},
@@ -70,13 +74,14 @@ const LESSON = {
       while (run.trace.length > 2 && run.trace[0][0] < clock.t - span) run.trace.shift()
     }
   },
-  clockText: (run, clock) => `t = ${clock.t.toFixed(2)}`,
+  clockText: (run, clock) => `t = ${num(clock.t, 2)}`,
   values(run, clock, model) {
     const sup = model.mode === "superposition" && model.show_levels
-    return {".ql-mean-x": sup ? fmt(run.meanX) : "–", ".ql-norm": sup ? fmt(run.norm, 4) : "–",
-            ".ql-mean-E": run.state && model.show_levels ? run.state.meanE.toPrecision(4) : "–"}
+    return {".ql-mean-x": sup ? loc(fmt(run.meanX)) : "–", ".ql-norm": sup ? loc(fmt(run.norm, 4)) : "–",
+            ".ql-mean-E": run.state && model.show_levels ? loc(run.state.meanE.toPrecision(4)) : "–"}
   },
-  status: (run) => !run ? "solving…" : (run.state && run.state.note) || "",
+  // the note (after a measurement) comes from the server in the page's language
+  status: (run) => !run ? _("solving…") : (run.state && run.state.note) || "",
   // the CSV is psi(x, t) at the time shown, with the potential
   table(run, clock) {
     evaluate(run, clock.t)
@@ -97,7 +102,7 @@ const LESSON = {
     const m = {l: 58 * big, r: 14, t: g.narrow ? 44 : 12, b: 36 * big}
     const b = plotBox(m.l, m.t, W - sideW - m.l - m.r, H - traceH - m.t - m.b - (sup ? 12 : 0),
                       [run.xmin, run.xmax], [run.emin, run.emax])
-    axes(g, b, {xlabel: "position x", ylabel: "energy", xticks: 8, yticks: 6})
+    axes(g, b, {xlabel: _("position x"), ylabel: _("energy"), xticks: 8, yticks: 6, xfmt: loc, yfmt: loc})
     well(g, b, run)
     const nl = Math.min(model.levels, run.E.length)
     const spacing = nl > 1 ? (run.E[nl - 1] - run.E[0]) / (nl - 1) : (run.emax - run.emin) / 3
@@ -107,13 +112,13 @@ const LESSON = {
         const mean = run.state.meanE, amp = 0.45 * Math.max(spacing, 0.15 * (run.emax - run.emin)) / run.scale
         hline(g, b, mean, "energy", {dash: [6, 4]})
         waveOn(g, b, run, mean, amp, run.psiRe, run.psiIm, model)
-        label(g, `⟨E⟩ = ${mean.toPrecision(4)}`, b.x0 + b.w - 4, b.Y(mean) - 5, "energy", {align: "right"})
+        label(g, `⟨E⟩ = ${loc(mean.toPrecision(4))}`, b.x0 + b.w - 4, b.Y(mean) - 5, "energy", {align: "right"})
         marker(g, b.X(run.meanX), b.y0 + b.h, "mean_x")
         occupations(g, b, run, W - sideW + 6, sideW - 14)
         meanXTrace(g, run, clock, b, H - 8, traceH - 14)
       } else if (!model.show_levels) {
-        label(g, "Levels hidden: make your guess, then press Reveal.", b.x0 + b.w / 2, b.y0 + 30 * big, "text",
-              {size: 15, align: "center"})
+        centredLines(g, _("Levels hidden: make your guess, then press Reveal."), b.x0 + b.w / 2, b.y0 + 30 * big,
+                     b.w - 8, "text", 15)
       }
     } else if (model.show_levels) {
       // eigenstates on their levels, each turning its phase at its own rate exp(-i E_n t)
@@ -125,7 +130,7 @@ const LESSON = {
     }
     levelLabels(g, labels)
     const items = [["potential_edge", "V(x)"]]
-    if (model.show_levels) items.push(["level", "levels Eₙ"])
+    if (model.show_levels) items.push(["level", _("levels Eₙ")])
     if (model.show_density) items.push(["packet", "|ψ|²"])   // the filled area students see (its edge is near the levels' navy)
     if (model.show_re) items.push(["re", "Re ψ"])
     if (model.show_im) items.push(["im", "Im ψ"])
@@ -179,15 +184,30 @@ function levels(g, b, run, nl) {
     const y = b.Y(run.E[k])
     shift = lastY - y < 14 * g.big ? shift + 1 : 0
     lastY = shift ? lastY : y
-    labels.push([`E${k + 1} = ${run.E[k].toPrecision(4)}`, b.x0 + 4 + shift * 112 * g.big, (shift ? lastY : y) - 3])
+    labels.push([`E${k + 1} = ${loc(run.E[k].toPrecision(4))}`, b.x0 + 4 + shift * 112 * g.big, (shift ? lastY : y) - 3])
   }
   return labels
 }
 
 function guessLine(g, b, model) {
   hline(g, b, model.guess, "guess", {width: 2, dash: [8, 5]})
-  label(g, `your guess for E1 = ${Number(model.guess).toPrecision(3)}`, b.x0 + 4, b.Y(model.guess) - 4, "guess")
+  label(g, _("your guess for E1 = {value}", {value: loc(Number(model.guess).toPrecision(3))}), b.x0 + 4,
+        b.Y(model.guess) - 4, "guess")
   return []
+}
+
+// ``text`` centred at (x, y) in lines no wider than ``maxW`` pixels (broken between words: a longer
+// language or a phone's narrow plot)
+function centredLines(g, text, x, y, maxW, role, size) {
+  const {ctx} = g, lines = []
+  ctx.font = font(g, size)
+  let line = ""
+  for (const word of String(text).split(" ")) {
+    const next = line ? line + " " + word : word
+    if (line && ctx.measureText(next).width > maxW) { lines.push(line); line = word } else line = next
+  }
+  if (line) lines.push(line)
+  lines.forEach((l, i) => label(g, l, x, y + i * 1.3 * size * g.big, role, {size, align: "center"}))
 }
 
 function levelLabels(g, labels) {
@@ -240,8 +260,8 @@ function meanXTrace(g, run, clock, b, ty0, th) {
   let reach = 0.5
   for (const [, xx] of trace) reach = Math.max(reach, Math.ceil(Math.abs(xx) * 2.2) / 2)
   reach = Math.min(reach, Math.max(run.xmax, -run.xmin))
-  label(g, `+${reach}`, tx0 - 4, ty0 - th + 8, "text", {size: 12, align: "right"})
-  label(g, `−${reach}`, tx0 - 4, ty0, "text", {size: 12, align: "right"})
+  label(g, `+${loc(reach)}`, tx0 - 4, ty0 - th + 8, "text", {size: 12, align: "right"})
+  label(g, `−${loc(reach)}`, tx0 - 4, ty0, "text", {size: 12, align: "right"})
   ctx.strokeStyle = color("grid"); ctx.beginPath(); ctx.moveTo(tx0, ty0 - th / 2); ctx.lineTo(tx0 + tw, ty0 - th / 2); ctx.stroke()
   label(g, "⟨x⟩(t)", tx0 + 6, ty0 - th + 10, "mean_x", {size: 12})
   strip(g, trace.map((p) => p[0]), trace.map((p) => p[1]), tx0, ty0, tw, th, -reach, reach, "mean_x",

@@ -5,6 +5,9 @@ The view owns no physics.  It sends the model's levels and superposition to the 
 draws the measurement histograms and the PINN's loss, energy and wavefunction in Bokeh figures,
 and trains the PINN a slice at a time from a periodic callback so the page stays responsive.  The
 callback stops on Pause, when training is done, and when the tab or session goes away.
+
+Every string it shows is an English msgid shown in the page's language (``self._``; ``N_`` marks the
+module's tables), every number written with the page's decimal sign (``self.tr.num``).
 """
 from __future__ import annotations
 
@@ -15,11 +18,11 @@ import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, LinearAxis, Range1d, Span
 
-from physics import potentials
-from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
+from lessons.bound_states.model import (N_COEFFS, PINN_DEMOS, QUERY_NAMES, SHAPE_NAMES, SHAPE_PARAMS, X_MAX, X_MIN,
                                         BoundStatesModel)
 from lessons.bound_states.player import EigenPlayer
 from lessons.common.figures import flow_row, lesson_figure
+from lessons.common.i18n import N_
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs, Section, tab_closed
 from lessons.common.text import lesson_text, plain_text
@@ -34,8 +37,11 @@ DEBOUNCE_MS = 120             # settings changes closer together than this cause
 TRAIN_PERIOD_MS = 150         # the PINN trains in slices this often ...
 TRAIN_SLICE_S = 0.06          # ... of about this much CPU, so other sessions and events get turns
 PINN_MAX_STEPS = 30000        # training stops by itself here
-MEASURE_TAB, PINN_TAB = "Measurements", "Neural network (PINN)"
+MEASURE_TAB, PINN_TAB = N_("Measurements"), N_("Neural network (PINN)")      # English msgids: shown translated
 LR_CHOICES = {"0.0001": 1e-4, "0.0003": 3e-4, "0.001": 1e-3, "0.003": 3e-3, "0.01": 1e-2, "0.03": 3e-2}
+#: The PINN's states to learn (English msgids, shown translated).
+PINN_STATES = {N_("Ground state"): 0, N_("1st excited (orthogonal to the ground state)"): 1,
+               N_("2nd excited (orthogonal to both below)"): 2}
 
 
 def _thin(a: np.ndarray, n: int = 600) -> np.ndarray:
@@ -47,7 +53,7 @@ class BoundStatesView(LessonView):
     """Widgets, figures and callbacks for one browser session."""
 
     #: read-outs a link can hide until the teacher reveals them (``?hide=mean-E``)
-    HIDEABLE = {"mean-E": "⟨E⟩", "mean-x": "⟨x⟩"}
+    HIDEABLE = {"mean-E": N_("⟨E⟩"), "mean-x": N_("⟨x⟩")}
 
     MODEL = BoundStatesModel
 
@@ -59,7 +65,7 @@ class BoundStatesView(LessonView):
                                   guess=m.guess, show_levels=m.levels_visible)
         self.player.on_measure(self._on_measure)
         self._make_widgets()
-        self.measure_count = pn.pane.Markdown("No measurements yet: use the buttons above the plot.",
+        self.measure_count = pn.pane.Markdown(self._("No measurements yet: use the buttons above the plot."),
                                               sizing_mode="stretch_width")
         # the measurement, PINN and text tabs come after the first paint (load_secondary); each
         # tab's figures are made when it is first opened
@@ -83,36 +89,52 @@ class BoundStatesView(LessonView):
                                 sizing_mode="stretch_width")
 
     # ---- widgets ---------------------------------------------------------------------------
+    def _widget(self, cls, name: str, label: str, **kw):
+        """``cls.from_param`` of the model's parameter ``name``, labelled ``label`` (an English msgid);
+        where ``cls`` shows help (a select, a button group: Panel's ``description``, the parameter's
+        doc), that in the page's language too."""
+        doc = self.model.param[name].doc
+        if doc and "description" in cls.param:
+            kw["description"] = self._(doc)
+        return cls.from_param(self.model.param[name], label=self._(label), **kw)
+
+    def _button_width(self, label: str) -> int:
+        """A PINN button's width: 100 px, or wider where its label (a longer language, a larger type)
+        would not fit (about 7.2 px a character at 13 px, and the button's padding)."""
+        return max(100, round(len(label) * 7.2 * self.look.font_scale + 24))
+
     def _make_widgets(self):
-        m = self.model
-        labels = {w.label: key for key, w in potentials.WELLS.items()}
-        self.shape = pn.widgets.Select.from_param(m.param.shape, label="Potential", options=labels)
+        m, _ = self.model, self._
+        self.shape = self._widget(pn.widgets.Select, "shape", N_("Potential"),
+                                  options={_(SHAPE_NAMES[key]): key for key in m.param.shape.objects})
         self.sliders = {}
         for name in SHAPE_PARAMS:
             cls = pn.widgets.IntSlider if name == "count" else pn.widgets.FloatSlider
-            self.sliders[name] = cls.from_param(m.param[name], label=m.label(name))
-        self.levels = pn.widgets.IntSlider.from_param(m.param.levels, label="Levels drawn")
-        self.mode = pn.widgets.RadioButtonGroup.from_param(
-            m.param.mode, options={"Superposition": "superposition", "Eigenstates": "eigenstates"}, label="View")
+            self.sliders[name] = self._widget(cls, name, m.label(name))
+        self.levels = self._widget(pn.widgets.IntSlider, "levels", N_("Levels drawn"))
+        self.mode = self._widget(pn.widgets.RadioButtonGroup, "mode", N_("View"),
+                                 options={_("Superposition"): "superposition", _("Eigenstates"): "eigenstates"})
         self.show = pn.widgets.CheckButtonGroup(
-            label="Draw", options={"Re ψ": "show_re", "Im ψ": "show_im", "|ψ|²": "show_density"},
+            label=_("Draw"), options={"Re ψ": "show_re", "Im ψ": "show_im", "|ψ|²": "show_density"},
             value=[k for k in ("show_re", "show_im", "show_density") if getattr(m, k)])
         self.show.param.watch(lambda e: m.param.update(**{k: k in e.new for k in ("show_re", "show_im", "show_density")}),
                               "value")
         m.param.watch(lambda *_: setattr(self.show, "value", [k for k in ("show_re", "show_im", "show_density")
                                                             if getattr(m, k)]),
                       ["show_re", "show_im", "show_density"])
-        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label="Playback speed")
+        self.speed = self._widget(pn.widgets.FloatSlider, "speed", N_("Playback speed"))
         self.coeff_rows = []
         for n in range(N_COEFFS):
+            # |c1| is a symbol: no msgid
             a = pn.widgets.FloatSlider.from_param(m.param[f"a{n}"], label=f"|c{n + 1}|", width=140)
-            p = pn.widgets.FloatSlider.from_param(m.param[f"p{n}"], label=f"phase {n + 1} (°)", width=140)
+            p = pn.widgets.FloatSlider.from_param(m.param[f"p{n}"], label=_("phase {n} (°)").format(n=n + 1),
+                                                  width=140)
             self.coeff_rows.append(pn.Row(a, p, margin=0))
-        self.prepare = pn.widgets.Button(label="Prepare this state again (t = 0)", color="default")
+        self.prepare = pn.widgets.Button(label=_("Prepare this state again (t = 0)"), color="default")
         self.prepare.on_click(lambda _e: m.prepare())
-        self.predict = pn.widgets.Toggle.from_param(m.param.predict, label="Predict first: hide the levels")
-        self.guess = pn.widgets.FloatSlider.from_param(m.param.guess, label="Your guess for E₁")
-        self.reveal = pn.widgets.Button(label="Reveal the levels", color="primary")
+        self.predict = self._widget(pn.widgets.Toggle, "predict", N_("Predict first: hide the levels"))
+        self.guess = self._widget(pn.widgets.FloatSlider, "guess", N_("Your guess for E₁"))
+        self.reveal = pn.widgets.Button(label=_("Reveal the levels"), color="primary")
         self.reveal_text = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.reveal.on_click(lambda _e: setattr(self.reveal_text, "object", plain_text(m.reveal())))
         self._on_visibility()
@@ -124,35 +146,35 @@ class BoundStatesView(LessonView):
         self.readout = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
 
         # PINN controls
-        self.train = pn.widgets.Button(label="▶ Train", color="success", width=100)
-        self.pause = pn.widgets.Button(label="‖ Pause", color="default", width=100)
-        self.reset = pn.widgets.Button(label="⟲ Reset", color="default", width=100)
+        # the symbols are part of the msgids: "Pause" and "Reset" alone are the shared catalogue's
+        self.train = pn.widgets.Button(label=_("▶ Train"), color="success", width=self._button_width(_("▶ Train")))
+        self.pause = pn.widgets.Button(label=_("‖ Pause"), color="default", width=self._button_width(_("‖ Pause")))
+        self.reset = pn.widgets.Button(label=_("⟲ Reset"), color="default", width=self._button_width(_("⟲ Reset")))
         self.train.on_click(lambda _e: self.start_training())
         self.pause.on_click(lambda _e: self.pause_training())
         self.reset.on_click(lambda _e: self.reset_training())
-        self.pinn_width = pn.widgets.IntSlider.from_param(m.param.pinn_width, label="Neurons per hidden layer",
-                                                          step=4)
+        self.pinn_width = self._widget(pn.widgets.IntSlider, "pinn_width", N_("Neurons per hidden layer"), step=4)
         lr_label = min(LR_CHOICES, key=lambda k: abs(np.log(LR_CHOICES[k] / m.pinn_lr)))
-        self.pinn_lr = pn.widgets.DiscreteSlider(label="Learning rate", options=LR_CHOICES,
+        # the rates shown with the page's decimal sign (the model and the link keep the numbers)
+        self.pinn_lr = pn.widgets.DiscreteSlider(label=_("Learning rate"),
+                                                 options={self.tr.localized(k): v for k, v in LR_CHOICES.items()},
                                                  value=LR_CHOICES[lr_label])
         self.pinn_lr.param.watch(lambda e: setattr(m, "pinn_lr", e.new), "value")
         m.param.watch(lambda e: setattr(self.pinn_lr, "value", min(LR_CHOICES.values(),
                                                                    key=lambda v: abs(np.log(v / e.new)))),
                       "pinn_lr")
-        self.pinn_state = pn.widgets.Select.from_param(
-            m.param.pinn_state, label="State to learn",
-            options={"Ground state": 0, "1st excited (orthogonal to the ground state)": 1,
-                     "2nd excited (orthogonal to both below)": 2})
-        self.pinn_demo = pn.widgets.Select.from_param(m.param.pinn_demo, label="Show",
-                                                      options={v: k for k, v in PINN_DEMOS.items()})
-        self.pinn_status = pn.pane.Markdown("Press **Train** to start.", sizing_mode="stretch_width",
+        self.pinn_state = self._widget(pn.widgets.Select, "pinn_state", N_("State to learn"),
+                                       options={_(k): v for k, v in PINN_STATES.items()})
+        self.pinn_demo = self._widget(pn.widgets.Select, "pinn_demo", N_("Show"),
+                                      options={_(v): k for k, v in PINN_DEMOS.items()})
+        self.pinn_status = pn.pane.Markdown(_("Press **Train** to start."), sizing_mode="stretch_width",
                                             styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
 
     def _show_sliders(self, *_):
         used = set(self.model.shape_params())
         for name, slider in self.sliders.items():
             slider.visible = name in used
-            slider.label = self.model.label(name)
+            slider.label = self._(self.model.label(name))
 
     def _on_visibility(self, *_):
         m = self.model
@@ -165,24 +187,32 @@ class BoundStatesView(LessonView):
             self._refresh_pinn_figures()
 
     # ---- figures ---------------------------------------------------------------------------
+    def _figure(self, title: str, x_label: str, y_label: str, **kw):
+        """:func:`lesson_figure` with its title and axis labels (English msgids; a symbol alone such as
+        "x" passes through) in the page's language; its PNG and CSV file names stay the English title's."""
+        fig = lesson_figure(title, self._(x_label), self._(y_label), **kw)
+        fig.title.text = self._(title)
+        return fig
+
     def _measure_tab(self) -> pn.Column:
         """Histograms of energy and position outcomes against the Born rule."""
+        _ = self._
         self.e_hist = ColumnDataSource(dict(n=[], observed=[], predicted=[]))
-        f = lesson_figure("Energy measurements: fraction of outcomes per level", "level n", "fraction",
-                          height=FIGURE_HEIGHT)
+        f = self._figure(N_("Energy measurements: fraction of outcomes per level"), N_("level n"), N_("fraction"),
+                         height=FIGURE_HEIGHT)
         f.vbar("n", top="observed", width=0.7, source=self.e_hist, color=self.c.green, alpha=0.7,
-               legend_label="measured")
+               legend_label=_("measured"))
         f.scatter("n", "predicted", source=self.e_hist, size=12, marker="dash", color=self.c.ink, line_width=3,
-                  legend_label="|cₙ|² predicted")
+                  legend_label=_("|cₙ|² predicted"))
         f.legend.location = "top_right"
         self.e_fig = f
         self.x_hist = ColumnDataSource(dict(left=[], right=[], observed=[]))
         self.x_density = ColumnDataSource(dict(x=[], p=[]))
-        g = lesson_figure("Position measurements: histogram of outcomes", "x", "probability density",
-                    x_range=Range1d(X_MIN, X_MAX), height=FIGURE_HEIGHT)
+        g = self._figure(N_("Position measurements: histogram of outcomes"), "x", N_("probability density"),
+                         x_range=Range1d(X_MIN, X_MAX), height=FIGURE_HEIGHT)
         g.quad(left="left", right="right", top="observed", bottom=0, source=self.x_hist, color=self.c.magenta,
-               alpha=0.5, legend_label="measured")
-        g.line("x", "p", source=self.x_density, color=self.c.deep, line_width=2, legend_label="|ψ(x, t)|² now")
+               alpha=0.5, legend_label=_("measured"))
+        g.line("x", "p", source=self.x_density, color=self.c.deep, line_width=2, legend_label=_("|ψ(x, t)|² now"))
         g.legend.location = "top_right"
         self.x_fig = g
 
@@ -194,16 +224,17 @@ class BoundStatesView(LessonView):
 
     def _pinn_tab(self) -> pn.Column:
         """The PINN's controls, its loss and energy while it trains, and its psi over the exact one."""
+        _ = self._
         self.loss_src = ColumnDataSource(dict(step=[], loss=[], residual=[], norm=[], orth=[]))
-        lf = lesson_figure("PINN loss (log scale)", "training step", "loss", y_axis_type="log",
-                           height=FIGURE_HEIGHT)
-        lf.line("step", "loss", source=self.loss_src, color=self.c.ink, line_width=2.5, legend_label="total")
+        lf = self._figure(N_("PINN loss (log scale)"), N_("training step"), N_("loss"), y_axis_type="log",
+                          height=FIGURE_HEIGHT)
+        lf.line("step", "loss", source=self.loss_src, color=self.c.ink, line_width=2.5, legend_label=_("total"))
         lf.line("step", "residual", source=self.loss_src, color=self.c.vermilion, line_width=1.8,
-                legend_label="Schrödinger residual")
+                legend_label=_("Schrödinger residual"))
         lf.line("step", "norm", source=self.loss_src, color=self.c.blue, line_width=1.8, line_dash="dashed",
-                legend_label="normalisation (∫ψ² − 1)²")
+                legend_label=_("normalisation (∫ψ² − 1)²"))
         lf.line("step", "orth", source=self.loss_src, color=self.c.violet, line_width=1.8, line_dash="dotted",
-                legend_label="orthogonality")
+                legend_label=_("orthogonality"))
         lf.legend.location = "bottom_left"     # the warm-up leaves that corner empty; the PINN phase needs the right
         lf.legend.label_text_font_size = "12px"
         # where the variational warm-up hands over to the residual loss
@@ -212,23 +243,23 @@ class BoundStatesView(LessonView):
         lf.add_layout(self.warm_spans[0])
         self.loss_fig = lf
         self.energy_src = ColumnDataSource(dict(step=[], E=[]))
-        ef = lesson_figure("PINN energy E(step); dashed: exact", "training step", "E", y_range=Range1d(0, 1),
-                           height=FIGURE_HEIGHT)
-        ef.line("step", "E", source=self.energy_src, color=self.c.green, line_width=2.5, legend_label="network's E")
+        ef = self._figure(N_("PINN energy E(step); dashed: exact"), N_("training step"), "E", y_range=Range1d(0, 1),
+                          height=FIGURE_HEIGHT)
+        ef.line("step", "E", source=self.energy_src, color=self.c.green, line_width=2.5, legend_label=_("network's E"))
         self.e_exact = Span(location=0, dimension="width", line_color=self.c.ink, line_dash="dashed", line_width=2)
         ef.add_layout(self.e_exact)
         ef.add_layout(self.warm_spans[1])
         ef.legend.location = "top_right"
         self.energy_fig = ef
         self.psi_src = ColumnDataSource(dict(x=[], exact=[], net=[], error=[]))
-        pf = lesson_figure("Network ψ over the exact ψ, and their difference", "x", "ψ", height=300,
-                     x_range=Range1d(X_MIN, X_MAX))
-        pf.line("x", "exact", source=self.psi_src, color=self.c.ink, line_width=3, alpha=0.5, legend_label="exact ψ")
-        pf.line("x", "net", source=self.psi_src, color=self.c.green, line_width=2, legend_label="network ψ")
+        pf = self._figure(N_("Network ψ over the exact ψ, and their difference"), "x", "ψ", height=300,
+                          x_range=Range1d(X_MIN, X_MAX))
+        pf.line("x", "exact", source=self.psi_src, color=self.c.ink, line_width=3, alpha=0.5, legend_label=_("exact ψ"))
+        pf.line("x", "net", source=self.psi_src, color=self.c.green, line_width=2, legend_label=_("network ψ"))
         pf.extra_y_ranges = {"err": Range1d(-0.01, 0.01)}
-        pf.add_layout(LinearAxis(y_range_name="err", axis_label="difference"), "right")
+        pf.add_layout(LinearAxis(y_range_name="err", axis_label=_("difference")), "right")
         pf.line("x", "error", source=self.psi_src, y_range_name="err", color=self.c.vermilion, line_width=1.5,
-                line_dash="dashed", legend_label="network − exact (right axis)")
+                line_dash="dashed", legend_label=_("network − exact (right axis)"))
         pf.legend.location = "top_left"
         pf.legend.label_text_font_size = "12px"
         self.psi_fig = pf
@@ -273,25 +304,33 @@ class BoundStatesView(LessonView):
         c = m.coefficients
         self.player.push(state=m.state_id, re=c.real.astype(np.float32), im=c.imag.astype(np.float32),
                          t0=m.t_ref, mean_E=m.mean_energy(), period=m.bohr_period() or 0.0,
-                         note="after a measurement" if m.collapsed else "", reset=reset and m.collapsed is None)
+                         note=self._("after a measurement") if m.collapsed else "",
+                         reset=reset and m.collapsed is None)
         self.collapse_note.object = plain_text(m.collapsed) if m.collapsed else ""
         self.collapse_note.visible = bool(m.collapsed)
         self._refresh_readout()
 
     def _refresh_readout(self):
-        m = self.model
+        m, tr = self.model, self.tr
         if not m.levels_visible:
-            self.readout.object = "Levels hidden until you reveal them."
+            self.readout.object = self._("Levels hidden until you reveal them.")
             return
         E = m.energies
-        lines = [f'**⟨E⟩ =** <b class="ql-mean-E">{m.mean_energy():.4g}</b>, spread ΔE = {m.energy_spread():.3g}']
+        # the symbol and its value stay out of the msgid (a sentence of its own in every language)
+        lines = [f'**⟨E⟩ =** <b class="ql-mean-E">{tr.num(m.mean_energy(), ".4g")}</b>, '
+                 + self._("spread ΔE = {spread}").format(spread=tr.num(m.energy_spread(), ".3g"))]
         period = m.bohr_period()
         if period:
-            lines.append(f"slowest beat period 2π/ΔE = {period:.3g}")
+            lines.append(self._("slowest beat period 2π/ΔE = {period}").format(period=tr.num(period, ".3g")))
         bound = int(np.sum(E < m.rim()))
         if bound < min(m.levels, E.size):
-            lines.append(f"{bound} of the {E.size} computed levels lie below the rim V = {m.rim():.3g} "
-                         f"(dashed levels above it belong to the surrounding box, walls at x = ±6)")
+            # English says "lie" for one level too; a language's own plural where it differs
+            lines.append(tr.ngettext(
+                "{bound} of the {total} computed levels lie below the rim V = {rim} "
+                "(dashed levels above it belong to the surrounding box, walls at x = ±6)",
+                "{bound} of the {total} computed levels lie below the rim V = {rim} "
+                "(dashed levels above it belong to the surrounding box, walls at x = ±6)",
+                bound).format(bound=bound, total=E.size, rim=tr.num(m.rim(), ".3g")))
         self.readout.object = " · ".join(lines)
 
     # ---- measurement -------------------------------------------------------------------------
@@ -308,7 +347,7 @@ class BoundStatesView(LessonView):
             m.measure_ensemble(what, t, shots)
 
     def _refresh_histograms(self):
-        if not self.tabs.built(MEASURE_TAB):
+        if not self.tabs.built(self._(MEASURE_TAB)):
             return
         m = self.model
         n, observed, predicted = m.energy_histogram()
@@ -318,15 +357,16 @@ class BoundStatesView(LessonView):
             self.x_hist.data = dict(left=edges[:-1], right=edges[1:], observed=density)
             self.x_density.data = dict(x=m.x[::DISPLAY_STRIDE], p=p[::DISPLAY_STRIDE])
             ne, nx = len(m.energy_outcomes), len(m.position_outcomes)
-            self.measure_count.object = (f"{ne} energy and {nx} position outcomes since the state was prepared or last collapsed. "
-                                         "A single measurement collapses the state; “100 copies” measures "
-                                         "identically prepared copies and leaves this one alone."
-                                         if ne or nx else "No measurements yet: use the buttons above the plot.")
+            self.measure_count.object = (
+                self._("{energy} energy and {position} position outcomes since the state was prepared or last "
+                       "collapsed. A single measurement collapses the state; “100 copies” measures identically "
+                       "prepared copies and leaves this one alone.").format(energy=ne, position=nx)
+                if ne or nx else self._("No measurements yet: use the buttons above the plot."))
 
     # ---- the PINN ----------------------------------------------------------------------------
     def _on_pinn_settings(self, *_):
         self.pause_training()
-        self.pinn_status.object = "Settings changed: the network starts afresh. Press **Train**."
+        self.pinn_status.object = self._("Settings changed: the network starts afresh. Press **Train**.")
         self._refresh_pinn_figures()
 
     def start_training(self):
@@ -349,7 +389,7 @@ class BoundStatesView(LessonView):
     def reset_training(self):
         self.pause_training()
         self.model.pinn_reset()
-        self.pinn_status.object = "Reset: press **Train** to start again."
+        self.pinn_status.object = self._("Reset: press **Train** to start again.")
         self._refresh_pinn_figures()
 
     def _train_slice(self):
@@ -362,7 +402,8 @@ class BoundStatesView(LessonView):
             m.pinn_train(self._slice_steps)
         except (FloatingPointError, ValueError) as err:
             self.pause_training()
-            self.pinn_status.object = f"Training stopped: {plain_text(str(err))}"
+            # the reason is the network's own (English) error message
+            self.pinn_status.object = self._("Training stopped: {reason}").format(reason=plain_text(str(err)))
             return
         spent = time.perf_counter() - start
         # aim each slice at TRAIN_SLICE_S of CPU whatever the network size
@@ -372,7 +413,7 @@ class BoundStatesView(LessonView):
         self._refresh_pinn_figures()
 
     def _refresh_pinn_figures(self):
-        if not self.tabs.built(PINN_TAB):
+        if not self.tabs.built(self._(PINN_TAB)):
             return
         m = self.model
         c = m.pinn_curves()
@@ -409,12 +450,15 @@ class BoundStatesView(LessonView):
                                      net=c["psi"][s], error=err if visible else np.full(err.size, np.nan))
             span = float(np.nanmax(np.abs(err))) if visible and np.isfinite(err).any() else 0.01
             self.psi_fig.extra_y_ranges["err"].update(start=-1.1 * span, end=1.1 * span)
-            phase = ("variational warm-up (minimising ⟨H⟩)" if c["phase"] == "warm-up"
-                     else "residual training (PINN loss)")
-            status = (f"Step **{c['steps']}** · {phase} · {c['seconds']:.1f} s · "
-                      f"network E = **{c['energy']:.5g}** · ∫ψ² = {c['norm']:.3f}")
+            tr = self.tr
+            phase = (self._("variational warm-up (minimising ⟨H⟩)") if c["phase"] == "warm-up"
+                     else self._("residual training (PINN loss)"))
+            status = self._("Step **{steps}** · {phase} · {seconds} s · network E = **{energy}** · ∫ψ² = {norm}").format(
+                steps=c["steps"], phase=phase, seconds=tr.num(c["seconds"], ".1f"),
+                energy=tr.num(c["energy"], ".5g"), norm=tr.num(c["norm"], ".3f"))
             if visible:
-                status += f" · exact E = {c['E_exact']:.5g} · error **{c['relative_error']:.2%}**"
+                status += self._(" · exact E = {exact} · error **{error}**").format(
+                    exact=tr.num(c["E_exact"], ".5g"), error=tr.num(c["relative_error"], ".2%"))
             self.pinn_status.object = status
 
     # ---- lifetime ------------------------------------------------------------------------------
@@ -425,12 +469,15 @@ class BoundStatesView(LessonView):
 
     # ---- layout ----------------------------------------------------------------------------------
     def sidebar(self) -> list:
+        _ = self._
         return [
-            pn.pane.Markdown("### Potential"), self.shape, *self.sliders.values(), self.levels,
-            pn.pane.Markdown("### Display"), self.mode, self.show, self.speed,
-            pn.pane.Markdown("### Predict, then reveal"), self.predict, self.guess, self.reveal, self.reveal_text,
-            pn.pane.Markdown("### Superposition\nMagnitude and phase of each level's coefficient "
-                             "(normalised together)."), *self.coeff_rows, self.prepare,
+            pn.pane.Markdown("### " + _("Potential")), self.shape, *self.sliders.values(), self.levels,
+            pn.pane.Markdown("### " + _("Display")), self.mode, self.show, self.speed,
+            pn.pane.Markdown("### " + _("Predict, then reveal")), self.predict, self.guess, self.reveal,
+            self.reveal_text,
+            pn.pane.Markdown("### " + _("Superposition") + "\n" +
+                             _("Magnitude and phase of each level's coefficient (normalised together).")),
+            *self.coeff_rows, self.prepare,
         ]
 
     def main(self) -> list:
@@ -440,12 +487,13 @@ class BoundStatesView(LessonView):
         """Add the measurement, PINN and lesson tabs (after the first paint, in a served page)."""
         if len(self.layout) > 4:
             return
-        self.tabs.add_lazy((MEASURE_TAB, self._measure_tab), (PINN_TAB, self._pinn_tab),
-                           ("Lesson", lambda: lesson_text(HERE / "lesson.md")),
-                           ("Teacher notes", lambda: lesson_text(HERE / "model.md")))
+        _ = self._
+        self.tabs.add_lazy((_(MEASURE_TAB), self._measure_tab), (_(PINN_TAB), self._pinn_tab),
+                           (_("Lesson"), lambda: lesson_text(HERE / "lesson.md", self.tr)),
+                           (_("Teacher notes"), lambda: lesson_text(HERE / "model.md", self.tr)))
         self.layout.append(self.tabs)
 
 
 def create_app():
     """One session of the Bound-states lesson (called by apps/bound_states.py per browser tab)."""
-    return lesson_app("Bound states", BoundStatesModel, BoundStatesView)
+    return lesson_app(N_("Bound states"), BoundStatesModel, BoundStatesView)

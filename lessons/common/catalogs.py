@@ -92,10 +92,12 @@ def init(lang: str) -> None:
     update([lang])
 
 
-def compile_all() -> int:
-    """Compile every ``.po`` into its ``.mo``; returns how many."""
+def compile_all(lessons: pathlib.Path | None = None) -> int:
+    """Compile every ``.po`` into its ``.mo`` (of the work tree's ``lessons/``, or of the ``lessons``
+    folder given: docs/build.py compiles its copy of the sources); returns how many."""
     n = 0
-    for package in packages():
+    folders = packages() if lessons is None else sorted(p for p in pathlib.Path(lessons).iterdir() if p.is_dir())
+    for package in folders:
         for po in sorted((package / "locale").glob("*/LC_MESSAGES/messages.po")):
             with po.open("rb") as fp:
                 catalog = read_po(fp)

@@ -46,13 +46,17 @@ function labelControls() {
   for (const h of deepAll("[role=slider]")) {
     if (h.getAttribute("aria-label") || h.getAttribute("aria-labelledby")) continue
     const title = h.getRootNode().querySelector?.(".bk-slider-title")
-    const text = title ? title.textContent.split(":")[0].trim() : ""
+    // the title less its ": value" (a title may hold a colon of its own)
+    const full = title ? title.textContent : "", cut = full.lastIndexOf(":")
+    const text = (cut > 0 ? full.slice(0, cut) : full).trim()
     if (text) h.setAttribute("aria-label", text)
   }
   // Bokeh's checkbox sits beside its text, not inside a label
   for (const box of deepAll("input[type=checkbox], input[type=radio]")) {
     if (box.getAttribute("aria-label") || (box.labels && box.labels.length) || box.closest("label")) continue
-    const text = (box.parentNode.textContent || "").trim()
+    // (Bokeh puts its <style> beside the box: its CSS is no name)
+    const text = [...box.parentNode.childNodes].filter((n) => !(n.nodeType === 1 && ["STYLE", "SCRIPT"].includes(n.tagName)))
+      .map((n) => n.textContent).join(" ").replace(/\s+/g, " ").trim()
     if (text) box.setAttribute("aria-label", text.slice(0, 120))
   }
 }
@@ -103,7 +107,7 @@ export function render({ model, el }) {
   const options = Object.entries(model.profiles)
     .map(([k, v]) => `<option value="${k}"${k === model.profile ? " selected" : ""}>${v}</option>`).join("")
   bar.innerHTML = `
-    <label class="ql-look">${_("Look")} <select class="ql-profile" aria-label="${_("Look (colour profile)")}">${options}</select></label>
+    <label class="ql-look"><span class="ql-look-text">${_("Look")}</span> <select class="ql-profile" aria-label="${_("Look (colour profile)")}">${options}</select></label>
     <button type="button" class="ql-lecture" title="${_("The lesson text as slides beside the live figures")}"></button>
     <button type="button" class="ql-copy" title="${_("Copy a link to this page with every setting")}">${_("Copy link")}</button>
     <button type="button" class="ql-reveal" hidden title="${_("Show the hidden read-outs")}"></button>

@@ -225,6 +225,7 @@ class ClassroomBar(JSComponent):
       .ql-classroom > .ql-lecture, .ql-classroom > .ql-help-btn {{ display: none; }}
       .ql-classroom > button, .ql-classroom select {{ font-size: 13px; padding: 3px 8px; }}
       .ql-classroom {{ font-size: 13px; gap: 6px; }}
+      .ql-look-text {{ display: none; }}   /* the menu keeps its name for screen readers (aria-label) */
     }}
     """]
 
@@ -273,14 +274,30 @@ class LanguageMenu(JSComponent):
       document.documentElement.lang = model.lang === "qps" ? "en-XA" : model.lang
       const label = document.createElement("label")
       label.className = "ql-language"
-      const options = Object.entries(model.languages).map(([k, v]) =>
-        `<option value="${k}" lang="${k}"${k === model.lang ? " selected" : ""}>${v}</option>`).join("")
-      label.innerHTML = `<span aria-hidden="true">🌐</span> <select aria-label="${model.label}">${options}</select>`
-      label.querySelector("select").addEventListener("change", (ev) => {
+      // a globe drawn, not an emoji (a classroom machine may have no emoji font); no markup from data
+      const svg = "http://www.w3.org/2000/svg", icon = document.createElementNS(svg, "svg")
+      for (const [k, v] of Object.entries({"aria-hidden": "true", width: "18", height: "18", viewBox: "0 0 24 24",
+                                           fill: "none", stroke: "currentColor", "stroke-width": "1.8"})) icon.setAttribute(k, v)
+      for (const [tag, attrs] of [["circle", {cx: 12, cy: 12, r: 9.5}], ["ellipse", {cx: 12, cy: 12, rx: 4.2, ry: 9.5}],
+                                  ["path", {d: "M2.5 12h19M4 7h16M4 17h16"}]]) {
+        const shape = document.createElementNS(svg, tag)
+        for (const [k, v] of Object.entries(attrs)) shape.setAttribute(k, String(v))
+        icon.appendChild(shape)
+      }
+      const select = document.createElement("select")
+      select.setAttribute("aria-label", model.label)
+      for (const [code, name] of Object.entries(model.languages)) {
+        const option = document.createElement("option")
+        option.value = code; option.lang = code; option.textContent = name
+        option.selected = code === model.lang
+        select.appendChild(option)
+      }
+      select.addEventListener("change", () => {
         const url = new URL(window.location.href)
-        url.searchParams.set("lang", ev.target.value)
+        url.searchParams.set("lang", select.value)
         window.location.assign(url.toString())
       })
+      label.append(icon, select)
       el.appendChild(label)
     }
     """

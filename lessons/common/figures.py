@@ -14,7 +14,8 @@ from lessons.common.i18n import N_, Translator
 from lessons.common.palette import css_var, profile
 from lessons.common.workarounds import title_as_panel
 
-__all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures", "translate_tools", "flow_row",
+__all__ = ["lesson_figure", "legend_below", "readout_cards", "READOUT_CSS", "restyle_figures", "translate_tools", "localize_numbers",
+           "flow_row",
            "FLOW_CSS"]
 
 _FIGURE_CSV_JS = (pathlib.Path(__file__).parent / "figure_csv.js").read_text(encoding="utf-8")
@@ -127,6 +128,43 @@ def translate_tools(layout, tr: Translator) -> None:
                 text = tool.description or _TOOL_NAMES.get(type(tool).__name__)
                 if text:
                     tool.description = tr.gettext(text)
+
+
+#: Bokeh's own tick text, its decimal point made the page's sign (and no other dot: 1e-5 stays)
+_TICKS_JS = "return base.doFormat(ticks, {loc: 0})[index].replace(/(\\d)\\.(\\d)/, '$1' + sign + '$2')"
+#: A slider's value as its numbro format would write it ("0[.]00": two decimals unless whole, "0.0%":
+#: a percentage), with the page's decimal sign: BokehJS loads numbro's English only, so a
+#: NumeralTickFormatter's ``language`` changes nothing.
+_SLIDER_JS = """
+const m = /\\.(?:\\[)?(0+)/.exec(fmt), digits = m ? m[1].length : 0, percent = fmt.endsWith("%")
+const v = percent ? tick * 100 : tick
+const text = fmt.includes("[.]") && Number.isInteger(v) ? String(v) : v.toFixed(digits)
+return text.replace(".", sign) + (percent ? "%" : "")
+"""
+
+
+def localize_numbers(layout, tr: Translator) -> None:
+    """Write the numbers Bokeh draws inside ``layout`` with ``tr``'s decimal sign: the tick labels
+    of every linear axis (Bokeh's own choice of digits, then the sign) and the values of the float
+    sliders (as their format, default ``0[.]00``, writes them).  Nothing changes for a decimal point,
+    nor where a view set a formatter of its own."""
+    if tr.decimal == ".":
+        return
+    from bokeh.models import BasicTickFormatter, CustomJSTickFormatter
+
+    for item in layout if isinstance(layout, (list, tuple)) else [layout]:
+        if not isinstance(item, pn.viewable.Viewable):
+            continue
+        for slider in item.select(lambda o: isinstance(o, (pn.widgets.FloatSlider, pn.widgets.RangeSlider))):
+            if slider.format is None or isinstance(slider.format, str):
+                slider.format = CustomJSTickFormatter(args=dict(fmt=slider.format or "0[.]00", sign=tr.decimal),
+                                                      code=_SLIDER_JS)
+        for pane in item.select(pn.pane.Bokeh):
+            fig = pane.object
+            for axis in getattr(fig, "axis", []) if fig is not None else []:
+                if type(axis.formatter) is BasicTickFormatter:
+                    axis.formatter = CustomJSTickFormatter(args=dict(base=axis.formatter, sign=tr.decimal),
+                                                           code=_TICKS_JS)
 
 
 def restyle_figures(layout, look, done: set) -> None:

@@ -10,7 +10,7 @@ from lessons.common.classroom import LanguageMenu
 from lessons.common.i18n import Translator
 from lessons.common.page import ASSETS, TEMPLATE_STYLE, notice_alert_text, page_language
 from lessons.common.palette import css_var
-from lessons.common.workarounds import served_page_guards
+from lessons.common.workarounds import served_page_guards, session_request
 
 __all__ = ["gallery_app", "card_html", "CARD_CSS"]
 
@@ -32,7 +32,8 @@ def card_html(lesson, tr: Translator, query: str = "") -> str:
     keeps the gallery's ``query`` (its language)."""
     _ = tr.gettext
     title, name = html.escape(_(lesson.title)), html.escape(_(lesson.name))
-    image = (f'<img src="./assets/{lesson.thumbnail}" alt="{html.escape(_("{title}: picture").format(title=_(lesson.title)))}">'
+    alt = html.escape(_("{title}: picture").format(title=_(lesson.title)))
+    image = (f'<img src="./assets/{lesson.thumbnail}" alt="{alt}">'
              if (ASSETS / lesson.thumbnail).is_file() else f'<div class="ql-tile" aria-hidden="true">{name}</div>')
     return (f'<a class="ql-card" href="./{lesson.slug}{query}">{image}'
             f"<h3>{title}</h3><p>{html.escape(_(lesson.description))}</p></a>")
@@ -44,8 +45,7 @@ def gallery_app(args: dict | None = None, headers: dict | None = None):
 
     served_page_guards()
     if args is None:
-        args = pn.state.session_args if pn.state.curdoc else {}
-        headers = pn.state.headers if pn.state.curdoc else {}
+        args, headers = session_request()
     tr, notices = page_language(args, headers)
     _ = tr.gettext
     query = f"?lang={tr.lang}" if "lang" in args else ""

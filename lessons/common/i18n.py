@@ -86,10 +86,14 @@ def _load(path_po: pathlib.Path) -> Translations:
 
 
 @functools.lru_cache(maxsize=None)
-def _translations(lang: str):
-    """Every catalogue of ``lang`` merged (shared read-only by the sessions in that language)."""
+def _translations(lang: str, own: str | None = None):
+    """Every catalogue of ``lang`` merged into one table (shared read-only by the sessions in that
+    language); the package ``own`` (a lesson's page) last, so where two packages translate one
+    msgid differently its page shows its own."""
     merged = None
-    for folder in catalogue_dirs():
+    folders = catalogue_dirs()
+    folders = [f for f in folders if f.parent.name != own] + [f for f in folders if f.parent.name == own]
+    for folder in folders:
         po = folder / lang / "LC_MESSAGES" / "messages.po"
         if not po.is_file():
             continue
@@ -130,20 +134,25 @@ class Translator:
     ----------
     lang : str
         A code of :data:`LANGUAGES` or :data:`PSEUDO`.
+    own : str, optional
+        The lesson package whose page it translates: its catalogue wins where another package
+        translates the same msgid differently.
     """
 
-    def __init__(self, lang: str = DEFAULT):
+    def __init__(self, lang: str = DEFAULT, own: str | None = None):
         if lang not in LANGUAGES and lang != PSEUDO:
             raise ValueError(f"no translation {lang!r} (known: {', '.join(LANGUAGES)}, {PSEUDO})")
         self.lang = lang
         self.pseudo = lang == PSEUDO
         self.locale = Locale.parse("en" if self.pseudo else lang)
-        self._t = NullTranslations() if lang == DEFAULT or self.pseudo else _translations(lang)
+        self._t = NullTranslations() if lang == DEFAULT or self.pseudo else _translations(lang, own)
         self.decimal = "," if self.pseudo else get_decimal_symbol(self.locale)
         self.group = get_group_symbol(self.locale)
 
+        self.own = own
+
     def __repr__(self) -> str:
-        return f"Translator({self.lang!r})"
+        return f"Translator({self.lang!r})" if self.own is None else f"Translator({self.lang!r}, {self.own!r})"
 
     # ---- strings -----------------------------------------------------------------------------------------
     def gettext(self, message: str) -> str:
@@ -214,11 +223,26 @@ def localized_path(path: pathlib.Path, lang: str) -> pathlib.Path:
 
 
 _MD_PREFIX = re.compile(r"^(\s*(?:#{1,6}\s+|[-*+]\s+|\d+\.\s+|>\s*)*)(.*)$")
+#: inline markup a run of text ends at: emphasis, code, inline math, HTML tags
+_MD_INLINE = re.compile(r"(\*\*|\*|`[^`\n]*`|\$[^$\n]+\$|<[^>\n]+>)")
+
+
+def _wrap_runs(body: str) -> str:
+    """Each run of text between inline markup wrapped on its own (a page shows each as a text node)."""
+    out = []
+    for part in _MD_INLINE.split(body):
+        if not part.strip() or _MD_INLINE.fullmatch(part):
+            out.append(part)
+        else:
+            core = part.strip()
+            out.append(part[:len(part) - len(part.lstrip())] + WRAP[0] + core + WRAP[1] + part[len(part.rstrip()):])
+    return "".join(out)
 
 
 def pseudo_markdown(text: str) -> str:
-    """Markdown with the text of each line wrapped in ⟦ ⟧ (headings, list items, paragraphs; display
-    equations and table rules untouched): the pseudo-locale's lesson text."""
+    """Markdown with each run of text wrapped in ⟦ ⟧ (in headings, list items, paragraphs and tables,
+    between emphasis, code, inline math and tags; display equations and table rules untouched): the
+    pseudo-locale's lesson text."""
     out, in_math = [], False
     for line in text.split("\n"):
         stripped = line.strip()
@@ -233,16 +257,19 @@ def pseudo_markdown(text: str) -> str:
         if not stripped or set(stripped) <= set("|-: ") or stripped.startswith(("<", "```")):
             out.append(line)
             continue
+        if stripped.startswith("|"):        # a table row: each cell on its own
+            out.append("|".join(_wrap_runs(cell) if cell.strip() else cell for cell in line.split("|")))
+            continue
         head, body = _MD_PREFIX.match(line).groups()
-        out.append(f"{head}{WRAP[0]}{body}{WRAP[1]}" if body else line)
+        out.append(f"{head}{_wrap_runs(body)}" if body else line)
     return "\n".join(out)
 
 
 @functools.lru_cache(maxsize=None)
-def translator(lang: str = DEFAULT) -> Translator:
-    """The :class:`Translator` of ``lang`` (one per language and process, shared by its sessions:
-    it holds nothing of any session)."""
-    return Translator(lang)
+def translator(lang: str = DEFAULT, own: str | None = None) -> Translator:
+    """The :class:`Translator` of ``lang`` for the pages of the package ``own`` (one per language and
+    package in a process, shared by their sessions: it holds nothing of any session)."""
+    return Translator(lang, own)
 
 
 def parse_accept_language(header: str | None) -> list[str]:
@@ -258,12 +285,9 @@ def parse_accept_language(header: str | None) -> list[str]:
         if not code or code == "*" or not _CODE.match(code):
             continue
         q = 1.0
-        m = re.search(r"q\s*=\s*([0-9.]+)", params)
-        if m:
-            try:
-                q = float(m.group(1))
-            except ValueError:
-                q = 0.0
+        if "q" in params:                 # a weight that is no number drops its language
+            m = re.fullmatch(r"\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*", params)
+            q = float(m.group(1)) if m else 0.0
         if q > 0:
             wanted.append((-q, i, code))
     return [code for _q, _i, code in sorted(wanted)]

@@ -17,7 +17,7 @@ import param
 
 from lessons.common.classroom import Classroom, ClassroomBar, LanguageMenu, SlideDeck, hide_css, url_with
 from lessons.common.i18n import LANGUAGES, PSEUDO, Translator, choose_language, translator
-from lessons.common.figures import flow_row, restyle_figures, translate_tools
+from lessons.common.figures import flow_row, localize_numbers, restyle_figures, translate_tools
 from lessons.common.palette import css_var, profile
 from lessons.common.player import Player
 from lessons.common.sections import LazyTabs, tab_closed
@@ -25,7 +25,8 @@ from lessons.common.text import lesson_text_from, plain_text
 from lessons.common.urlsync import sync_url
 from lessons.common.model import LessonModel
 from lessons.common.view import LessonView
-from lessons.common.workarounds import FrozenInitTemplate, refuse_bad_input, respond_at_once, served_page_guards
+from lessons.common.workarounds import (FrozenInitTemplate, refuse_bad_input, respond_at_once, served_page_guards,
+                                        session_request)
 
 __all__ = ["lesson_app", "serve_lesson", "page", "page_language", "notice_alert_text", "LAYOUT_CSS", "NARROW_PX", "notice_alert", "warm_once", "LessonTemplate", "TEMPLATE_STYLE",
            "ASSETS", "SECONDARY_DELAY_MS", "SECONDARY_FALLBACK_MS"]
@@ -107,13 +108,14 @@ def _arg(args: dict, name: str) -> str | None:
     return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw))[:64]
 
 
-def page_language(args: dict, headers: dict | None = None) -> tuple[Translator, list[str]]:
+def page_language(args: dict, headers: dict | None = None, own: str | None = None) -> tuple[Translator, list[str]]:
     """A page's translator from its link's ``lang`` (else the browser's ``Accept-Language``, else
-    English) and the notice, in the chosen language, when the link asked for one we do not have."""
+    English) and the notice, in the chosen language, when the link asked for one we do not have;
+    ``own``: the lesson package of the page (its translations win)."""
     headers = headers or {}
     accept = next((v for k, v in headers.items() if str(k).lower() == "accept-language"), None)
     lang, notice = choose_language(_arg(args, "lang"), accept)
-    tr = translator(lang)
+    tr = translator(lang, own)
     if notice is None:
         return tr, []
     asked = _arg(args, "lang") or ""
@@ -203,9 +205,8 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     warm_once(view_cls)
     headers = {}
     if args is None:   # tests pass ``args``; a served page has its URL's
-        args = pn.state.session_args if pn.state.curdoc else {}
-        headers = pn.state.headers if pn.state.curdoc else {}
-    tr, lang_notices = page_language(args, headers)
+        args, headers = session_request()
+    tr, lang_notices = page_language(args, headers, own=model_cls.__module__.split(".")[1])
     model = model_cls.from_query(args, tr=tr)
     hideable = {k: tr.gettext(v) for k, v in view_cls.HIDEABLE.items()}
     classroom, notices = Classroom.from_query(args, hideable, tr)
@@ -243,6 +244,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     def prepare(objects):
         restyle_figures(objects, look, restyled)
         translate_tools(objects, tr)
+        localize_numbers(objects, tr)
         respond_at_once(objects)
         refuse_bad_input(objects)
 
@@ -296,10 +298,13 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
     else:
         secondary()
     gallery = "./" if tr.lang == "en" or "lang" not in args else f"./?lang={tr.lang}"
+    back = html.escape(tr.gettext("all lessons"))
     template.header.append(pn.Row(
         pn.pane.HTML(f'<a href="{gallery}" style="color:white;font-size:15px;'
-                     f'margin-left:12px;white-space:nowrap">← {html.escape(tr.gettext("all lessons"))}</a>', margin=(8, 10)),
-        LanguageMenu.of(tr, margin=(4, 6)), bar, sizing_mode="stretch_width"))
+                     f'margin-left:12px;white-space:nowrap">← {back}</a>', margin=(8, 10)),
+        LanguageMenu.of(tr, margin=(4, 6)), bar, sizing_mode="stretch_width",
+        # on a phone the row wraps: a German or Spanish bar is wider than 390 px
+        stylesheets=[":host { flex-wrap: wrap !important; row-gap: 2px; }"]))
     template.ql_model, template.ql_view, template.ql_classroom, template.ql_bar = model, view, classroom, bar
     template.ql_tr = tr
     template.ql_main = main

@@ -20,7 +20,7 @@ function plain(a) {
   return a instanceof Float32Array ? new Float32Array(a.buffer, a.byteOffset, a.length) : Float32Array.from(a)
 }
 
-function fmt(v, d = 3) { return Number.isFinite(v) ? v.toFixed(d) : "–" }
+function fmt(v, d = 3) { return Number.isFinite(v) ? num(v, d) : "–" }
 
 // digits as subscripts: 12 -> ₁₂
 function sub(k) { return String(k).split("").map(c => "₀₁₂₃₄₅₆₇₈₉"[+c]).join("") }
@@ -99,7 +99,7 @@ function plotBox(x0, y0, w, h, xr, yr) {
 // Grid lines and tick labels of a box; labels of the axes (``xlabel``, ``ylabel``); ``yfmt`` formats
 // the y ticks, ``xticks``/``yticks`` say how many, ``frame`` strokes the box, ``ylabelX`` places the
 // y label's centre.
-function axes(g, b, {xlabel = "", ylabel = "", xticks = 8, yticks = 5, yfmt = String, xfmt = String, grid = true,
+function axes(g, b, {xlabel = "", ylabel = "", xticks = 8, yticks = 5, yfmt = loc, xfmt = loc, grid = true,
                      frame = false, ylabelX = 14, xlabelGap = 31, tickGap = 16} = {}) {
   const {ctx} = g
   ctx.font = font(g, 13); ctx.lineWidth = 1
@@ -217,11 +217,12 @@ function marker(g, x, y, role) {
 
 // The status line of a run whose frames the page pulls as it plays (``clock.pull``): what it waits
 // for, the CSV being completed, "computing…" at the edge of what has arrived, "finished" at the end.
-// ``waiting`` is the line before the run's setup, ``unit`` what its frames are (frames, iterations).
-function pulledStatus(run, clock, s, waiting, unit = "frames") {
+// ``waiting`` is the line before the run's setup (translated), ``csv`` the msgid of the CSV line with
+// its count ``{n}`` (written ``N_("...")`` where a lesson passes its own: "… {n} iterations").
+function pulledStatus(run, clock, s, waiting, csv = N_("computing the rest of the run for the CSV… {n} frames")) {
   if (!run) return waiting
-  if (s.csvWanted) return `computing the rest of the run for the CSV… ${s.frames} ${unit}`
-  if (!s.done && clock.frame >= s.frames - 1) return "computing…"
-  if (clock.frame >= s.frames - 1 && s.frames) return "finished — press Restart to replay"
+  if (s.csvWanted) return _(csv, {n: s.frames})
+  if (!s.done && clock.frame >= s.frames - 1) return _("computing…")
+  if (clock.frame >= s.frames - 1 && s.frames) return _("finished — press Restart to replay")
   return ""
 }

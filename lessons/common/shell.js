@@ -23,6 +23,11 @@
 //   columns, keys {key: (api) => bool}, watch {property: "redraw" | (api, run) => ...},
 //   controls(api, run) (enable or disable the extra buttons), restartPlays, minHeight, aspect.
 //
+// Language: every string the page shows is ``_("English")`` (lessons/common/pieces.js); the LESSON's
+// strings (canvasLabel, label, bar.name, bar.restart, bar.extra's text and title, bar.clockZero,
+// waiting) are written ``N_("English")`` and translated here when the player mounts; readoutHTML may
+// be a function that builds its markup with ``_()``.  Shown numbers go through num() or loc().
+//
 // Data attributes on the root are the tests' hooks: data-run (the run's id), data-playing,
 // data-time, data-frame, data-frames, data-done, data-pending, data-ql-player.
 
@@ -312,7 +317,7 @@ function barMarkup(bar) {
       `<option value="0.25">¼×</option><option value="0.5">½×</option><option value="1" selected>1×</option>` +
       `<option value="2">2×</option></select></label>`
   }
-  h += `<span class="ql-clock" aria-label="${_("time")}">${loc(bar.clockZero || "t = 0.00")}</span>` + exportMarkup()
+  h += `<span class="ql-clock" aria-label="${_("time")}">${loc(_(bar.clockZero || "t = 0.00"))}</span>` + exportMarkup()
   if (bar.extra && bar.extra.length) {
     h += `<span class="ql-sep"></span>` +
       bar.extra.map((x) => `<button class="${x.cls}" type="button" title="${_(x.title)}">${_(x.text)}</button>`).join("")

@@ -29,6 +29,11 @@ workaround                     symptom without it                               
                                when a side panel changes size, never its own title
 ``busy_indicator=None``        Panel sets every session's spinner on each event of   Panel 1.9.4      tests/lessons/test_classroom.py::
 (a setting, :mod:`page`)       any session: 40 % of the CPU with 40 pages                              test_a_page_registers_no_process_wide_busy_indicator
+:func:`session_request`        in Pyodide (the docs' live lessons) every page has no  Panel 1.9.4      tests/lessons/test_i18n.py::
+                               link arguments and no headers (``MockSessionContext``):                 test_a_pyodide_page_reads_its_link_and_browser_language
+                               ``?lang=de`` and the browser's language were ignored
+``LanguageMenu`` sets          Panel's page template writes ``<html lang="en">`` for  Panel 1.9.4      tests/ui/test_i18n_ui.py (every test waits for
+``<html lang>`` (classroom.py) every page: a screen reader read German as English                      ``document.documentElement.lang``)
 =============================  =====================================================  ===============  =====================================================================
 
 :func:`served_page_guards` installs the process-wide ones and sets up a served page's session;
@@ -207,6 +212,31 @@ def quiet_closed_sockets() -> None:
 
     handler.quiet_closed_sockets = True
     loop.set_exception_handler(handler)
+
+
+def session_request() -> tuple[dict, dict]:
+    """The link arguments (name -> list of bytes, as Panel's ``session_args``) and the request headers
+    of the page being made.
+
+    Served, they are the session's request's.  In Pyodide Panel's ``MockSessionContext`` has an empty
+    request, so they are read from the browser: the worker's ``location.search`` (docs/build.py makes
+    the page start its worker with the page's query) and ``navigator.languages`` as an
+    ``Accept-Language`` header.
+    """
+    if pn.state.curdoc is None:
+        return {}, {}
+    if not getattr(pn.state, "_is_pyodide", False):
+        return pn.state.session_args, pn.state.headers
+    try:
+        import js  # type: ignore[import-not-found]  # Pyodide's bridge to the browser
+        from urllib.parse import parse_qs
+
+        query = parse_qs(str(js.location.search or "").lstrip("?"), keep_blank_values=True)
+        args = {k: [v.encode("utf-8") for v in vs] for k, vs in query.items()}
+        languages = list(getattr(js.navigator, "languages", None) or [js.navigator.language])
+        return args, {"Accept-Language": ",".join(str(x) for x in languages)}
+    except Exception:          # no browser to ask: the page's defaults (English)
+        return {}, {}
 
 
 def served_page_guards() -> None:

@@ -19,22 +19,24 @@ import param
 from physics import digits, lowprec
 from physics import quantize as qz
 from physics.quantize import minifloat_split
+from lessons.common.i18n import N_
 from lessons.common.model import LessonModel
 from lessons.common.urlstate import IntSetting, Setting
 
 __all__ = ["QuantizationModel", "QUERY_NAMES", "FORMATS", "minifloat_split", "QUANTIZER_SETTINGS", "shared_run",
            "warm_runs"]
 
-#: Format choices and their labels.  "bits" is the slider; some formats fix their own width.
+#: Format choices and their labels (English msgids, shown translated).  "bits" is the slider; some
+#: formats fix their own width.
 FORMATS = {
-    "int": "Integer (uniform)",
-    "fixed": "Fixed point Q(W, F)",
-    "minifloat": "Minifloat (E/M split)",
-    "mx": "MX block format (E8M0 scale, blocks of 32)",
-    "nvfp4": "NVFP4 (E2M1, E4M3 scale, blocks of 16)",
-    "nf4": "NF4 (normal quantiles, blocks of 64)",
-    "power": "Power companding |x|^a",
-    "power_of_two": "Powers of two (shift-only)",
+    "int": N_("Integer (uniform)"),
+    "fixed": N_("Fixed point Q(W, F)"),
+    "minifloat": N_("Minifloat (E/M split)"),
+    "mx": N_("MX block format (E8M0 scale, blocks of 32)"),
+    "nvfp4": N_("NVFP4 (E2M1, E4M3 scale, blocks of 16)"),
+    "nf4": N_("NF4 (normal quantiles, blocks of 64)"),
+    "power": N_("Power companding |x|^a"),
+    "power_of_two": N_("Powers of two (shift-only)"),
 }
 #: Formats whose width is fixed by their definition (the slider does not apply).
 FIXED_WIDTH = {"nvfp4": 4, "nf4": 4}
@@ -99,8 +101,9 @@ class QuantizationModel(LessonModel):
         # below F = -8 every value of the lesson's data rounds to 0 and the page's slider ends there;
         # -99 means "best for the data"
         if -99 < self.frac_bits < -8:
-            self.notices = [*self.notices, f"F={self.frac_bits} leaves nothing of the data (steps of "
-                            f"2^{-self.frac_bits}); using the page's lowest, F=-8."]
+            self.notices = [*self.notices, self.tr._("F={F} leaves nothing of the data (steps of 2^{steps}); "
+                                                     "using the page's lowest, F=-8.").format(F=self.frac_bits,
+                                                                                              steps=-self.frac_bits)]
             self.frac_bits = -8
 
     def applies(self) -> dict[str, bool]:

@@ -17,6 +17,7 @@ import numpy as np
 import param
 
 from physics import battery, spinchain
+from lessons.common.i18n import N_, translator
 from lessons.common.model import LessonModel
 from lessons.common.urlstate import IntSetting, Setting
 
@@ -25,39 +26,39 @@ __all__ = ["SpinBatteryModel", "QUERY_NAMES", "PRESETS", "MAP_AXES", "CURVE_AXES
 
 #: Coupling presets (Jx, Jy, Jz); J > 0 antiferromagnetic, J < 0 ferromagnetic.
 PRESETS = {
-    "xxx_afm": ("XXX antiferromagnet (J = 1, 1, 1)", (1.0, 1.0, 1.0)),
-    "xxx_fm": ("XXX ferromagnet (J = −1, −1, −1)", (-1.0, -1.0, -1.0)),
-    "xxz_afm": ("XXZ antiferromagnet (1, 1, 0.5)", (1.0, 1.0, 0.5)),
-    "xxz_fm": ("XXZ ferromagnet (−1, −1, −0.5)", (-1.0, -1.0, -0.5)),
-    "xyz_afm": ("XYZ antiferromagnet (1, 0.6, 0.3)", (1.0, 0.6, 0.3)),
-    "xyz_fm": ("XYZ ferromagnet (−1, −0.6, −0.3)", (-1.0, -0.6, -0.3)),
-    "ising_afm": ("Ising antiferromagnet (0, 0, 1)", (0.0, 0.0, 1.0)),
-    "custom": ("Custom (move the J sliders)", None),
+    "xxx_afm": (N_("XXX antiferromagnet (J = 1, 1, 1)"), (1.0, 1.0, 1.0)),
+    "xxx_fm": (N_("XXX ferromagnet (J = −1, −1, −1)"), (-1.0, -1.0, -1.0)),
+    "xxz_afm": (N_("XXZ antiferromagnet (1, 1, 0.5)"), (1.0, 1.0, 0.5)),
+    "xxz_fm": (N_("XXZ ferromagnet (−1, −1, −0.5)"), (-1.0, -1.0, -0.5)),
+    "xyz_afm": (N_("XYZ antiferromagnet (1, 0.6, 0.3)"), (1.0, 0.6, 0.3)),
+    "xyz_fm": (N_("XYZ ferromagnet (−1, −0.6, −0.3)"), (-1.0, -0.6, -0.3)),
+    "ising_afm": (N_("Ising antiferromagnet (0, 0, 1)"), (0.0, 0.0, 1.0)),
+    "custom": (N_("Custom (move the J sliders)"), None),
 }
 
 #: Map axes: (x parameter, y parameter).
 MAP_AXES = {"D_T": ("D", "T"), "K_T": ("K", "T"), "B_T": ("B", "T"), "B_b": ("B", "b"), "D_K": ("D", "K"),
             "Jz_T": ("Jz", "T")}
 CURVE_AXES = ("T", "D", "K", "B", "b", "Jz")
-AXIS_LABELS = {"T": "temperature T", "D": "DM coupling D", "K": "KSEA coupling K", "B": "field B",
-               "b": "inhomogeneity b", "Jz": "Jz"}
-QUANTITY_LABELS = {"ergotropy": "ergotropy W", "capacity": "capacity C", "efficiency": "W / C (usable fraction)",
-                   "stored": "stored energy E",
-                   "coherence": "l1 coherence", "concurrence": "concurrence (sites 1, 2)"}
+AXIS_LABELS = {"T": N_("temperature T"), "D": N_("DM coupling D"), "K": N_("KSEA coupling K"), "B": N_("field B"),
+               "b": N_("inhomogeneity b"), "Jz": "Jz"}
+QUANTITY_LABELS = {"ergotropy": N_("ergotropy W"), "capacity": N_("capacity C"), "efficiency": N_("W / C (usable fraction)"),
+                   "stored": N_("stored energy E"),
+                   "coherence": N_("l1 coherence"), "concurrence": N_("concurrence (sites 1, 2)")}
 CHARGERS = {
-    "drive": "Resonant drive of each spin",
-    "field": "Transverse field on the coupled chain",
-    "chain": "The couplings alone (quench)",
+    "drive": N_("Resonant drive of each spin"),
+    "field": N_("Transverse field on the coupled chain"),
+    "chain": N_("The couplings alone (quench)"),
 }
 #: What each charger's Hamiltonian is (shown under the picker).
 CHARGER_HAMILTONIANS = {
-    "drive": "H_charge = Ω Σ σx_i in the frame rotating with each spin's precession: the spins flip "
-             "independently, fully at t = π/(2Ω).",
-    "field": "H_charge = H + Ω Σ σx_i: a static transverse field switched on while the couplings and "
-             "the Zeeman fields stay on.",
-    "chain": "H_charge = H: the couplings are switched on. From the empty battery at T = 0 with every "
-             "field B_i of one sign, only the terms that do not conserve Σσz (Jx ≠ Jy, K) can charge; "
-             "with fields of both signs or a warm start the exchange terms move energy in too.",
+    "drive": N_("H_charge = Ω Σ σx_i in the frame rotating with each spin's precession: the spins flip "
+                "independently, fully at t = π/(2Ω)."),
+    "field": N_("H_charge = H + Ω Σ σx_i: a static transverse field switched on while the couplings and "
+                "the Zeeman fields stay on."),
+    "chain": N_("H_charge = H: the couplings are switched on. From the empty battery at T = 0 with every "
+                "field B_i of one sign, only the terms that do not conserve Σσz (Jx ≠ Jy, K) can charge; "
+                "with fields of both signs or a warm start the exchange terms move energy in too."),
 }
 
 #: Map resolution per axis: both axes need a diagonalisation per point, unless one is T (then
@@ -83,25 +84,25 @@ QUERY_NAMES = {"preset": "preset", "Jx": "Jx", "Jy": "Jy", "Jz": "Jz", "D": "D",
 class SpinBatteryModel(LessonModel):
     """A Heisenberg XYZ chain with DM/KSEA couplings in a Zeeman field, at temperature T, as a battery."""
 
-    preset = param.Selector(default="xxx_afm", objects=list(PRESETS), doc="Coupling preset (sets Jx, Jy, Jz).")
-    Jx = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc="Exchange coupling Jx (J > 0: antiferromagnetic).")
-    Jy = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc="Exchange coupling Jy.")
-    Jz = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc="Exchange coupling Jz.")
-    D = Setting(default=0.5, bounds=(0.0, 4.0), step=0.05, doc="Dzyaloshinsky–Moriya coupling (z component).")
-    K = Setting(default=0.2, bounds=(0.0, 4.0), step=0.05, doc="KSEA coupling.")
-    B = Setting(default=1.0, bounds=(0.0, 4.0), step=0.05, doc="Uniform Zeeman field B.")
-    b = Setting(default=0.3, bounds=(-2.0, 2.0), step=0.05, doc="Field inhomogeneity b (sites get B ± b).")
+    preset = param.Selector(default="xxx_afm", objects=list(PRESETS), doc=N_("Coupling preset (sets Jx, Jy, Jz)."))
+    Jx = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc=N_("Exchange coupling Jx (J > 0: antiferromagnetic)."))
+    Jy = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc=N_("Exchange coupling Jy."))
+    Jz = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc=N_("Exchange coupling Jz."))
+    D = Setting(default=0.5, bounds=(0.0, 4.0), step=0.05, doc=N_("Dzyaloshinsky–Moriya coupling (z component)."))
+    K = Setting(default=0.2, bounds=(0.0, 4.0), step=0.05, doc=N_("KSEA coupling."))
+    B = Setting(default=1.0, bounds=(0.0, 4.0), step=0.05, doc=N_("Uniform Zeeman field B."))
+    b = Setting(default=0.3, bounds=(-2.0, 2.0), step=0.05, doc=N_("Field inhomogeneity b (sites get B ± b)."))
     profile = param.Selector(default="alternating", objects=list(battery.FIELD_PROFILES),
-                             doc="How b spreads over more than two sites: B + b, B − b, ... or a gradient.")
-    T = Setting(default=0.5, bounds=(0.0, 5.0), step=0.02, doc="Temperature (k_B = 1).")
-    n_sites = IntSetting(default=2, bounds=(2, 10), doc="Number of spins in the open chain.")
+                             doc=N_("How b spreads over more than two sites: B + b, B − b, ... or a gradient."))
+    T = Setting(default=0.5, bounds=(0.0, 5.0), step=0.02, doc=N_("Temperature (k_B = 1)."))
+    n_sites = IntSetting(default=2, bounds=(2, 10), doc=N_("Number of spins in the open chain."))
 
-    map_axes = param.Selector(default="D_T", objects=list(MAP_AXES), doc="Axes of the 2-D map.")
-    map_quantity = param.Selector(default="ergotropy", objects=list(QUANTITY_LABELS), doc="What the map shows.")
-    curve_axis = param.Selector(default="T", objects=list(CURVE_AXES), doc="Horizontal axis of the curves.")
-    charger = param.Selector(default="drive", objects=list(CHARGERS), doc="What charges the battery.")
-    omega = Setting(default=1.0, bounds=(0.1, 3.0), step=0.05, doc="Strength Ω of the transverse drive.")
-    t_max = Setting(default=6.0, bounds=(1.0, 30.0), step=0.5, doc="Length of the charging run.")
+    map_axes = param.Selector(default="D_T", objects=list(MAP_AXES), doc=N_("Axes of the 2-D map."))
+    map_quantity = param.Selector(default="ergotropy", objects=list(QUANTITY_LABELS), doc=N_("What the map shows."))
+    curve_axis = param.Selector(default="T", objects=list(CURVE_AXES), doc=N_("Horizontal axis of the curves."))
+    charger = param.Selector(default="drive", objects=list(CHARGERS), doc=N_("What charges the battery."))
+    omega = Setting(default=1.0, bounds=(0.1, 3.0), step=0.05, doc=N_("Strength Ω of the transverse drive."))
+    t_max = Setting(default=6.0, bounds=(1.0, 30.0), step=0.5, doc=N_("Length of the charging run."))
 
     query_names = QUERY_NAMES
 
@@ -123,7 +124,8 @@ class SpinBatteryModel(LessonModel):
         preset then reads "custom" if they differ, :meth:`linked`)."""
         if values.get("n_sites", cls.n_sites) != 2 and values.get("map_quantity") == "concurrence":
             values["map_quantity"] = "ergotropy"
-            notices.append("'map_q=concurrence' is mapped for two spins only: showing the ergotropy.")
+            tr = tr or translator()
+            notices.append(tr._("'map_q=concurrence' is mapped for two spins only: showing the ergotropy."))
         return values
 
     # ---- the chain -----------------------------------------------------------------------
@@ -268,8 +270,8 @@ class SpinBatteryModel(LessonModel):
         T = self.T
         if n > MAX_MIXED_CHARGE_SITES and T > 0:
             T = 0.0
-            note = (f"With {n} sites the charging starts from the empty battery at T = 0 "
-                    f"(a mixed start is simulated up to {MAX_MIXED_CHARGE_SITES} sites).")
+            note = self.tr._("With {n} sites the charging starts from the empty battery at T = 0 "
+                             "(a mixed start is simulated up to {max} sites).").format(n=n, max=MAX_MIXED_CHARGE_SITES)
         p0 = battery.battery_gibbs(f, T)
         if n > MAX_MIXED_CHARGE_SITES and p0.max() < 1 - 1e-12:
             # a zero field leaves the ground of H_B degenerate: take the basis state with the

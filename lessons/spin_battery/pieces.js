@@ -5,20 +5,22 @@
 // ergotropy), P (average power), sh and sz (each spin's transverse and z Bloch components,
 // frame-major: records x spins)}.  The player interpolates the run at display rate: the spins as
 // arrows, a battery gauge, and the curves with a moving cursor.
+// Every text it shows is in the page's language (its msgids in _() and N_(), numbers through num());
+// the CSV export keeps English column names and numbers with a dot, for programs to read.
 
 const LESSON = {
   className: "ql-player ql-charge",
   name: "charging",
-  label: "Charging animation: space plays or pauses, r restarts",
-  canvasLabel: "Spins, battery gauge and charging curves",
-  waiting: "Computing the charging run…",
+  label: N_("Charging animation: space plays or pauses, r restarts"),
+  canvasLabel: N_("Spins, battery gauge and charging curves"),
+  waiting: N_("Computing the charging run…"),
   clock: {mode: "run", seconds: 8},
-  bar: {name: "Charging animation", restart: "Restart the charging", speed: "select", note: true, status: "readout"},
-  readoutHTML: `
-        <span>stored E = <b class="ql-E">–</b></span>
-        <span>ergotropy W = <b class="ql-W">–</b></span>
-        <span>local W = <b class="ql-Wloc">–</b></span>
-        <span>average power E/t = <b class="ql-P">–</b></span>`,
+  bar: {name: N_("Charging animation"), restart: N_("Restart the charging"), speed: "select", note: true, status: "readout"},
+  readoutHTML: () => `
+        <span>${_("stored E")} = <b class="ql-E">–</b></span>
+        <span>${_("ergotropy W")} = <b class="ql-W">–</b></span>
+        <span>${_("local W")} = <b class="ql-Wloc">–</b></span>
+        <span>${_("average power E/t")} = <b class="ql-P">–</b></span>`,
   minHeight: 320,
   aspect: 0.7,
 
@@ -38,18 +40,20 @@ const LESSON = {
     return {".ql-E": fmt(at(run, run.E, clock.t)), ".ql-W": fmt(at(run, run.W, clock.t)),
             ".ql-Wloc": fmt(at(run, run.Wloc, clock.t)), ".ql-P": clock.t > 0 ? fmt(at(run, run.P, clock.t)) : "–"}
   },
-  status: (run) => (run && run.t ? `best average power ${fmt(run.best_power)} at t = ${fmt(run.best_time, 2)}` : ""),
+  status: (run) => (run && run.t
+    ? _("best average power {power} at t = {t}", {power: fmt(run.best_power), t: fmt(run.best_time, 2)}) : ""),
   table: (run) => run.t && [["t", run.t], ["stored_E", run.E], ["ergotropy_W", run.W], ["local_W", run.Wloc],
                             ["average_power", run.P]],
 
   draw(g, run, clock) {
-    if (!run.t) { clear(g, LESSON.waiting); return }
+    if (!run.t) { clear(g, _(LESSON.waiting)); return }
     const {W, H, big} = g, topH = Math.round(H * 0.36)
     spins(g, run, clock.t, 10, 4, W - 130 * big, topH - 8)
     gauge(g, run, clock.t, W - 110 * big, 8, 90 * big, topH - 16)
     curves(g, run, clock.t, 56 * big, topH + 30 * big, W - 116 * big, H - topH - 66 * big)
   },
 }
+
 
 // linear interpolation of series a (or column j of an (nt x n) array) at time t
 function at(run, a, t, j = -1, n = 1) {
@@ -93,21 +97,41 @@ function gauge(g, run, t, x, y, w, h) {
   ctx.strokeRect(bx, top, bw, bh)
   ctx.fillStyle = color("axis"); ctx.fillRect(bx + bw * 0.3, top - 6 * big, bw * 0.4, 6 * big)
   bar(g, bx + 2, top + bh, bw - 4, bh * frac, "gauge")
-  label(g, `${Math.round(frac * 100)} % full`, x + w / 2, y + h - 4, "text", {align: "center"})
+  label(g, _("{percent} % full", {percent: Math.round(frac * 100)}), x + w / 2, y + h - 4, "text", {align: "center"})
+}
+
+// How many rows legend(g, items, x, ..., {down: false, swatch: "line"}) takes (it wraps at the canvas edge)
+function legendRows(g, items, x) {
+  const {ctx, big} = g, maxX = g.W - 4
+  ctx.font = font(g, 13)
+  let rows = 1, at = x
+  for (const [, text] of items) {
+    const wide = 27 * big + ctx.measureText(text).width
+    if (at > x && at + wide > maxX) { rows += 1; at = x }
+    at += ctx.measureText(text).width + 46 * big
+  }
+  return rows
 }
 
 // E, W, local W (left axis) and the average power (right axis) against time, the best average power
-// as a dot, and the time cursor
+// as a dot, and the time cursor; the legend above the plot, which moves down by the legend's extra
+// rows on a narrow canvas (long labels wrap)
 function curves(g, run, t, x0, y0, w, h) {
   const {ctx, big} = g, ts = run.t, t1 = ts[ts.length - 1]
+  const items = [["stored", _("stored energy E")], ["ergotropy", _("ergotropy W")],
+                 ["local_ergotropy", _("local ergotropy (spin by spin)"), [6, 4]],
+                 ["power", _("average power E/t (right axis)"), [2, 3]]]
+  const legendY = y0 - 12 * big, extra = (legendRows(g, items, x0 + 8) - 1) * 17 * big
+  y0 += extra; h -= extra
   let emax = run.Emax || 1, pmax = 0
   for (const a of [run.E, run.W, run.Wloc]) for (const v of a) emax = Math.max(emax, v)
   for (const v of run.P) pmax = Math.max(pmax, v)
   pmax = pmax > 0 ? pmax * 1.1 : 1
   const b = plotBox(x0, y0, w, h, [0, t1], [0, emax]), bp = plotBox(x0, y0, w, h, [0, t1], [0, pmax])
-  axes(g, b, {xlabel: "time t (units of 1/J)", ylabel: "energy", xticks: 8, yticks: 4, frame: true, xlabelGap: 32})
+  axes(g, b, {xlabel: _("time t (units of 1/J)"), ylabel: _("energy"), xticks: 8, yticks: 4, frame: true, xlabelGap: 32,
+              xfmt: loc, yfmt: loc})
   ctx.font = font(g, 13); ctx.fillStyle = color("text"); ctx.textAlign = "left"
-  for (const v of niceTicks(0, pmax, 4)) ctx.fillText(String(v), x0 + w + 6, bp.Y(v) + 4)
+  for (const v of niceTicks(0, pmax, 4)) ctx.fillText(loc(v), x0 + w + 6, bp.Y(v) + 4)
   ctx.save(); ctx.beginPath(); ctx.rect(x0, y0 - 2, w, h + 4); ctx.clip()
   const px = Array.from(ts, (v) => b.X(v))
   polyline(g, px, Array.from(run.E, (v) => b.Y(v)), "stored", {width: 2.2})
@@ -118,6 +142,5 @@ function curves(g, run, t, x0, y0, w, h) {
   ctx.beginPath(); ctx.arc(b.X(run.best_time), bp.Y(run.best_power), 5 * big, 0, 2 * Math.PI); ctx.fill()
   vline(g, b, t, "time_cursor", {width: 2})
   ctx.restore()
-  legend(g, [["stored", "stored energy E"], ["ergotropy", "ergotropy W"], ["local_ergotropy", "local ergotropy (spin by spin)", [6, 4]],
-             ["power", "average power E/t (right axis)", [2, 3]]], x0 + 8, y0 - 12 * big, {down: false, swatch: "line"})
+  legend(g, items, x0 + 8, legendY, {down: false, swatch: "line"})
 }

@@ -13,11 +13,12 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, FixedTicker, HoverTool,
+from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJSTickFormatter, FixedTicker, HoverTool,
                           LinearAxis, LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Viridis256
 
 from lessons.common.figures import READOUT_CSS, flow_row, legend_below, lesson_figure, readout_cards
+from lessons.common.i18n import N_
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs, Section, tab_closed
 from lessons.common.text import lesson_text, plain_text
@@ -30,17 +31,21 @@ __all__ = ["SpinBatteryView", "create_app", "TABS"]
 
 HERE = pathlib.Path(__file__).parent
 DEBOUNCE_MS = 60
-TABS = ("Battery state", "Maps and curves", "Charging")
+#: the tabs' titles (English msgids; a page shows them in its language, :attr:`SpinBatteryView.tab_titles`)
+TABS = (N_("Battery state"), N_("Maps and curves"), N_("Charging"))
 CHAIN = ("n_sites", "Jx", "Jy", "Jz", "D", "K", "B", "b", "profile")
 #: what each curve is drawn in (a swatch of lessons.common.palette, in the page's profile)
 COLORS = {"stored": "blue", "incoherent": "green", "coherent": "lime", "capacity": "grey",
           "coherence": "violet", "concurrence": "magenta", "rho": "blue", "passive": "orange"}
-CARDS = (("ergotropy", "Ergotropy W", "the most work a unitary can extract"),
-         ("capacity", "Capacity C", "most a unitary could ever add or take, from the best to the worst state"),
-         ("stored", "Stored energy E", "Tr ρH_B above the empty battery"),
-         ("coherent", "Coherent part of W", "lost if ρ were dephased"),
-         ("coherence", "l1 coherence", "Σ|ρ_bc| off the diagonal"),
-         ("concurrence", "Concurrence", "entanglement of sites 1 and 2"))
+CARDS = (("ergotropy", N_("Ergotropy W"), N_("the most work a unitary can extract")),
+         ("capacity", N_("Capacity C"), N_("most a unitary could ever add or take, from the best to the worst state")),
+         ("stored", N_("Stored energy E"), N_("Tr ρH_B above the empty battery")),
+         ("coherent", N_("Coherent part of W"), N_("lost if ρ were dephased")),
+         ("coherence", N_("l1 coherence"), N_("Σ|ρ_bc| off the diagonal")),
+         ("concurrence", N_("Concurrence"), N_("entanglement of sites 1 and 2")))
+#: the rows of the energies figure and of the resources figure (English msgids)
+BAR_ROWS = (N_("capacity C"), N_("ergotropy W"), N_("stored energy E"))
+RESOURCE_ROWS = (N_("concurrence"), N_("l1 coherence"))
 
 
 class SpinBatteryView(LessonView):
@@ -50,20 +55,25 @@ class SpinBatteryView(LessonView):
 
     #: read-outs a link can hide until the teacher reveals them (the cards, the charging read-outs)
     HIDEABLE = {**{key: label for key, label, _ in CARDS},
-                "E": "stored E (charging)", "W": "ergotropy W (charging)", "Wloc": "local W", "P": "average power"}
+                "E": N_("stored E (charging)"), "W": N_("ergotropy W (charging)"), "Wloc": N_("local W"),
+                "P": N_("average power")}
 
     MODEL = SpinBatteryModel
 
     def __init__(self, model: SpinBatteryModel | None = None, look=None):
         super().__init__(model, look)
         m = model = self.model
+        _ = self._
+        #: the tabs' titles in the page's language (LazyTabs knows its tabs by title)
+        self.tab_titles = tuple(_(t) for t in TABS)
         self.player = ChargePlayer(sizing_mode="stretch_width")
         self._make_widgets()
         self.cards = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[READOUT_CSS])
         self.status = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(15px * var(--ql-scale, 1))"})
         # each tab's figures are made when it is first opened, the first one just after the first
         # paint (load_secondary)
-        self.tabs = LazyTabs((TABS[0], self._state_tab), (TABS[1], self._maps_tab), (TABS[2], self._charging_tab),
+        titles = self.tab_titles
+        self.tabs = LazyTabs((titles[0], self._state_tab), (titles[1], self._maps_tab), (titles[2], self._charging_tab),
                              later=True, sizing_mode="stretch_width")
         self.tabs.param.watch(lambda *_: self._refresh_visible(), "active")
         self._make_sections()
@@ -89,39 +99,63 @@ class SpinBatteryView(LessonView):
             axes = MAP_AXES[m.map_axes]
             return ("map_axes", "map_quantity", *(k for k in settings if k not in axes))
 
-        self.state_section = Section(m, settings, self._draw_state, open_(TABS[0]))
+        self.state_section = Section(m, settings, self._draw_state, open_(self.tab_titles[0]))
         # maps and curves follow every change (they are cached per setting and cheap to patch)
         self.map_section = Section(m, map_depends, lambda: self._draw_map(m.map_grid()), m.maps_available)
         self.curve_section = Section(m, lambda: ("curve_axis", *(k for k in settings if k != m.curve_axis)),
                                      lambda: self._draw_curves(m.curves()),
                                      lambda: m.maps_available() or m.curve_axis == "T")
         self.charging_section = Section(m, (*settings, "charger", "omega", "t_max"),
-                                        lambda: self.player.show_run(m.charging()), open_(TABS[2]))
+                                        lambda: self.player.show_run(m.charging()), open_(self.tab_titles[2]))
+
+    def _widget(self, cls, name: str, label: str, **kw):
+        """A widget of the model's parameter ``name``, its label and help text (the parameter's doc, on
+        the widgets that show one) in the page's language."""
+        p = self.model.param[name]
+        if p.doc and "description" in cls.param:
+            kw["description"] = self._(p.doc)
+        if cls is pn.widgets.FloatSlider and self.tr.decimal != ".":
+            # the value beside the label as Bokeh's slider writes it ("0[.]00": 1, 0.50), with the page's
+            # decimal sign (Bokeh's number formatter knows only English)
+            kw["format"] = CustomJSTickFormatter(code="const s = tick.toFixed(2); return (s.endsWith('.00') ? "
+                                                      f"s.slice(0, -3) : s).replace('.', {self.tr.decimal!r})")
+        return cls.from_param(p, label=self._(label), **kw)
+
+    def _localize_ticks(self, *figs) -> None:
+        """Numbers on the figures' axes and colour bars with the page's decimal sign (English: Bokeh's own)."""
+        if self.tr.decimal == ".":
+            return
+        code = f"return String(+tick.toPrecision(10)).replace('.', {self.tr.decimal!r})"
+        for f in figs:
+            for item in (*f.xaxis, *f.yaxis, *f.right, *f.left, *f.below):
+                fmt = getattr(item, "formatter", None)        # a colour bar's default is "auto": Bokeh's basic one
+                if fmt == "auto" or type(fmt) is BasicTickFormatter:
+                    item.formatter = CustomJSTickFormatter(code=code)
 
     def _make_widgets(self):
         m = self.model
-        self.preset = pn.widgets.Select.from_param(m.param.preset, label="Couplings",
-                                                   options={label: key for key, (label, _) in PRESETS.items()})
-        self.sliders = {name: pn.widgets.FloatSlider.from_param(m.param[name], label=label) for name, label in (
-            ("Jx", "Jx"), ("Jy", "Jy"), ("Jz", "Jz"), ("D", "DM coupling D"), ("K", "KSEA coupling K"),
-            ("B", "Field B"), ("b", "Inhomogeneity b (sites get B ± b)"), ("T", "Temperature T"))}
-        self.n_sites = pn.widgets.IntSlider.from_param(m.param.n_sites, label="Number of spins N")
-        self.profile = pn.widgets.RadioButtonGroup.from_param(
-            m.param.profile, options={"B+b, B−b, …": "alternating", "gradient B+b → B−b": "gradient"},
-            label="Field profile")
-        self.map_axes = pn.widgets.Select.from_param(
-            m.param.map_axes, label="Map over",
-            options={f"{AXIS_LABELS[x]} × {AXIS_LABELS[y]}": k for k, (x, y) in MAP_AXES.items()})
-        self.map_quantity = pn.widgets.Select.from_param(m.param.map_quantity, label="Map of",
-                                                         options={v: k for k, v in QUANTITY_LABELS.items()})
-        self.curve_axis = pn.widgets.Select.from_param(m.param.curve_axis, label="Curves against",
-                                                       options={AXIS_LABELS[k]: k for k in m.param.curve_axis.objects})
-        self.charger = pn.widgets.Select.from_param(m.param.charger, label="Charger", width=320,
-                                                    options={v: k for k, v in CHARGERS.items()})
-        self.omega = pn.widgets.FloatSlider.from_param(m.param.omega, label="Drive strength Ω", width=240)
-        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label="Charging time", width=240)
+        _ = self._
+        self.preset = self._widget(pn.widgets.Select, "preset", N_("Couplings"),
+                                   options={_(label): key for key, (label, _J) in PRESETS.items()})
+        self.sliders = {name: self._widget(pn.widgets.FloatSlider, name, label) for name, label in (
+            ("Jx", "Jx"), ("Jy", "Jy"), ("Jz", "Jz"), ("D", N_("DM coupling D")), ("K", N_("KSEA coupling K")),
+            ("B", N_("Field B")), ("b", N_("Inhomogeneity b (sites get B ± b)")), ("T", N_("Temperature T")))}
+        self.n_sites = self._widget(pn.widgets.IntSlider, "n_sites", N_("Number of spins N"))
+        self.profile = self._widget(pn.widgets.RadioButtonGroup, "profile", N_("Field profile"),
+                                    options={"B+b, B−b, …": "alternating", _("gradient B+b → B−b"): "gradient"})
+        self.map_axes = self._widget(
+            pn.widgets.Select, "map_axes", N_("Map over"),
+            options={f"{_(AXIS_LABELS[x])} × {_(AXIS_LABELS[y])}": k for k, (x, y) in MAP_AXES.items()})
+        self.map_quantity = self._widget(pn.widgets.Select, "map_quantity", N_("Map of"),
+                                         options=self._quantity_options())
+        self.curve_axis = self._widget(pn.widgets.Select, "curve_axis", N_("Curves against"),
+                                       options={_(AXIS_LABELS[k]): k for k in m.param.curve_axis.objects})
+        self.charger = self._widget(pn.widgets.Select, "charger", N_("Charger"), width=320,
+                                    options={_(v): k for k, v in CHARGERS.items()})
+        self.omega = self._widget(pn.widgets.FloatSlider, "omega", N_("Drive strength Ω"), width=240)
+        self.t_max = self._widget(pn.widgets.FloatSlider, "t_max", N_("Charging time"), width=240)
         self.charger_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(14px * var(--ql-scale, 1))"})
-        show = lambda *_: setattr(self.charger_text, "object", plain_text(CHARGER_HAMILTONIANS[m.charger]))  # noqa: E731
+        show = lambda *_e: setattr(self.charger_text, "object", plain_text(self._(CHARGER_HAMILTONIANS[m.charger])))  # noqa: E731
         m.param.watch(show, "charger")
         show()
         self.notices = notice_alert(m)
@@ -131,61 +165,75 @@ class SpinBatteryView(LessonView):
         """Field profiles matter from three spins; the concurrence map exists for two."""
         m = self.model
         self.profile.visible = m.n_sites > 2
-        self.map_quantity.options = {v: k for k, v in QUANTITY_LABELS.items()
-                                     if k != "concurrence" or m.n_sites == 2}
+        self.map_quantity.options = self._quantity_options()
+
+    def _quantity_options(self) -> dict[str, str]:
+        """What a map can show (its name in the page's language -> key); the concurrence for two spins."""
+        return {self._(v): k for k, v in QUANTITY_LABELS.items() if k != "concurrence" or self.model.n_sites == 2}
 
     # ---- figures ---------------------------------------------------------------------------
+    def _figure(self, title: str, x_label: str, y_label: str, **kw):
+        """:func:`lesson_figure` with its title and axis labels (English msgids) in the page's language;
+        the file its PNG tool saves keeps the English title's name."""
+        f = lesson_figure(title, self._(x_label), self._(y_label), **kw)
+        f.title.text = self._(title)
+        return f
+
     def _state_tab(self) -> pn.Column:
         """Energies and resources as bars, the populations on H_B's ladder, |rho| as a heat map."""
-        rows = ["capacity C", "ergotropy W", "stored energy E"]
+        _ = self._
+        rows = self.bar_rows = [_(r) for r in BAR_ROWS]
         self.bars = ColumnDataSource(dict(y=rows, incoherent=[0, 0, 0], coherent=[0, 0, 0], stored=[0, 0, 0],
                                           capacity=[0, 0, 0]))
-        f = lesson_figure("Energies (J); dashed: full battery", "energy", "", height=270, y_range=rows)
+        f = self._figure(N_("Energies (J); dashed: full battery"), N_("energy"), "", height=270, y_range=rows)
         f.hbar_stack(["incoherent", "coherent"], y="y", height=0.6, source=self.bars,
                      color=[self.colors["incoherent"], self.colors["coherent"]],
-                     legend_label=["ergotropy: incoherent part", "coherent part"])
-        f.hbar(y="y", right="stored", height=0.6, source=self.bars, color=self.colors["stored"], legend_label="stored")
+                     legend_label=[_("ergotropy: incoherent part"), _("coherent part")])
+        f.hbar(y="y", right="stored", height=0.6, source=self.bars, color=self.colors["stored"], legend_label=_("stored"))
         f.hbar(y="y", right="capacity", height=0.6, source=self.bars, color=self.colors["capacity"],
-               legend_label="capacity")
+               legend_label=_("capacity"))
         self.max_span = Span(location=0, dimension="height", line_dash="dashed", line_color=self.c.axis, line_width=1.5)
         f.add_layout(self.max_span)
         f.x_range = Range1d(0, 1)
         legend_below(f, rows=2)      # one row does not fit beside the resources figure in the projector look
         self.bars_fig = f
-        res_rows = ["concurrence", "l1 coherence"]
+        res_rows = self.resource_rows = [_(r) for r in RESOURCE_ROWS]
         self.res = ColumnDataSource(dict(y=res_rows, value=[0, 0], color=[self.colors["concurrence"], self.colors["coherence"]]))
-        g = lesson_figure("Quantum resources", "value", "", height=230, y_range=res_rows, x_range=Range1d(0, 1.05))
+        g = self._figure(N_("Quantum resources"), N_("value"), "", height=230, y_range=res_rows, x_range=Range1d(0, 1.05))
         g.hbar(y="y", right="value", height=0.6, color="color", source=self.res)
         self.res_fig = g
 
         self.ladder = ColumnDataSource(dict(E=[], rho=[], passive=[], h=[], deg=[]))
-        lf = lesson_figure("Populations on H_B's levels: ρ (left) and its passive state (right)",
-                           "population", "energy of H_B", height=340, x_range=Range1d(-1.05, 1.05))
+        lf = self._figure(N_("Populations on H_B's levels: ρ (left) and its passive state (right)"),
+                          N_("population"), N_("energy of H_B"), height=340, x_range=Range1d(-1.05, 1.05))
         lf.hbar(y="E", left="rho", right=0, height="h", source=self.ladder, color=self.colors["rho"], alpha=0.8,
                 legend_label="ρ")
         lf.hbar(y="E", left=0, right="passive", height="h", source=self.ladder, color=self.colors["passive"], alpha=0.8,
-                legend_label="passive state π")
-        lf.xaxis.formatter = CustomJSTickFormatter(code="return Math.abs(tick).toFixed(1)")
+                legend_label=_("passive state π"))
+        # populations are drawn both ways from 0: the ticks show their size, with the page's decimal sign
+        decimal = "" if self.tr.decimal == "." else f".replace('.', {self.tr.decimal!r})"
+        lf.xaxis.formatter = CustomJSTickFormatter(code=f"return Math.abs(tick).toFixed(1){decimal}")
         self.mean_lines = ColumnDataSource(dict(x0=[-1.0, 0.0], x1=[0.0, 1.0], y=[0, 0], color=[self.colors["rho"], self.colors["passive"]]))
         lf.segment(x0="x0", x1="x1", y0="y", y1="y", source=self.mean_lines, color="color", line_width=3,
-                   line_dash="dashed", legend_label="mean energy (the gap is W)")
-        lf.add_tools(HoverTool(tooltips=[("energy", "@E{0.000}"), ("ρ", "@rho_abs{0.0000}"),
-                                         ("π", "@passive{0.0000}"), ("states", "@deg")], mode="hline"))
+                   line_dash="dashed", legend_label=_("mean energy (the gap is W)"))
+        lf.add_tools(HoverTool(tooltips=[(_("energy"), "@E{0.000}"), ("ρ", "@rho_abs{0.0000}"),
+                                         ("π", "@passive{0.0000}"), (_("states"), "@deg")], mode="hline"))
         legend_below(lf)
         self.ladder_fig = lf
 
         self.heat = ColumnDataSource(dict(x=[], y=[], v=[], re=[], im=[], bra=[], ket=[]))
         self.heat_mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
-        hf = lesson_figure("|ρ| in the spin basis", "", "", height=340, match_aspect=True,
+        hf = self._figure(N_("|ρ| in the spin basis"), "", "", height=340, match_aspect=True,
                            x_range=Range1d(-0.5, 3.5), y_range=Range1d(3.5, -0.5))
         hf.rect("x", "y", 1, 1, source=self.heat, fill_color={"field": "v", "transform": self.heat_mapper},
                 line_color=None)
         hf.add_layout(ColorBar(color_mapper=self.heat_mapper, width=12), "right")
-        hf.add_tools(HoverTool(tooltips=[("⟨row|ρ|col⟩", "⟨@ket|ρ|@bra⟩"), ("Re", "@re{0.0000}"), ("Im", "@im{0.0000}")]))
+        hf.add_tools(HoverTool(tooltips=[(_("⟨row|ρ|col⟩"), "⟨@ket|ρ|@bra⟩"), ("Re", "@re{0.0000}"), ("Im", "@im{0.0000}")]))
         hf.xgrid.visible = hf.ygrid.visible = False
         self.heat_ticker = FixedTicker(ticks=[])
         hf.xaxis.ticker = hf.yaxis.ticker = self.heat_ticker
         self.heat_fig = hf
+        self._localize_ticks(self.bars_fig, self.res_fig, self.ladder_fig, self.heat_fig)
 
         return pn.Column(
             flow_row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
@@ -198,7 +246,8 @@ class SpinBatteryView(LessonView):
         """A 2-D map with a marker at the settings, and curves against one setting."""
         self.map_src = ColumnDataSource(dict(image=[np.zeros((2, 2))], x=[0], y=[0], dw=[1], dh=[1]))
         self.map_mapper = LinearColorMapper(palette=Viridis256, low=0, high=1)
-        mf = lesson_figure("Map", "", "", height=380, x_range=Range1d(0, 1), y_range=Range1d(0, 1))
+        _ = self._
+        mf = self._figure(N_("Map"), "", "", height=380, x_range=Range1d(0, 1), y_range=Range1d(0, 1))
         mf.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.map_src, color_mapper=self.map_mapper)
         mf.add_layout(ColorBar(color_mapper=self.map_mapper, width=12), "right")
         self.marker = ColumnDataSource(dict(x=[0.0], y=[0.0]))
@@ -208,21 +257,22 @@ class SpinBatteryView(LessonView):
         self.map_fig = mf
 
         self.curve_src = ColumnDataSource(dict(x=[], ergotropy=[], capacity=[], stored=[], coherence=[], incoherent=[]))
-        cf = lesson_figure("Curves", "", "energy", height=380)
-        for name, label, dash in (("capacity", "capacity C", "solid"), ("ergotropy", "ergotropy W", "solid"),
-                                  ("incoherent", "incoherent part of W", "dashed"),
-                                  ("stored", "stored energy E", "dotted")):
-            cf.line("x", name, source=self.curve_src, line_width=2.5, line_dash=dash, legend_label=label,
+        cf = self._figure(N_("Curves"), "", N_("energy"), height=380)
+        for name, label, dash in (("capacity", N_("capacity C"), "solid"), ("ergotropy", N_("ergotropy W"), "solid"),
+                                  ("incoherent", N_("incoherent part of W"), "dashed"),
+                                  ("stored", N_("stored energy E"), "dotted")):
+            cf.line("x", name, source=self.curve_src, line_width=2.5, line_dash=dash, legend_label=_(label),
                     color={"capacity": self.colors["capacity"], "ergotropy": self.colors["incoherent"],
                            "incoherent": self.c.olive, "stored": self.colors["stored"]}[name])
         cf.extra_y_ranges = {"coh": Range1d(0, 1)}
-        cf.add_layout(LinearAxis(y_range_name="coh", axis_label="l1 coherence"), "right")
+        cf.add_layout(LinearAxis(y_range_name="coh", axis_label=_("l1 coherence")), "right")
         cf.line("x", "coherence", source=self.curve_src, y_range_name="coh", color=self.colors["coherence"],
-                line_width=2, line_dash="dotdash", legend_label="l1 coherence (right axis)")
+                line_width=2, line_dash="dotdash", legend_label=_("l1 coherence (right axis)"))
         self.curve_now = Span(location=0, dimension="height", line_color=self.c.red, line_width=2)
         cf.add_layout(self.curve_now)
         legend_below(cf)
         self.curve_fig = cf
+        self._localize_ticks(self.map_fig, self.curve_fig)
         # visibility is toggled on a Column around each figure: toggling a rendered Bokeh pane's
         # own `visible` fails in Panel 1.9 (its stylesheets are re-validated and rejected)
         self.map_pane = pn.Column(pn.pane.Bokeh(self.map_fig, sizing_mode="stretch_width"),
@@ -243,12 +293,12 @@ class SpinBatteryView(LessonView):
     # ---- refreshing ----------------------------------------------------------------------------
     def _on_settings(self):
         # on the Charging tab the new run goes out first: the page handles messages in order
-        if self.tabs.active_title == TABS[2]:
+        if self.tabs.active_title == self.tab_titles[2]:
             self._refresh_visible()
         try:
             self._refresh_state()
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
-            self.status.object = f"Could not compute this setting: {plain_text(str(err))}"
+            self.status.object = self._("Could not compute this setting: {error}").format(error=plain_text(str(err)))
             return
         self._refresh_visible()
 
@@ -257,23 +307,30 @@ class SpinBatteryView(LessonView):
             return
         try:
             self.state_section.refresh()
-            if self.tabs.active_title == TABS[1]:
+            if self.tabs.active_title == self.tab_titles[1]:
                 self._refresh_maps()
             self.charging_section.refresh()
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
-            self.map_note.object = f"Could not compute: {plain_text(str(err))}"
+            self.map_note.object = self._("Could not compute: {error}").format(error=plain_text(str(err)))
             self.map_note.visible = True
 
     def _refresh_state(self):
         """The cards and the status line (every change); the Battery state tab's figures if it is open."""
-        m = self.model
+        m, tr = self.model, self.tr
         r = m.readouts()
+        # a list of decimal-comma numbers is separated by semicolons
+        sep = ", " if tr.decimal == "." else "; "
         with pn.io.hold():
-            self.cards.object = readout_cards(CARDS, {key: f"{r[key]:.4f}" for key, _, _ in CARDS})
-            self.status.object = (
-                f"N = {m.n_sites} spins, fields B_i = {', '.join(f'{v:.2f}' for v in m.fields())}. "
-                f"W/C = **{r['efficiency']:.1%}** of the capacity is extractable; a full battery would store "
-                f"{r['max_energy']:.3g}.")
+            self.cards.object = readout_cards(CARDS, {key: tr.num(r[key], ".4f") for key, _l, _h in CARDS}, tr)
+            chain = tr.ngettext("N = {n} spin, fields B_i = {fields}.", "N = {n} spins, fields B_i = {fields}.",
+                                m.n_sites).format(n=m.n_sites, fields=sep.join(tr.num(v, ".2f") for v in m.fields()))
+            # the bold figure stays outside the translated sentence, which follows it (a message is one
+            # run of text on the page)
+            percent = self._("{percent}%").format(percent=tr.num(100 * r["efficiency"], ".1f"))
+            # TRANSLATORS: follows "W/C = 45.6%" (the percentage in bold), the subject of the sentence
+            usable = self._("of the capacity is extractable; a full battery would store {energy}.").format(
+                energy=tr.num(r["max_energy"], ".3g"))
+            self.status.object = f"{chain} W/C = **{percent}** {usable}"
         self.state_section.refresh()
 
     def _draw_state(self):
@@ -284,12 +341,12 @@ class SpinBatteryView(LessonView):
         heat = m.heatmap()
         with pn.io.hold():
             top = max(r["capacity"], r["stored"], r["max_energy"], 1e-9) * 1.05
-            self.bars.data = dict(y=["capacity C", "ergotropy W", "stored energy E"],
+            self.bars.data = dict(y=self.bar_rows,
                                   incoherent=[0, r["incoherent"], 0], coherent=[0, r["coherent"], 0],
                                   stored=[0, 0, r["stored"]], capacity=[r["capacity"], 0, 0])
             self.bars_fig.x_range.update(start=0, end=top)
             self.max_span.location = r["max_energy"]
-            self.res.data = dict(y=["concurrence", "l1 coherence"], value=[r["concurrence"], r["coherence"]],
+            self.res.data = dict(y=self.resource_rows, value=[r["concurrence"], r["coherence"]],
                                  color=[self.colors["concurrence"], self.colors["coherence"]])
             self.res_fig.x_range.update(start=0, end=max(1.05, r["coherence"] * 1.05))
             E = L["energy"]
@@ -322,8 +379,14 @@ class SpinBatteryView(LessonView):
             axis.major_label_overrides = {k: labels[k] for k in ticks}
             axis.major_label_text_font_size = "17px" if d <= 4 else "13px"
         f.xaxis.major_label_orientation = 0 if d <= 4 else 0.9
-        f.title.text = ("|ρ| of the first 6 spins (traced over the rest); hover for the kets" if heat["reduced"]
-                        else "|ρ| in the spin basis (↑ = |0⟩, σz = +1)" + ("" if d <= 8 else "; hover for the kets"))
+        if heat["reduced"]:
+            f.title.text = self.tr.ngettext("|ρ| of the first {n} spin (traced over the rest); hover for the kets",
+                                            "|ρ| of the first {n} spins (traced over the rest); hover for the kets",
+                                            heat["sites"]).format(n=heat["sites"])
+        elif d <= 8:
+            f.title.text = self._("|ρ| in the spin basis (↑ = |0⟩, σz = +1)")
+        else:
+            f.title.text = self._("|ρ| in the spin basis (↑ = |0⟩, σz = +1); hover for the kets")
 
     def _refresh_maps(self):
         """Recompute the map and the curves if a setting they depend on changed, else move the
@@ -331,10 +394,11 @@ class SpinBatteryView(LessonView):
         m = self.model
         xname, yname = MAP_AXES[m.map_axes]
         if not m.maps_available():
-            self.map_note.object = (
-                f"Maps{'' if m.curve_axis == 'T' else ' and curves against couplings'} are computed up to "
-                f"N = {MAX_MAP_SITES} spins (each point needs two {2 ** (m.n_sites - 1)}-dimensional "
-                "diagonalisations). The curves against T work at every N.")
+            text = (N_("Maps are computed up to N = {max} spins (each point needs two {dim}-dimensional "
+                       "diagonalisations). The curves against T work at every N.") if m.curve_axis == "T" else
+                    N_("Maps and curves against couplings are computed up to N = {max} spins (each point needs "
+                       "two {dim}-dimensional diagonalisations). The curves against T work at every N."))
+            self.map_note.object = self._(text).format(max=MAX_MAP_SITES, dim=2 ** (m.n_sites - 1))
         self.map_note.visible = not m.maps_available()
         self.map_pane.visible = m.maps_available()
         self.curve_pane.visible = m.maps_available() or m.curve_axis == "T"
@@ -356,10 +420,10 @@ class SpinBatteryView(LessonView):
             f = self.map_fig
             f.x_range.update(start=x[0] - dx / 2, end=x[-1] + dx / 2)
             f.y_range.update(start=y[0] - dy / 2, end=y[-1] + dy / 2)
-            f.xaxis.axis_label = AXIS_LABELS[g["x_name"]]
-            f.yaxis.axis_label = AXIS_LABELS[g["y_name"]]
-            f.title.text = (f"{QUANTITY_LABELS[g['quantity']]} ({len(x)} × {len(y)} points, N = {m.n_sites}); "
-                            "⊕ = your settings")
+            f.xaxis.axis_label = self._(AXIS_LABELS[g["x_name"]])
+            f.yaxis.axis_label = self._(AXIS_LABELS[g["y_name"]])
+            f.title.text = self._("{quantity} ({nx} × {ny} points, N = {n}); ⊕ = your settings").format(
+                quantity=self._(QUANTITY_LABELS[g["quantity"]]), nx=len(x), ny=len(y), n=m.n_sites)
 
     def _draw_curves(self, c: dict):
         nan = np.full(c["x"].size, np.nan)
@@ -370,8 +434,9 @@ class SpinBatteryView(LessonView):
                                        coherence=nan if coh is None else coh)
             self.curve_fig.extra_y_ranges["coh"].update(
                 start=0, end=1.0 if coh is None else float(np.nanmax(coh)) * 1.05 + 1e-9)
-            self.curve_fig.xaxis.axis_label = AXIS_LABELS[c["axis"]]
-            self.curve_fig.title.text = f"Against {AXIS_LABELS[c['axis']]} (red line: your value)"
+            self.curve_fig.xaxis.axis_label = self._(AXIS_LABELS[c["axis"]])
+            self.curve_fig.title.text = self._("Against {axis} (red line: your value)").format(
+                axis=self._(AXIS_LABELS[c["axis"]]))
 
     # ---- lifetime ------------------------------------------------------------------------------
     def stop(self):
@@ -381,9 +446,9 @@ class SpinBatteryView(LessonView):
     def sidebar(self) -> list:
         s = self.sliders
         return [
-            pn.pane.Markdown("### Couplings"), self.preset, s["Jx"], s["Jy"], s["Jz"], s["D"], s["K"],
-            pn.pane.Markdown("### Zeeman field"), s["B"], s["b"], self.profile,
-            pn.pane.Markdown("### Chain and bath"), self.n_sites, s["T"],
+            pn.pane.Markdown("### " + self._("Couplings")), self.preset, s["Jx"], s["Jy"], s["Jz"], s["D"], s["K"],
+            pn.pane.Markdown("### " + self._("Zeeman field")), s["B"], s["b"], self.profile,
+            pn.pane.Markdown("### " + self._("Chain and bath")), self.n_sites, s["T"],
         ]
 
     def main(self) -> list:
@@ -396,10 +461,10 @@ class SpinBatteryView(LessonView):
         self._refresh_visible()
         if len(self.tabs) > len(TABS):
             return
-        self.tabs.add_lazy(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
-                           ("Teacher notes", lambda: lesson_text(HERE / "model.md")))
+        self.tabs.add_lazy((self._("Lesson"), lambda: lesson_text(HERE / "lesson.md", self.tr)),
+                           (self._("Teacher notes"), lambda: lesson_text(HERE / "model.md", self.tr)))
 
 
 def create_app():
     """One session of the Spin-battery lesson (called by apps/spin_battery.py per browser tab)."""
-    return lesson_app("Spin-chain quantum battery", SpinBatteryModel, SpinBatteryView)
+    return lesson_app(N_("Spin-chain quantum battery"), SpinBatteryModel, SpinBatteryView)

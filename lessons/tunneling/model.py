@@ -17,6 +17,7 @@ import numpy as np
 import param
 
 from physics import potentials, scattering, wavepacket
+from lessons.common.i18n import N_
 from lessons.common.model import LessonModel
 from lessons.common.urlstate import Setting
 
@@ -79,7 +80,7 @@ class Run:
     energy0: float = float("nan")
     energy_drift: float | None = None  # max relative drift of <H> before anything was absorbed
                                        # (None: the packet touched an absorber from the start)
-    error: str | None = None
+    error: str | None = None      # why the run stopped early: an English msgid (the view translates it)
 
     def next_chunk(self, n_frames: int) -> Chunk | None:
         """Compute up to ``n_frames`` more frames (frame 0 is the initial state); None when done."""
@@ -98,7 +99,8 @@ class Run:
             unabsorbed = sim.transmitted + sim.reflected < 1e-7
             energy = sim.energy() if unabsorbed and inside > 1e-12 else float("nan")
             if not (np.isfinite(inside) and np.all(np.isfinite(psi[:: 64]))):
-                self.error = "The simulation produced a non-finite value and was stopped."
+                # English here (a run holds no language): the view translates it where it shows it
+                self.error = N_("The simulation produced a non-finite value and was stopped.")
                 self.done = True
                 break
             rows["t"].append(sim.t)
@@ -247,8 +249,9 @@ class TunnelingModel(LessonModel):
         psi = wavepacket.gaussian(self.x, self.x0, self.sigma, self.k0)
         on_barrier = float(np.sum(np.abs(psi) ** 2 * (V != 0)) * (self.x[1] - self.x[0]))
         if on_barrier > 1e-3:
-            return (f"The packet starts with {on_barrier:.1%} of its probability on the barrier: move "
-                    "it left (x0) or the barrier right, or the prediction will not match.")
+            return self.tr._("The packet starts with {share} of its probability on the barrier: move "
+                             "it left (x0) or the barrier right, or the prediction will not match."
+                             ).format(share=self.tr.num(on_barrier, ".1%"))
         return None
 
     def barrier_end_index(self) -> int:

@@ -10,17 +10,17 @@
 const LESSON = {
   className: "ql-player",
   name: "wave-packet",
-  label: "Wave packet animation: space plays or pauses, r restarts, arrow keys step",
-  canvasLabel: "Animated wave packet over the potential",
-  waiting: "Preparing the simulation…",
+  label: N_("Wave packet animation: space plays or pauses, r restarts, arrow keys step"),
+  canvasLabel: N_("Animated wave packet over the potential"),
+  waiting: N_("Preparing the simulation…"),
   clock: {mode: "frames", fps: 30, pull: {low: 1.5, ahead: 3}},
-  bar: {name: "Animation controls", restart: "Restart animation", step: true, speed: "model", status: "bar",
+  bar: {name: N_("Animation controls"), restart: N_("Restart animation"), step: true, speed: "model", status: "bar",
         clockZero: "t = 0.0"},
-  readoutHTML: `
-        <span>Passed the barrier <b class="ql-passed">–</b></span>
-        <span>Transmitted <b class="ql-T">–</b></span>
-        <span>Reflected <b class="ql-R">–</b></span>
-        <span>Still inside <b class="ql-inside">–</b></span>`,
+  readoutHTML: () => `
+        <span>${_("Passed the barrier")} <b class="ql-passed">–</b></span>
+        <span>${_("Transmitted")} <b class="ql-T">–</b></span>
+        <span>${_("Reflected")} <b class="ql-R">–</b></span>
+        <span>${_("Still inside")} <b class="ql-inside">–</b></span>`,
   minHeight: 300,
   aspect: 0.75,
   watch: {display: "redraw", phase: "redraw"},
@@ -42,7 +42,7 @@ const LESSON = {
 
   clockText(run, clock) {
     const i = Math.min(clock.frame, run.t.length - 1)
-    return i >= 0 ? `t = ${run.t[i].toFixed(1)}` : "t = 0.0"
+    return i >= 0 ? `t = ${num(run.t[i], 1)}` : loc("t = 0.0")
   },
   values(run, clock) {
     const i = Math.min(clock.frame, run.t.length - 1)
@@ -50,9 +50,10 @@ const LESSON = {
     return {".ql-T": fmt(run.T[i]), ".ql-R": fmt(run.R[i]), ".ql-passed": fmt(run.passed[i]), ".ql-inside": fmt(run.inside[i])}
   },
   status(run, clock, s) {
-    if (run && !s.csvWanted && s.done && !s.frames) return "the simulation stopped before its first frame (see below)"
-    return pulledStatus(run, clock, s, "waiting for the simulation…")
+    if (run && !s.csvWanted && s.done && !s.frames) return _("the simulation stopped before its first frame (see below)")
+    return pulledStatus(run, clock, s, _("waiting for the simulation…"))
   },
+  // the CSV export: machine-readable, so its column names stay English and its numbers keep the dot
   table: (run) => run.t.length ? [["t", run.t], ["passed", run.passed], ["T", run.T], ["R", run.R], ["inside", run.inside]] : null,
 
   draw(g, run, clock, model) {
@@ -61,16 +62,16 @@ const LESSON = {
     const traceH = Math.max(g.narrow ? 104 : 90, H * 0.26)
     const m = {l: 58 * big, r: 12, t: 14, b: 34 * big}
     const b = plotBox(m.l, m.t, W - sideW - m.l - m.r, H - traceH - m.t - m.b - 10, [run.xmin, run.xmax], [run.emin, run.emax])
-    axes(g, b, {xlabel: "position x", ylabel: "energy", xticks: 8, yticks: 5, yfmt: (e) => e.toFixed(e < 10 ? 1 : 0),
-                xlabelGap: 30})
+    axes(g, b, {xlabel: _("position x"), ylabel: _("energy"), xticks: 8, yticks: 5, yfmt: (e) => num(e, e < 10 ? 1 : 0),
+                xfmt: (x) => loc(String(x)), xlabelGap: 30})
     absorbers(g, b, run)
     potential(g, b, run)
-    hline(g, b, run.energy, "energy", {dash: [6, 4], label: `⟨E⟩ = ${run.energy.toFixed(2)}`, align: "left",
+    hline(g, b, run.energy, "energy", {dash: [6, 4], label: `⟨E⟩ = ${num(run.energy, 2)}`, align: "left",
                                        dy: -6, x: b.X(run.xmin + run.absorber) + 6})
     const i = Math.min(clock.frame, run.frames.length - 1)
     if (i >= 0) wave(g, b, run, run.frames[i], model)
     // (a narrow canvas leaves out the packet's energy line: its label names it)
-    const items = g.narrow ? [["potential_edge", "V(x)"]] : [["potential_edge", "potential V(x)"], ["energy", "packet energy"]]
+    const items = g.narrow ? [["potential_edge", "V(x)"]] : [["potential_edge", _("potential V(x)")], ["energy", _("packet energy")]]
     if (model.display !== "real_imag") items.push(["packet_edge", "|ψ|²"])
     if (model.display !== "density") items.push(["re", "Re ψ"], ["im", "Im ψ"])
     legend(g, items, Math.max(b.x0 + 4, b.X(run.xmax - run.absorber) - (g.narrow ? 104 : 150) * big), m.t + 22 * big,
@@ -89,9 +90,10 @@ function absorbers(g, b, run) {
   ctx.fillRect(b.X(run.xmin), b.y0, left, b.h)
   ctx.fillRect(b.X(run.xmax - run.absorber), b.y0, b.X(run.xmax) - b.X(run.xmax - run.absorber), b.h)
   ctx.font = font(g, 13)
-  const px = Math.max(8, Math.min(13 * g.big, 13 * g.big * (left - 6) / Math.max(ctx.measureText("absorber").width, 1)))
+  const text = _("absorber")
+  const px = Math.max(8, Math.min(13 * g.big, 13 * g.big * (left - 6) / Math.max(ctx.measureText(text).width, 1)))
   for (const x of [run.xmin + run.absorber / 2, run.xmax - run.absorber / 2]) {
-    label(g, "absorber", b.X(x), b.y0 + 4 + px, "absorber_label", {size: px / g.big, align: "center"})
+    label(g, text, b.X(x), b.y0 + 4 + px, "absorber_label", {size: px / g.big, align: "center"})
   }
 }
 
@@ -145,8 +147,9 @@ function sideBars(g, run, i, bx, by0, sideW, bh, model) {
   ctx.strokeStyle = color("axis"); ctx.lineWidth = 1
   ctx.beginPath(); ctx.moveTo(bx - 4, by0); ctx.lineTo(W - 8, by0); ctx.stroke()
   const passed = run.passed[i]
-  const vals = [["T", run.T[i], "transmitted"], ["R", run.R[i], "reflected"], ["inside", run.inside[i], "inside"]]
-  vals.forEach(([name, v, role], j) => {
+  const vals = [["T", run.T[i], "transmitted", "T"], ["R", run.R[i], "reflected", "R"],
+                ["inside", run.inside[i], "inside", _("inside")]]
+  vals.forEach(([name, v, role, text], j) => {
     const x = bx + j * bw, hgt = (Number.isFinite(v) ? v : 0) * bh
     let top = hgt
     if (name === "T" && Number.isFinite(passed) && passed > v) {
@@ -154,13 +157,14 @@ function sideBars(g, run, i, bx, by0, sideW, bh, model) {
       bar(g, x + 4, by0 - hgt, bw - 8, top - hgt, role, {alpha: 0.35})
     }
     bar(g, x + 4, by0, bw - 8, hgt, role)
-    label(g, name, x + bw / 2, by0 + 16 * big, "text", {align: "center"})
+    label(g, text, x + bw / 2, by0 + 16 * big, "text", {align: "center"})
     const key = name === "T" && top > hgt ? "passed" : name
     label(g, model.hidden.includes(key) ? "?" : fmt(key === "passed" ? passed : v, 3), x + bw / 2, by0 - top - 5, "text",
           {align: "center"})
   })
   if (run.predicted >= 0 && !model.hidden.includes("predicted")) {
-    const yp = by0 - run.predicted * bh, key = g.narrow ? "predicted" : `predicted T = ${fmt(run.predicted, 3)}`
+    const yp = by0 - run.predicted * bh
+    const key = g.narrow ? _("predicted") : _("predicted T = {T}", {T: fmt(run.predicted, 3)})
     ctx.setLineDash([5, 3]); ctx.strokeStyle = color("predicted"); ctx.lineWidth = 2
     ctx.beginPath(); ctx.moveTo(bx, yp); ctx.lineTo(bx + bw, yp); ctx.stroke()
     ctx.beginPath(); ctx.moveTo(bx, by0 + 28 * big); ctx.lineTo(bx + 22, by0 + 28 * big); ctx.stroke()
@@ -176,9 +180,9 @@ function traces(g, run, i, tx0, ty0, tw, th) {
   ctx.beginPath(); ctx.moveTo(tx0, ty0 - th); ctx.lineTo(tx0, ty0); ctx.lineTo(tx0 + tw, ty0); ctx.stroke()
   label(g, "1", tx0 - 6, ty0 - th + 4, "text", {align: "right"})
   label(g, "0", tx0 - 6, ty0 + 4, "text", {align: "right"})
-  label(g, `time → (${fmt(tmax, 0)})`, tx0 + tw / 2, ty0 + 18 * big, "text", {align: "center"})
-  const series = [["passed", "transmitted", [5, 4], "passed the barrier"], ["T", "transmitted", [], "T (absorbed right)"],
-                  ["R", "reflected", [], "R (absorbed left)"], ["inside", "inside", [], "still inside"]]
+  label(g, _("time → ({tmax})", {tmax: fmt(tmax, 0)}), tx0 + tw / 2, ty0 + 18 * big, "text", {align: "center"})
+  const series = [["passed", "transmitted", [5, 4], _("passed the barrier")], ["T", "transmitted", [], _("T (absorbed right)")],
+                  ["R", "reflected", [], _("R (absorbed left)")], ["inside", "inside", [], _("still inside")]]
   for (const [key, role, dash] of series) {
     strip(g, run.t, run[key], tx0, ty0, tw, th, 0, 1, role, {tmin: 0, tmax, dash, upto: i + 1})
   }
@@ -192,3 +196,5 @@ function traces(g, run, i, tx0, ty0, tw, th) {
     ctx.beginPath(); ctx.moveTo(xc, ty0 - th); ctx.lineTo(xc, ty0); ctx.stroke()
   }
 }
+
+

@@ -12,10 +12,11 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Range1d, Span, LinearAxis
 
 from physics import potentials
 from lessons.common.figures import flow_row, legend_below, lesson_figure
+from lessons.common.i18n import N_
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs
 from lessons.common.text import lesson_text, sci
@@ -30,34 +31,65 @@ FIRST_CHUNK = 8     # frames in the first chunk: something on screen within tens
 MAX_CHUNK = 96      # the most frames one request computes (~30 ms), so other sessions are not held up
 DEBOUNCE_MS = 120   # settings changes closer together than this cause one recompute
 
+#: the barrier shapes' names as the shape menu shows them (physics.potentials.SHAPES's labels, marked
+#: here for translation; a shape missing here is shown by its SHAPES label)
+SHAPE_LABELS = {
+    "rectangular": N_("Rectangular barrier"),
+    "gaussian": N_("Gaussian barrier"),
+    "double": N_("Double barrier (resonant tunnelling)"),
+    "step": N_("Potential step"),
+    "triangular": N_("Triangular (field emission)"),
+    "thin": N_("Thin (delta-like) barrier"),
+}
+#: the legend labels of the marks on the T(E) figure
+PREDICTED_MARK = N_("predicted packet T")
+MEASURED_MARK = N_("measured T (simulation)")
+
+
+def slider_format(tr):
+    """The sliders' value format in ``tr``'s language: Bokeh's default ("0[.]00": two decimals, none for a
+    whole number) with the locale's decimal sign; None (Bokeh's own) where that is a point."""
+    if tr.decimal == ".":
+        return None
+    return CustomJSTickFormatter(args=dict(sign=tr.decimal),
+                                 code="return (Number.isInteger(tick) ? String(tick) : tick.toFixed(2)).replace('.', sign)")
+
 
 class TunnelingView(LessonView):
     """Widgets, plots and the frame pump for one browser session."""
 
     #: read-outs a link can hide until the teacher reveals them (``?hide=T,R``)
-    HIDEABLE = {"predicted": "predicted packet transmission", "T": "transmitted T", "R": "reflected R",
-                "passed": "passed the barrier", "inside": "still inside"}
+    HIDEABLE = {"predicted": N_("predicted packet transmission"), "T": N_("transmitted T"), "R": N_("reflected R"),
+                "passed": N_("passed the barrier"), "inside": N_("still inside")}
 
     MODEL = TunnelingModel
 
     def __init__(self, model: TunnelingModel | None = None, look=None):
         super().__init__(model, look)
         m = model = self.model
+        _ = self._
         self.player = WavePlayer(speed=m.speed, sizing_mode="stretch_width")
-        shape_labels = {label: key for key, (_, label, _) in potentials.SHAPES.items()}
-        self.shape = pn.widgets.Select.from_param(m.param.shape, label="Barrier shape", options=shape_labels)
-        self.height = pn.widgets.FloatSlider.from_param(m.param.height, label="Barrier height V₀")
-        self.width = pn.widgets.FloatSlider.from_param(m.param.width, label="Barrier width")
-        self.position = pn.widgets.FloatSlider.from_param(m.param.position, label="Barrier position")
-        self.separation = pn.widgets.FloatSlider.from_param(m.param.separation, label="Gap between barriers")
-        self.energy = pn.widgets.FloatSlider.from_param(m.param.energy, label="Packet energy k₀²/2")
-        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, label="Packet width σ")
-        self.x0 = pn.widgets.FloatSlider.from_param(m.param.x0, label="Packet start x₀")
-        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label="Playback speed")
+        shape_labels = {_(SHAPE_LABELS.get(key, label)): key for key, (_fn, label, _sep) in potentials.SHAPES.items()}
+        # (the menu's help text is the parameter's doc, as in English)
+        self.shape = pn.widgets.Select.from_param(m.param.shape, label=_("Barrier shape"), options=shape_labels,
+                                                  description=_("Barrier shape (a key of physics.potentials.SHAPES)."))
+        fmt = slider_format(self.tr)
+
+        def slider(parameter, label):
+            return pn.widgets.FloatSlider.from_param(parameter, label=label, **({"format": fmt} if fmt else {}))
+
+        self.height = slider(m.param.height, _("Barrier height V₀"))
+        self.width = slider(m.param.width, _("Barrier width"))
+        self.position = slider(m.param.position, _("Barrier position"))
+        self.separation = slider(m.param.separation, _("Gap between barriers"))
+        self.energy = slider(m.param.energy, _("Packet energy k₀²/2"))
+        self.sigma = slider(m.param.sigma, _("Packet width σ"))
+        self.x0 = slider(m.param.x0, _("Packet start x₀"))
+        self.speed = slider(m.param.speed, _("Playback speed"))
         self.display = pn.widgets.RadioButtonGroup(
-            label="Show", options={"|ψ|²": "density", "Re ψ, Im ψ": "real_imag", "both": "both"},
+            label=_("Show"), options={"|ψ|²": "density", "Re ψ, Im ψ": "real_imag", _("both"): "both"},
             value="density")
-        self.phase = pn.widgets.Checkbox(label="Colour |ψ|² by phase (advanced)", value=False)
+        self.phase = pn.widgets.Checkbox(label=_("Colour |ψ|² by phase (advanced)"), value=False)
         self.display.link(self.player, value="display")
         self.phase.link(self.player, value="phase")
         m.param.watch(lambda e: setattr(self.player, "speed", e.new), "speed")
@@ -75,14 +107,17 @@ class TunnelingView(LessonView):
 
     # ---- figures -------------------------------------------------------------------------
     def _make_figures(self):
+        _ = self._
         self.t_source = ColumnDataSource(dict(E=[], T=[]))
         self.band_source = ColumnDataSource(dict(E=[], lo=[], hi=[]))
         self.marks = ColumnDataSource(dict(E=[], T=[], label=[], color=[]))
-        fig = lesson_figure("Exact transmission T(E) of this barrier", "energy E", "transmission T",
-                      y_range=Range1d(-0.02, 1.05))
+        # the figure is made with its English title, which names its PNG and CSV files; it shows the translation
+        title = N_("Exact transmission T(E) of this barrier")
+        fig = lesson_figure(title, _("energy E"), _("transmission T"), y_range=Range1d(-0.02, 1.05))
+        fig.title.text = _(title)
         fig.varea("E", "lo", "hi", source=self.band_source, color=self.c.green, alpha=0.18,
-                  legend_label="packet's energies (±1σ)")
-        fig.line("E", "T", source=self.t_source, line_width=2.5, color=self.c.navy, legend_label="exact T(E)")
+                  legend_label=_("packet's energies (±1σ)"))
+        fig.line("E", "T", source=self.t_source, line_width=2.5, color=self.c.navy, legend_label=_("exact T(E)"))
         fig.scatter("E", "T", source=self.marks, size=11, color="color", legend_field="label")
         self.height_span = Span(location=1.0, dimension="height", line_dash="dashed", line_color=self.c.muted)
         fig.add_layout(self.height_span)
@@ -90,7 +125,9 @@ class TunnelingView(LessonView):
         self.t_fig = fig
 
         self.k_source = ColumnDataSource(dict(k=[], phi=[], T=[]))
-        kfig = lesson_figure("Momentum distribution |φ(k)|² and T at each k", "wavenumber k", "|φ(k)|²")
+        title = N_("Momentum distribution |φ(k)|² and T at each k")
+        kfig = lesson_figure(title, _("wavenumber k"), "|φ(k)|²")
+        kfig.title.text = _(title)
         kfig.varea("k", 0, "phi", source=self.k_source, color=self.c.sky, alpha=0.35, legend_label="|φ(k)|²")
         kfig.extra_y_ranges = {"T": Range1d(0, 1.05)}
         kfig.add_layout(LinearAxis(y_range_name="T", axis_label="T"), "right")
@@ -111,7 +148,7 @@ class TunnelingView(LessonView):
             self.t_source.data = dict(E=E, T=T)
             self.band_source.data = dict(E=E[inband], lo=np.zeros(inband.sum()), hi=np.ones(inband.sum()))
             self.marks.data = dict(E=[m.mean_energy()], T=[self.predicted],
-                                   label=["predicted packet T"], color=[self.c.green])
+                                   label=[self._(PREDICTED_MARK)], color=[self.c.green])
             self.height_span.location = m.height if m.shape != "thin" else -1
             self.k_source.data = dict(k=k, phi=phi, T=Tk)
             self.separation.visible = m.shape == "double"
@@ -121,34 +158,43 @@ class TunnelingView(LessonView):
             self.warning.visible = bool(warning)
 
     def _readout_text(self, run) -> str:
-        m = self.model
-        lines = [f"**Predicted packet transmission** (exact T(E) averaged over the packet): "
-                 f'<b class="ql-predicted">{self.predicted:.4f}</b>']
+        # Markup (bold, a value's <b>) only around whole translated strings: a pseudo-locale page
+        # checks each run of text between tags for its own ⟦ ⟧.
+        m, _, num = self.model, self._, self.tr.num
+        lines = ["**{label}** ({note}): {value}".format(
+            label=_("Predicted packet transmission"), note=_("exact T(E) averaged over the packet"),
+            value=f'<b class="ql-predicted">{num(self.predicted, ".4f")}</b>')]
         if self._revealed(run):
-            lines.append(f'**Simulation:** T = <b class="ql-T">{run.transmitted:.4f}</b>, '
-                         f'R = <b class="ql-R">{run.reflected:.4f}</b>, '
-                         f"still inside {run.sim.norm():.4f} at t = {run.sim.t:.1f}")
+            lines.append("**{label}** T = {T}, R = {R}, {inside}".format(
+                label=_("Simulation:"), T=f'<b class="ql-T">{num(run.transmitted, ".4f")}</b>',
+                R=f'<b class="ql-R">{num(run.reflected, ".4f")}</b>',
+                inside=_("still inside {inside} at t = {t}").format(inside=num(run.sim.norm(), ".4f"),
+                                                                     t=num(run.sim.t, ".1f"))))
         elif run is not None:
-            lines.append("The measured T appears here when the animation reaches its end "
-                         "(watch the bars meanwhile).")
+            lines.append(_("The measured T appears here when the animation reaches its end "
+                           "(watch the bars meanwhile)."))
         if m.shape in ("rectangular", "double", "thin"):
             sw = m.simulated_width()
             if abs(sw - m.width) > 1e-9:
-                lines.append(f"Barrier edges sit on grid cells of {m.x[1] - m.x[0]:.3f}: the simulated "
-                             f"width is **{sw:.3f}** (you asked for {m.width:.3f}); the exact curve uses it too.")
+                # TRANSLATORS: the simulated width follows this in bold, then "(you asked for ...)"
+                before = _("Barrier edges sit on grid cells of {dx}: the simulated width is").format(
+                    dx=num(m.x[1] - m.x[0], ".3f"))
+                after = _("(you asked for {width}); the exact curve uses it too.").format(width=num(m.width, ".3f"))
+                lines.append(f"{before} **{num(sw, '.3f')}** {after}")
         if m.shape == "thin":
-            lines.append(f"Strength α = V₀·w = {m.height * m.simulated_width():.3f}: a δ-barrier of that "
-                         f"strength has T = 1/(1 + α²/2E).")
+            lines.append(_("Strength α = V₀·w = {alpha}: a δ-barrier of that strength has T = 1/(1 + α²/2E).").format(
+                alpha=num(m.height * m.simulated_width(), ".3f")))
         return "\n\n".join(lines)
 
     def _health_text(self, run) -> str:
         if run is None or not run.frames:
             return ""
+        _, sci_ = self._, (lambda v: self.tr.localized(sci(v, 1)))
         ok = run.health_sum < 1e-6
-        drift = ("not measurable (the packet touches an absorber from the start)"
-                 if run.energy_drift is None else f"{sci(run.energy_drift, 1)} (relative)")
-        return (f"Numerical health: T + R + inside − 1 = {sci(run.health_sum, 1)} "
-                f"({'✓ within 1e-6' if ok else '✗ above 1e-6'}); energy drift before absorption {drift}")
+        drift = (_("not measurable (the packet touches an absorber from the start)")
+                 if run.energy_drift is None else _("{drift} (relative)").format(drift=sci_(run.energy_drift)))
+        return _("Numerical health: T + R + inside − 1 = {sum} ({check}); energy drift before absorption {drift}").format(
+            sum=sci_(run.health_sum), check=_("✓ within 1e-6") if ok else _("✗ above 1e-6"), drift=drift)
 
     # ---- the run -------------------------------------------------------------------------
     def _recompute(self):
@@ -168,7 +214,7 @@ class TunnelingView(LessonView):
         if self._revealed(run):
             E = self.model.mean_energy()
             self.marks.data = dict(E=[E, E], T=[self.predicted, run.transmitted],
-                                   label=["predicted packet T", "measured T (simulation)"],
+                                   label=[self._(PREDICTED_MARK), self._(MEASURED_MARK)],
                                    color=[self.c.green, self.c.vermilion])
 
     def _restart(self):
@@ -192,7 +238,7 @@ class TunnelingView(LessonView):
         if chunk is not None:
             self.player.push_frames(chunk)
         if new or run.done:
-            error = f"\n\n**{run.error}**" if run.done and run.error else ""
+            error = f"\n\n**{self._(run.error)}**" if run.done and run.error else ""
             self.readout.object = self._readout_text(run) + error
         self.health.object = self._health_text(run)
 
@@ -202,10 +248,11 @@ class TunnelingView(LessonView):
 
     # ---- layout --------------------------------------------------------------------------
     def sidebar(self) -> list:
+        _ = self._
         return [
-            pn.pane.Markdown("### Barrier"), self.shape, self.height, self.width, self.position, self.separation,
-            pn.pane.Markdown("### Wave packet"), self.energy, self.sigma, self.x0,
-            pn.pane.Markdown("### Display"), self.display, self.phase, self.speed,
+            pn.pane.Markdown("### " + _("Barrier")), self.shape, self.height, self.width, self.position, self.separation,
+            pn.pane.Markdown("### " + _("Wave packet")), self.energy, self.sigma, self.x0,
+            pn.pane.Markdown("### " + _("Display")), self.display, self.phase, self.speed,
         ]
 
     def main(self) -> list:
@@ -220,11 +267,12 @@ class TunnelingView(LessonView):
             return
         figures = flow_row(pn.pane.Bokeh(self.t_fig, sizing_mode="stretch_width"),
                          pn.pane.Bokeh(self.k_fig, sizing_mode="stretch_width"), sizing_mode="stretch_width")
-        about = LazyTabs(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
-                         ("Teacher notes", lambda: lesson_text(HERE / "model.md")), sizing_mode="stretch_width")
+        about = LazyTabs((self._("Lesson"), lambda: lesson_text(HERE / "lesson.md", self.tr)),
+                         (self._("Teacher notes"), lambda: lesson_text(HERE / "model.md", self.tr)),
+                         sizing_mode="stretch_width")
         self.layout.extend([figures, about])
 
 
 def create_app():
     """One session of the Tunnelling lesson (called by apps/tunneling.py per browser tab)."""
-    return lesson_app("Tunnelling", TunnelingModel, TunnelingView)
+    return lesson_app(N_("Tunnelling"), TunnelingModel, TunnelingView)

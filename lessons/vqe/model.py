@@ -23,6 +23,7 @@ import numpy as np
 import param
 from scipy.optimize import minimize
 
+from lessons.common.i18n import N_, Translator, translator
 from lessons.common.model import LessonModel
 from lessons.common.urlstate import IntSetting, Setting
 from physics import battery, spinchain, vqe
@@ -32,21 +33,21 @@ __all__ = ["VQEModel", "VQERun", "Problem", "PRESETS", "OPTIMIZERS", "SHOTS", "Q
 
 #: Coupling presets (Jx, Jy, Jz); J > 0 antiferromagnetic.
 PRESETS = {
-    "xxz": ("XXZ antiferromagnet (1, 1, 0.5)", (1.0, 1.0, 0.5)),
-    "xxx": ("XXX antiferromagnet (1, 1, 1)", (1.0, 1.0, 1.0)),
-    "xyz": ("XYZ antiferromagnet (1, 0.6, 0.3)", (1.0, 0.6, 0.3)),
-    "xy": ("XY chain (1, 1, 0)", (1.0, 1.0, 0.0)),
-    "ising": ("Ising antiferromagnet (0, 0, 1)", (0.0, 0.0, 1.0)),
-    "custom": ("Custom (move the J sliders)", None),
+    "xxz": (N_("XXZ antiferromagnet (1, 1, 0.5)"), (1.0, 1.0, 0.5)),
+    "xxx": (N_("XXX antiferromagnet (1, 1, 1)"), (1.0, 1.0, 1.0)),
+    "xyz": (N_("XYZ antiferromagnet (1, 0.6, 0.3)"), (1.0, 0.6, 0.3)),
+    "xy": (N_("XY chain (1, 1, 0)"), (1.0, 1.0, 0.0)),
+    "ising": (N_("Ising antiferromagnet (0, 0, 1)"), (0.0, 0.0, 1.0)),
+    "custom": (N_("Custom (move the J sliders)"), None),
 }
 
-#: optimiser key -> (label, what the step means, its default step)
+#: optimiser key -> (label, what the step means); English msgids, shown in the page's language
 OPTIMIZERS = {
-    "spsa": ("SPSA (2 circuit runs per step)", "SPSA's gain a: step k moves by a/(k + 1 + A)^0.602 times the "
-             "gradient estimate"),
-    "cobyla": ("COBYLA (SciPy, 1 circuit run per step)", "COBYLA's first trust radius (radians)"),
-    "gradient": ("Gradient descent, parameter shift (2 runs per parameter)", "the learning rate: each step "
-                 "moves by it times the exact gradient"),
+    "spsa": (N_("SPSA (2 circuit runs per step)"), N_("SPSA's gain a: step k moves by a/(k + 1 + A)^0.602 times the "
+                                                       "gradient estimate")),
+    "cobyla": (N_("COBYLA (SciPy, 1 circuit run per step)"), N_("COBYLA's first trust radius (radians)")),
+    "gradient": (N_("Gradient descent, parameter shift (2 runs per parameter)"), N_("the learning rate: each step "
+                                                                                    "moves by it times the exact gradient")),
 }
 
 #: shots per measured energy ("exact": the expectation value itself, as a simulator can give)
@@ -157,8 +158,9 @@ class VQERun:
     runs the optimiser has spent (``evals``).
     """
 
-    def __init__(self, run_id: int, s: RunSettings):
+    def __init__(self, run_id: int, s: RunSettings, tr: Translator | None = None):
         self.run_id, self.s = run_id, s
+        self.tr = tr or translator()      # the language of the error a failed run shows
         self.pb = pb = problem(*s.key)
         self.n = n = pb.n
         self.shape = vqe.params_shape(n, s.layers)
@@ -237,13 +239,15 @@ class VQERun:
                     break
                 self._record(np.asarray(x, float), int(evals))
                 if not np.isfinite(self.records["measured"][-1]):
-                    raise FloatingPointError("the energy is not a finite number")
+                    raise FloatingPointError(N_("the energy is not a finite number"))
                 if time.perf_counter() - t0 > max_seconds:
                     break
             if self.frames > self.s.iterations:
                 self.done = True
         except (FloatingPointError, ValueError, np.linalg.LinAlgError) as err:
-            self.done, self.error = True, f"The optimisation stopped: {err}."
+            # the page shows it: the reason translated where it is one of ours (a msgid), else as raised
+            self.done, self.error = True, self.tr._("The optimisation stopped: {reason}.").format(
+                reason=self.tr._(str(err)))
         if self.done:
             self.close()
         end = self.frames
@@ -307,7 +311,8 @@ class VQERun:
 class VQEModel(LessonModel):
     """A Heisenberg chain on n qubits, a hardware-efficient circuit, an optimiser and a noisy device."""
 
-    preset = param.Selector(default="xxz", objects=list(PRESETS), doc="Coupling preset (sets Jx, Jy, Jz).")
+    # the docs marked N_ are also the help ("?") of the view's menus, shown in the page's language
+    preset = param.Selector(default="xxz", objects=list(PRESETS), doc=N_("Coupling preset (sets Jx, Jy, Jz)."))
     Jx = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc="Exchange coupling Jx (J > 0: antiferromagnetic).")
     Jy = Setting(default=1.0, bounds=(-2.0, 2.0), step=0.05, doc="Exchange coupling Jy.")
     Jz = Setting(default=0.5, bounds=(-2.0, 2.0), step=0.05, doc="Exchange coupling Jz.")
@@ -318,16 +323,16 @@ class VQEModel(LessonModel):
     n_qubits = IntSetting(default=4, bounds=(2, 8), doc="Number of qubits (spins of the open chain).")
 
     layers = IntSetting(default=2, bounds=(1, 8), doc="Entangling layers of the hardware-efficient circuit.")
-    optimizer = param.Selector(default="spsa", objects=list(OPTIMIZERS), doc="The classical optimiser.")
+    optimizer = param.Selector(default="spsa", objects=list(OPTIMIZERS), doc=N_("The classical optimiser."))
     step = Setting(default=0.4, bounds=(0.01, 2.0), step=0.01,
                    doc="Step size: SPSA's gain a, COBYLA's first trust radius, gradient descent's learning rate.")
     iterations = IntSetting(default=200, bounds=(10, 500), doc="Optimiser iterations (COBYLA: circuit runs).")
     shots = param.Selector(default="exact", objects=list(SHOTS),
-                           doc="Shots per measured energy and measurement basis ('exact': the expectation value).")
+                           doc=N_("Shots per measured energy and measurement basis ('exact': the expectation value)."))
     p = Setting(default=0.0, bounds=(0.0, 0.05), step=0.001,
                 doc="Two-qubit depolarizing probability after every CNOT.")
     seed = IntSetting(default=1, bounds=(0, 999), doc="Seed of the first angles, SPSA's directions and the shots.")
-    zne_order = IntSetting(default=1, bounds=(1, 2), doc="Degree of the Richardson fit (1: linear, 2: quadratic).")
+    zne_order = IntSetting(default=1, bounds=(1, 2), doc=N_("Degree of the Richardson fit (1: linear, 2: quadratic)."))
 
     run_id = param.Integer(default=0, doc="Increases every time a new run starts.")
 
@@ -388,9 +393,15 @@ class VQEModel(LessonModel):
         notes = []
         cap = self.iteration_cap()
         if cap < self.iterations:
-            notes.append(f"This run stops after {cap} of the {self.iterations} iterations: each iteration costs "
-                         f"{self.evaluations_per_iteration()} circuit simulations here{' (density matrices of 4ⁿ numbers)' if self.noise > 0 else ''}, and a run is kept to about "
-                         "two seconds of the shared server.")
+            if self.noise > 0:
+                text = self.tr._("This run stops after {cap} of the {total} iterations: each iteration costs {sims} "
+                                 "circuit simulations here (density matrices of 4ⁿ numbers), and a run is kept to "
+                                 "about two seconds of the shared server.")
+            else:
+                text = self.tr._("This run stops after {cap} of the {total} iterations: each iteration costs {sims} "
+                                 "circuit simulations here, and a run is kept to about two seconds of the shared "
+                                 "server.")
+            notes.append(text.format(cap=cap, total=self.iterations, sims=self.evaluations_per_iteration()))
         return notes
 
     def new_run(self) -> VQERun:
@@ -401,7 +412,7 @@ class VQEModel(LessonModel):
         s = RunSettings(key=self.problem_key(), layers=int(self.layers), optimizer=self.optimizer,
                         step=float(self.step), iterations=self.iteration_cap(), shots=self.shot_count,
                         p=float(self.noise), seed=int(self.seed), zne_order=int(self.zne_order))
-        self.run = VQERun(self.run_id, s)
+        self.run = VQERun(self.run_id, s, self.tr)
         return self.run
 
     def full_run(self) -> VQERun:

@@ -10,22 +10,24 @@
 // The circuit is drawn with a dial per angle (it turns as the optimiser moves it); under it the
 // energy against iteration with the exact E0, and the prepared state's probabilities against the
 // ground state's.
+// Every shown string is written _("English") (N_ in the LESSON table, which the shell translates) and
+// every shown number goes through num()/loc(); the CSV keeps English column names and a decimal point.
 
 const LESSON = {
   className: "ql-player ql-vqe",
   name: "vqe-run",
-  label: "VQE optimisation animation: space plays or pauses, r restarts, arrow keys step",
-  canvasLabel: "The circuit, the energy against iteration and the probabilities of the prepared state",
-  waiting: "Preparing the optimisation…",
+  label: N_("VQE optimisation animation: space plays or pauses, r restarts, arrow keys step"),
+  canvasLabel: N_("The circuit, the energy against iteration and the probabilities of the prepared state"),
+  waiting: N_("Preparing the optimisation…"),
   clock: {mode: "frames", fps: 30, pull: {low: 1.5, ahead: 3}},
-  bar: {name: "Optimisation controls", restart: "Restart the optimisation", step: true, speed: "select",
-        status: "bar", note: true, clockZero: "iteration 0"},
-  readoutHTML: `
-        <span>circuit runs <b class="ql-evals">–</b></span>
-        <span>measured E = <b class="ql-measured">–</b></span>
-        <span>noiseless E(θ) = <b class="ql-exact">–</b></span>
+  bar: {name: N_("Optimisation controls"), restart: N_("Restart the optimisation"), step: true, speed: "select",
+        status: "bar", note: true, clockZero: N_("iteration 0")},
+  readoutHTML: () => `
+        <span>${_("circuit runs")} <b class="ql-evals">–</b></span>
+        <span>${_("measured E =")} <b class="ql-measured">–</b></span>
+        <span>${_("noiseless E(θ) =")} <b class="ql-exact">–</b></span>
         <span>E(θ) − E₀ = <b class="ql-error">–</b></span>
-        <span>fidelity = <b class="ql-fidelity">–</b></span>`,
+        <span>${_("fidelity =")} <b class="ql-fidelity">–</b></span>`,
   minHeight: 470,
   aspect: 0.62,
 
@@ -57,17 +59,18 @@ const LESSON = {
 
   clockText(run, clock) {
     const i = Math.min(clock.frame, run.k.length - 1)
-    return `iteration ${i >= 0 ? run.k[i] : 0} / ${run.iterations}`
+    return _("iteration {k} / {n}", {k: i >= 0 ? run.k[i] : 0, n: run.iterations})
   },
   values(run, clock) {
     const i = Math.min(clock.frame, run.k.length - 1)
     if (i < 0) return {}
-    const pm = run.shots ? ` ± ${fmt(run.stderr[i], 3)}` : ""
-    return {".ql-evals": String(run.evals[i]), ".ql-measured": fmt(run.measured[i], 4) + pm,
-            ".ql-exact": fmt(run.exact[i], 4), ".ql-error": fmt(run.exact[i] - run.E0, 4),
-            ".ql-fidelity": fmt(run.fidelity[i], 3)}
+    const pm = run.shots ? ` ± ${fnum(run.stderr[i], 3)}` : ""
+    return {".ql-evals": String(run.evals[i]), ".ql-measured": fnum(run.measured[i], 4) + pm,
+            ".ql-exact": fnum(run.exact[i], 4), ".ql-error": fnum(run.exact[i] - run.E0, 4),
+            ".ql-fidelity": fnum(run.fidelity[i], 3)}
   },
-  status: (run, clock, s) => pulledStatus(run, clock, s, "waiting for the optimisation…", "iterations"),
+  status: (run, clock, s) => pulledStatus(run, clock, s, _("waiting for the optimisation…"),
+                                          N_("computing the rest of the run for the CSV… {n} iterations")),
   table: (run) => run.k.length ? [["iteration", run.k], ["circuit_runs", run.evals], ["measured_E", run.measured],
                                   ["stderr", run.stderr], ["noisy_E", run.noisy], ["noiseless_E", run.exact],
                                   ["fidelity", run.fidelity]] : null,
@@ -75,7 +78,7 @@ const LESSON = {
   draw(g, run, clock, model) {
     const {W, H, big} = g
     const i = Math.min(clock.frame, run.k.length - 1)
-    if (i < 0) { clear(g, LESSON.waiting); return }
+    if (i < 0) { clear(g, _(LESSON.waiting)); return }
     const circuitH = Math.min(Math.max(run.n * 24 * big + 22, H * 0.3), H * 0.4)
     circuit(g, run, run.params[i], 8, 6, W - 16, circuitH - 10)
     const top = circuitH + 26 * big, bottom = 44 * big
@@ -91,6 +94,9 @@ const LESSON = {
     }
   },
 }
+
+// fmt (the shared pieces) with the page's decimal sign: ``v`` with ``d`` decimals, "–" if not finite
+function fnum(v, d = 3) { return Number.isFinite(v) ? num(v, d) : "–" }
 
 // the circuit: a wire per qubit, per layer a box per qubit with the dials of its RY and RZ angles,
 // then the CNOT ladder 0->1, 1->2, ...; with noise a mark after every CNOT (the depolarizing channel)
@@ -108,9 +114,9 @@ function circuit(g, run, params, x0, y0, w, h) {
   }
   // the key, where the circuit leaves room at its right
   if (x0 + w - wireEnd > 200 * big) {
-    const items = [["gate_ry", "dial: RY angle θ"], ["gate_rz", "dial: RZ angle φ"], ["cnot", "CNOT"]]
-    if (run.p > 0) items.push(["noise_mark", `depolarizing noise, p = ${fmt(100 * run.p, 1)} %`])
-    items.push(["wire", `${run.P} angles, ${L * (n - 1)} CNOTs`])
+    const items = [["gate_ry", _("dial: RY angle θ")], ["gate_rz", _("dial: RZ angle φ")], ["cnot", "CNOT"]]
+    if (run.p > 0) items.push(["noise_mark", _("depolarizing noise, p = {p} %", {p: num(100 * run.p, 1)})])
+    items.push(["wire", _("{angles} angles, {cnots} CNOTs", {angles: run.P, cnots: L * (n - 1)})])
     legend(g, items, wireEnd + 30 * big, y0 + 14 * big, {down: true, swatch: "line", rowStep: 19})
   }
   const box = Math.max(6, Math.min(cw * 0.86, dy * 0.8)), r = Math.max(2, Math.min(box * 0.22, 9 * big))
@@ -158,8 +164,8 @@ function energyPlot(g, run, i, model, b) {
   const {ctx, big} = g
   const pad = 0.06 * (run.yhi - run.ylo || 1)
   b = plotBox(b.x0, b.y0, b.w, b.h, b.xr, [run.ylo - pad, run.yhi + pad])
-  axes(g, b, {xlabel: "iteration", ylabel: "energy", xticks: 6, yticks: 5, frame: true, ylabelX: Math.max(12 * big, b.x0 - 46 * big),
-              yfmt: (v) => String(+v.toFixed(3))})
+  axes(g, b, {xlabel: _("iteration"), ylabel: _("energy"), xticks: 6, yticks: 5, frame: true, ylabelX: Math.max(12 * big, b.x0 - 46 * big),
+              yfmt: (v) => loc(String(+v.toFixed(3)))})
   const hideE0 = model.hidden.includes("E0")
   ctx.save(); ctx.beginPath(); ctx.rect(b.x0, b.y0 - 1, b.w, b.h + 2); ctx.clip()
   if (!hideE0) hline(g, b, run.E0, "ground_energy", {dash: [7, 4], width: 1.6})
@@ -180,8 +186,12 @@ function energyPlot(g, run, i, model, b) {
   ctx.restore()
   // labels of the lines, inside the box at the left (clear of the trace, which starts high)
   const labels = []
-  if (!hideE0) labels.push([run.E0, "ground_energy", `exact ground E₀ = ${fmt(run.E0, 4)}${run.degeneracy > 1 ? ` (${run.degeneracy}-fold)` : ""}`])
-  if (run.floor !== null && run.floor !== undefined) labels.push([run.floor, "noise_floor", `noise floor ${fmt(run.floor, 3)}`])
+  if (!hideE0) {
+    labels.push([run.E0, "ground_energy", run.degeneracy > 1
+      ? _("exact ground E₀ = {E0} ({k}-fold)", {E0: fnum(run.E0, 4), k: run.degeneracy})
+      : _("exact ground E₀ = {E0}", {E0: fnum(run.E0, 4)})])
+  }
+  if (run.floor !== null && run.floor !== undefined) labels.push([run.floor, "noise_floor", _("noise floor {E}", {E: fnum(run.floor, 3)})])
   let lastY = 1e9
   for (const [v, role, text] of labels.sort((a, c) => a[0] - c[0])) {
     let y = b.Y(v) + 15 * big
@@ -190,9 +200,15 @@ function energyPlot(g, run, i, model, b) {
     label(g, text, b.x0 + 6, y, role, {size: 12, align: "left"})
     lastY = y
   }
-  const items = [["exact_energy", g.narrow ? "E(θ), no noise" : "noiseless energy E(θ) of the circuit"]]
-  if (run.p > 0) items.push(["noisy_energy", g.narrow ? "noisy ⟨H⟩" : `noisy ⟨H⟩ (p = ${fmt(100 * run.p, 1)} % per CNOT)`, [6, 3]])
-  if (run.shots > 0) items.push(["measured", g.narrow ? `${run.shots} shots` : `measured with ${run.shots} shots ± 1σ`])
+  const items = [["exact_energy", g.narrow ? _("E(θ), no noise") : _("noiseless energy E(θ) of the circuit")]]
+  if (run.p > 0) {
+    items.push(["noisy_energy", g.narrow ? _("noisy ⟨H⟩")
+      : _("noisy ⟨H⟩ (p = {p} % per CNOT)", {p: num(100 * run.p, 1)}), [6, 3]])
+  }
+  if (run.shots > 0) {
+    items.push(["measured", g.narrow ? _("{n} shots", {n: run.shots})
+      : _("measured with {n} shots ± 1σ", {n: run.shots})])
+  }
   legend(g, items, b.x0, b.y0 - 10 * big, {down: false, swatch: "line", maxX: b.x0 + b.w, gap: 44})
 }
 
@@ -203,8 +219,8 @@ function probsPlot(g, run, i, b) {
   for (let k = 0; k < d; k++) top = Math.max(top, probs[k], run.ground[k])
   top = Math.min(1, Math.max(0.05, top * 1.15))
   b = plotBox(b.x0, b.y0, b.w, b.h, [0, d], [0, top])
-  axes(g, b, {ylabel: "probability", xticks: 2, xfmt: () => "", yticks: 4, frame: true,
-              yfmt: (v) => String(+v.toFixed(2)), ylabelX: Math.max(12 * big, b.x0 - 38 * big)})
+  axes(g, b, {ylabel: _("probability"), xticks: 2, xfmt: () => "", yticks: 4, frame: true,
+              yfmt: (v) => loc(String(+v.toFixed(2))), ylabelX: Math.max(12 * big, b.x0 - 38 * big)})
   const bw = b.w / d
   for (let k = 0; k < d; k++) bar(g, b.X(k) + bw * 0.12, b.Y(0), Math.max(1, bw * 0.76), b.Y(0) - b.Y(probs[k]), "vqe_probs")
   ctx.strokeStyle = color("ground_probs"); ctx.lineWidth = 1.8 * big; ctx.beginPath()
@@ -221,9 +237,9 @@ function probsPlot(g, run, i, b) {
       ctx.restore()
     }
   } else {
-    label(g, `${d} basis states |q₀…q${sub(run.n - 1)}⟩, 00…0 to 11…1`, b.x0 + b.w / 2, b.y0 + b.h + 16 * big, "text",
-          {size: 12, align: "center"})
+    label(g, _("{d} basis states |q₀…q{last}⟩, 00…0 to 11…1", {d, last: sub(run.n - 1)}), b.x0 + b.w / 2,
+          b.y0 + b.h + 16 * big, "text", {size: 12, align: "center"})
   }
-  legend(g, [["vqe_probs", run.p > 0 ? "prepared (noisy)" : "prepared state"], ["ground_probs", "exact ground"]],
+  legend(g, [["vqe_probs", run.p > 0 ? _("prepared (noisy)") : _("prepared state")], ["ground_probs", _("exact ground")]],
          b.x0, b.y0 - 10 * big, {down: false, swatch: "bar", maxX: b.x0 + b.w, gap: 40})
 }

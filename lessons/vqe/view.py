@@ -12,9 +12,10 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, Range1d, Span, Whisker
+from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Range1d, Span, Whisker
 
 from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
+from lessons.common.i18n import N_
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.sections import Debounced, LazyTabs
 from lessons.common.text import lesson_text, plain_text
@@ -32,13 +33,42 @@ DEBOUNCE_MS = 120   # settings changes closer together than this start one run
 
 #: what each curve of the extrapolation figure is drawn in (a swatch of lessons.common.palette)
 COLORS = {"points": "blue", "fit": "blue", "nn": "violet", "target": "green", "E0": "ink"}
-CARDS = (("E0", "Exact ground E₀", "dense diagonalisation"),
-         ("measured", "VQE energy", "measured at the last iteration"),
-         ("exact", "Noiseless E(θ)", "the final circuit without noise or shots"),
-         ("fidelity", "Fidelity", "weight of the prepared state in the ground space"),
-         ("richardson", "ZNE: Richardson", "folded CNOTs 1×, 3×, 5×, extrapolated to 0"),
-         ("nn", "ZNE: neural network", "trained on 9 noise levels, at 0"))
-SHOT_LABELS = {"exact expectation (no shots)": "exact", **{f"{int(s):,} shots".replace(",", " "): s for s in SHOTS[1:]}}
+CARDS = (("E0", N_("Exact ground E₀"), N_("dense diagonalisation")),
+         ("measured", N_("VQE energy"), N_("measured at the last iteration")),
+         ("exact", N_("Noiseless E(θ)"), N_("the final circuit without noise or shots")),
+         ("fidelity", N_("Fidelity"), N_("weight of the prepared state in the ground space")),
+         ("richardson", N_("ZNE: Richardson"), N_("folded CNOTs 1×, 3×, 5×, extrapolated to 0")),
+         ("nn", N_("ZNE: neural network"), N_("trained on 9 noise levels, at 0")))
+#: the sliders of the chain: parameter -> label (symbols alone stay as they are)
+SLIDERS = (("Jx", "Jx"), ("Jy", "Jy"), ("Jz", "Jz"), ("D", N_("DM coupling D")), ("K", N_("KSEA coupling K")),
+           ("B", N_("Field B (along z)")), ("b", N_("Alternating field b (B + b, B − b, …)")))
+#: the Richardson fit's degree: its name (also in the extrapolation's summary) -> zne_order
+ZNE_ORDERS = {N_("linear"): 1, N_("quadratic"): 2}
+#: what the energy sentence says of the ground level: (degenerate, gapped) -> the sentence
+GROUND_SENTENCES = {
+    (False, True): N_("Exact ground energy E₀ = {E0}; gap to the first excited level {gap}."),
+    (True, True): N_("Exact ground energy E₀ = {E0}, {k}-fold degenerate; gap to the first excited level {gap}."),
+    (False, False): N_("Exact ground energy E₀ = {E0}; no gap (every level degenerate)."),
+    (True, False): N_("Exact ground energy E₀ = {E0}, {k}-fold degenerate; no gap (every level degenerate)."),
+}
+
+
+#: a slider's value as Bokeh's default format "0[.]00" writes it (1, 0.50), and the noise's "0.0%" (2.0%)
+SLIDER_JS = "const t = Number(tick); return Number.isInteger(t) ? String(t) : t.toFixed(2)"
+PERCENT_JS = "return (100 * Number(tick)).toFixed(1) + '%'"
+
+
+def decimal_format(code: str, decimal: str) -> CustomJSTickFormatter:
+    """A slider format: the number ``code`` writes (a function body of ``tick``), with ``decimal`` for the point."""
+    return CustomJSTickFormatter(args={"decimal": decimal},
+                                 code=f"const text = (() => {{ {code} }})(); return text.replace('.', decimal)")
+
+
+def shot_labels(tr) -> dict:
+    """The shots menu in ``tr``'s language: label -> value of VQEModel.shots (counts grouped by a space)."""
+    return {tr._("exact expectation (no shots)"): "exact",
+            **{tr.ngettext("{n} shot", "{n} shots", int(s)).format(n=f"{int(s):,}".replace(",", " ")): s
+               for s in SHOTS[1:]}}
 
 
 class VQEView(LessonView):
@@ -48,9 +78,9 @@ class VQEView(LessonView):
     MODEL = VQEModel
 
     #: read-outs a link can hide until the teacher reveals them (``?hide=E0,fidelity``)
-    HIDEABLE = {"E0": "exact ground energy E₀", "measured": "VQE energy", "exact": "noiseless energy E(θ)",
-                "error": "E(θ) − E₀", "fidelity": "fidelity", "richardson": "Richardson extrapolation",
-                "nn": "neural-network extrapolation"}
+    HIDEABLE = {"E0": N_("exact ground energy E₀"), "measured": N_("VQE energy"), "exact": N_("noiseless energy E(θ)"),
+                "error": "E(θ) − E₀", "fidelity": N_("fidelity"), "richardson": N_("Richardson extrapolation"),
+                "nn": N_("neural-network extrapolation")}
 
     def __init__(self, model: VQEModel | None = None, look=None):
         super().__init__(model, look)
@@ -71,27 +101,41 @@ class VQEView(LessonView):
 
     # ---- widgets -------------------------------------------------------------------------------------
     def _make_widgets(self):
-        m = self.model
-        self.preset = pn.widgets.Select.from_param(m.param.preset, label="Couplings",
-                                                   options={label: key for key, (label, _) in PRESETS.items()})
-        self.sliders = {name: pn.widgets.FloatSlider.from_param(m.param[name], label=label) for name, label in (
-            ("Jx", "Jx"), ("Jy", "Jy"), ("Jz", "Jz"), ("D", "DM coupling D"), ("K", "KSEA coupling K"),
-            ("B", "Field B (along z)"), ("b", "Alternating field b (B + b, B − b, …)"))}
-        self.n_qubits = pn.widgets.IntSlider.from_param(m.param.n_qubits, label="Qubits n")
-        self.layers = pn.widgets.IntSlider.from_param(m.param.layers, label="Entangling layers")
-        self.optimizer = pn.widgets.Select.from_param(m.param.optimizer, label="Optimiser",
-                                                      options={label: key for key, (label, _) in OPTIMIZERS.items()})
-        self.step = pn.widgets.FloatSlider.from_param(m.param.step, label="Step size")
-        self.iterations = pn.widgets.IntSlider.from_param(m.param.iterations, label="Iterations", step=10)
-        self.seed = pn.widgets.IntSlider.from_param(m.param.seed, label="Seed (start angles, SPSA, shots)", end=99)
-        self.shots = pn.widgets.Select.from_param(m.param.shots, label="Shots per energy and basis", options=SHOT_LABELS)
-        self.p = pn.widgets.FloatSlider.from_param(m.param.p, label="Depolarizing noise p per CNOT", format="0.0%")
+        m, _ = self.model, self._
+        # a menu's help (its "?") is its parameter's doc, in the page's language (sliders show none)
+        helped = lambda name: {"description": _(m.param[name].doc)}  # noqa: E731
+        self.preset = pn.widgets.Select.from_param(m.param.preset, label=_("Couplings"), **helped("preset"),
+                                                   options={_(label): key for key, (label, _J) in PRESETS.items()})
+        self.sliders = {name: pn.widgets.FloatSlider.from_param(m.param[name], label=_(label))
+                        for name, label in SLIDERS}
+        self.n_qubits = pn.widgets.IntSlider.from_param(m.param.n_qubits, label=_("Qubits n"))
+        self.layers = pn.widgets.IntSlider.from_param(m.param.layers, label=_("Entangling layers"))
+        self.optimizer = pn.widgets.Select.from_param(m.param.optimizer, label=_("Optimiser"), **helped("optimizer"),
+                                                      options={_(label): key for key, (label, _s) in OPTIMIZERS.items()})
+        self.step = pn.widgets.FloatSlider.from_param(m.param.step, label=_("Step size"))
+        self.iterations = pn.widgets.IntSlider.from_param(m.param.iterations, label=_("Iterations"), step=10)
+        self.seed = pn.widgets.IntSlider.from_param(m.param.seed, label=_("Seed (start angles, SPSA, shots)"), end=99)
+        self.shots = pn.widgets.Select.from_param(m.param.shots, label=_("Shots per energy and basis"),
+                                                  options=shot_labels(self.tr), **helped("shots"))
+        self.p = pn.widgets.FloatSlider.from_param(m.param.p, label=_("Depolarizing noise p per CNOT"), format="0.0%")
         self.zne_order = pn.widgets.RadioButtonGroup.from_param(
-            m.param.zne_order, options={"linear": 1, "quadratic": 2}, label="Richardson fit")
+            m.param.zne_order, options={_(name): order for name, order in ZNE_ORDERS.items()}, label=_("Richardson fit"),
+            **helped("zne_order"))
         self.step_text = pn.pane.Markdown(sizing_mode="stretch_width", styles={"font-size": "calc(13px * var(--ql-scale, 1))"})
-        show = lambda *_: setattr(self.step_text, "object", plain_text(f"Step: {OPTIMIZERS[m.optimizer][1]}."))  # noqa: E731
+        show = lambda *_e: setattr(self.step_text, "object", plain_text(  # noqa: E731
+            self._("Step: {meaning}.").format(meaning=self._(OPTIMIZERS[m.optimizer][1]))))
         m.param.watch(show, "optimizer")
         show()
+        self._slider_numbers()
+
+    def _slider_numbers(self):
+        """The sliders' values with the page's decimal sign (BokehJS's numeral formats know only English):
+        as Bokeh writes them ("0[.]00": 1, 0.50; the noise "0.0%": 2.0%), with the locale's sign."""
+        if self.tr.decimal == ".":
+            return
+        for w in (*self.sliders.values(), self.step):
+            w.format = decimal_format(SLIDER_JS, self.tr.decimal)
+        self.p.format = decimal_format(PERCENT_JS, self.tr.decimal)
 
     # ---- the extrapolation figure ------------------------------------------------------------------------
     def _make_figure(self):
@@ -100,14 +144,19 @@ class VQEView(LessonView):
         self.nn_points = ColumnDataSource(dict(x=[], y=[], lo=[], hi=[]))
         self.fit_line = ColumnDataSource(dict(x=[], y=[]))
         self.zero = ColumnDataSource(dict(x=[], y=[], lo=[], hi=[], color=[], name=[]))
-        f = lesson_figure("Zero-noise extrapolation at the final angles (after a run has played)",
-                          "noise scale λ (CNOTs folded λ times; error probability 1 − (1 − p)^λ)", "energy",
-                          height=360, x_range=Range1d(-0.3, 5.4), y_range=Range1d(-1, 1))
+        _ = self._
+        # made with the English title (the name of its PNG and CSV files), then shown in the page's language
+        title = N_("Zero-noise extrapolation at the final angles (after a run has played)")
+        f = lesson_figure(title, _("noise scale λ (CNOTs folded λ times; error probability 1 − (1 − p)^λ)"),
+                          _("energy"), height=360, x_range=Range1d(-0.3, 5.4), y_range=Range1d(-1, 1))
+        f.title.text = _(title)
         f.line("x", "y", source=self.fit_line, color=c["fit"], line_width=2, line_dash="dashed",
-               legend_label="Richardson fit")
-        f.scatter("x", "y", source=self.nn_points, color=c["nn"], size=6, marker="square", legend_label="noise levels for the network")
+               legend_label=_("Richardson fit"))
+        f.scatter("x", "y", source=self.nn_points, color=c["nn"], size=6, marker="square",
+                  legend_label=_("noise levels for the network"))
         f.add_layout(Whisker(source=self.nn_points, base="x", lower="lo", upper="hi", line_color=c["nn"]))
-        f.scatter("x", "y", source=self.zne_points, color=c["points"], size=10, legend_label="folded circuits (λ = 1, 3, 5)")
+        f.scatter("x", "y", source=self.zne_points, color=c["points"], size=10,
+                  legend_label=_("folded circuits (λ = 1, 3, 5)"))
         f.add_layout(Whisker(source=self.zne_points, base="x", lower="lo", upper="hi", line_color=c["points"]))
         f.scatter("x", "y", source=self.zero, color="color", size=13, marker="diamond", legend_field="name")
         f.add_layout(Whisker(source=self.zero, base="x", lower="lo", upper="hi", line_color=c["E0"]))
@@ -124,7 +173,7 @@ class VQEView(LessonView):
         try:
             run = m.new_run()
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
-            self.status.object = f"Could not start this run: {plain_text(str(err))}"
+            self.status.object = plain_text(self._("Could not start this run: {reason}").format(reason=str(err)))
             return
         notes = m.run_notes()
         self.notes.object = "\n\n".join(plain_text(t) for t in notes)
@@ -167,47 +216,61 @@ class VQEView(LessonView):
         try:
             z = run.zne()
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as err:
-            self.zne_text.object = f"The extrapolation failed: {plain_text(str(err))}"
+            self.zne_text.object = plain_text(self._("The extrapolation failed: {reason}").format(reason=str(err)))
             return
         self._show_cards(run, z)
         self._draw_zne(z)
 
     # ---- read-outs --------------------------------------------------------------------------------------
     def _show_problem(self, floor):
-        m = self.model
+        m, tr = self.model, self.tr
         pb = problem(*m.problem_key())
-        gap = f"gap to the first excited level {pb.gap:.4g}" if pb.gap > 0 else "no gap (every level degenerate)"
-        deg = f", {pb.degeneracy}-fold degenerate" if pb.degeneracy > 1 else ""
-        bases = ", ".join(g[0] for g in pb.groups)
-        text = (f"**{m.n_qubits} qubits, {m.layers} layer{'s' if m.layers > 1 else ''}:** {m.n_params()} angles and "
-                f"{m.cnot_count()} CNOTs. H has {len(pb.terms)} Pauli terms, measured in {len(pb.groups)} "
-                f"bases ({bases}). Exact ground energy E₀ = {pb.E0:.5g}{deg}; {gap}.")
+        n, layers, angles, cnots, terms = m.n_qubits, m.layers, m.n_params(), m.cnot_count(), len(pb.terms)
+        # the bold head is a msgid of its own (the pseudo-locale's brackets stay inside the bold text)
+        head = tr._("{qubits}, {layers}:").format(qubits=tr.ngettext("{n} qubit", "{n} qubits", n).format(n=n),
+                                                  layers=tr.ngettext("{n} layer", "{n} layers", layers).format(n=layers))
+        sentences = [
+            f"**{head}**",
+            tr._("{angles} and {cnots}.").format(angles=tr.ngettext("{n} angle", "{n} angles", angles).format(n=angles),
+                                                 cnots=tr.ngettext("{n} CNOT", "{n} CNOTs", cnots).format(n=cnots)),
+            tr.ngettext("H has {terms}, measured in {n} basis ({bases}).", "H has {terms}, measured in {n} bases ({bases}).",
+                        len(pb.groups)).format(terms=tr.ngettext("{n} Pauli term", "{n} Pauli terms", terms).format(n=terms),
+                                               n=len(pb.groups), bases=", ".join(g[0] for g in pb.groups)),
+            tr._(GROUND_SENTENCES[pb.degeneracy > 1, pb.gap > 0]).format(
+                E0=tr.num(pb.E0, ".5g"), k=pb.degeneracy, gap=tr.num(pb.gap, ".4g"))]
         if floor is not None:
-            text += (f" With p = {m.noise:.1%}, the angles that are best without noise (E = {floor['best']:.4g}) "
-                     f"measure {floor['floor']:.4g}: the noise floor.")
-        self.status.object = text
+            sentences.append(tr._("With p = {p}, the angles that are best without noise (E = {best}) measure {floor}: "
+                                  "the noise floor.").format(p=tr.localized(f"{m.noise:.1%}"),
+                                                             best=tr.num(floor["best"], ".4g"),
+                                                             floor=tr.num(floor["floor"], ".4g")))
+        self.status.object = " ".join(sentences)
 
     def _show_cards(self, run, z: dict | None = None):
+        num = self.tr.num
         if run is None:
             pb = self.model.problem()
-            values = {key: "–" for key, _, _ in CARDS}
-            values["E0"] = f"{pb.E0:.4f}"
+            values = {key: "–" for key, _l, _h in CARDS}
+            values["E0"] = num(pb.E0, ".4f")
         else:
             s = run.summary()
-            err = f" ± {s['stderr']:.3f}" if run.s.shots else ""
-            values = {"E0": f"{run.pb.E0:.4f}", "measured": f"{s['measured']:.4f}{err}", "exact": f"{s['exact']:.4f}",
-                      "fidelity": f"{s['fidelity']:.3f}",
-                      "richardson": f"{z['richardson']:.4f} ± {z['richardson_err']:.3f}",
-                      "nn": f"{z['nn']:.4f} ± {z['nn_err']:.3f}"}
-        self.cards.object = readout_cards(CARDS, values)
+            err = f" ± {num(s['stderr'], '.3f')}" if run.s.shots else ""
+            values = {"E0": num(run.pb.E0, ".4f"), "measured": num(s["measured"], ".4f") + err,
+                      "exact": num(s["exact"], ".4f"), "fidelity": num(s["fidelity"], ".3f"),
+                      "richardson": f"{num(z['richardson'], '.4f')} ± {num(z['richardson_err'], '.3f')}",
+                      "nn": f"{num(z['nn'], '.4f')} ± {num(z['nn_err'], '.3f')}"}
+        self.cards.object = readout_cards(CARDS, values, self.tr)
 
     def _clear_figure(self):
         with pn.io.hold():
             for src in (self.zne_points, self.nn_points, self.zero):
                 src.data = {k: [] for k in src.data}
             self.fit_line.data = dict(x=[], y=[])
-        self.zne_text.object = ("The extrapolation is computed at the final angles once the run has played to its end"
-                                + ("." if self.model.noise > 0 else ": set a noise p above 0 to see what it wins back."))
+        if self.model.noise > 0:
+            text = self._("The extrapolation is computed at the final angles once the run has played to its end.")
+        else:
+            text = self._("The extrapolation is computed at the final angles once the run has played to its end: set "
+                          "a noise p above 0 to see what it wins back.")
+        self.zne_text.object = text
 
     def _draw_zne(self, z: dict):
         c = self.colors
@@ -220,7 +283,7 @@ class VQEView(LessonView):
                                   lo=[z["richardson"] - z["richardson_err"], z["nn"] - z["nn_err"]],
                                   hi=[z["richardson"] + z["richardson_err"], z["nn"] + z["nn_err"]],
                                   color=[c["fit"], c["nn"]],
-                                  name=["Richardson at λ = 0", "neural network at λ = 0"])
+                                  name=[self._("Richardson at λ = 0"), self._("neural network at λ = 0")])
             self.target_span.location = z["target"]
             self.e0_span.location = z["E0"]
             ys = np.concatenate([z["E"] - z["dE"], z["E"] + z["dE"], z["nn_E"], [z["richardson"], z["nn"], z["target"], z["E0"]]])
@@ -228,13 +291,21 @@ class VQEView(LessonView):
             pad = 0.08 * max(hi - lo, 1e-3)
             self.zne_fig.y_range.update(start=lo - pad, end=hi + pad)
         gained = abs(z["noisy"] - z["target"]) - abs(z["richardson"] - z["target"])
+        _, num = self._, self.tr.num
+        aim = _("Green line: the noiseless energy of these angles, E(θ) = {target}, what extrapolation aims at (the "
+                "dashed line is E₀ = {E0}: no mitigation can beat the circuit itself).")
+        if gained >= 0:
+            result = _("Measured at λ = 1: {noisy}; Richardson ({fit}): {richardson} ± {richardson_err} (closer by "
+                       "{gain}); neural network: {nn} ± {nn_err}.")
+        else:
+            result = _("Measured at λ = 1: {noisy}; Richardson ({fit}): {richardson} ± {richardson_err} (further by "
+                       "{gain}); neural network: {nn} ± {nn_err}.")
+        fit = next(name for name, order in ZNE_ORDERS.items() if order == z["order"])
         self.zne_text.object = plain_text(
-            f"Green line: the noiseless energy of these angles, E(θ) = {z['target']:.4f}, what extrapolation aims at "
-            f"(the dashed line is E₀ = {z['E0']:.4f}: no mitigation can beat the circuit itself). Measured at λ = 1: "
-            f"{z['noisy']:.4f}; Richardson ({'linear' if z['order'] == 1 else 'quadratic'}): "
-            f"{z['richardson']:.4f} ± {z['richardson_err']:.3f} "
-            f"({'closer by' if gained >= 0 else 'further by'} {abs(gained):.3g}); neural network: "
-            f"{z['nn']:.4f} ± {z['nn_err']:.3f}.")
+            aim.format(target=num(z["target"], ".4f"), E0=num(z["E0"], ".4f")) + " " +
+            result.format(noisy=num(z["noisy"], ".4f"), fit=_(fit), richardson=num(z["richardson"], ".4f"),
+                          richardson_err=num(z["richardson_err"], ".3f"), gain=num(abs(gained), ".3g"),
+                          nn=num(z["nn"], ".4f"), nn_err=num(z["nn_err"], ".3f")))
 
     # ---- lifetime ----------------------------------------------------------------------------------------
     def stop(self):
@@ -250,14 +321,14 @@ class VQEView(LessonView):
 
     # ---- layout ------------------------------------------------------------------------------------------
     def sidebar(self) -> list:
-        s = self.sliders
+        s, _ = self.sliders, self._
         return [
-            pn.pane.Markdown("### The chain"), self.preset, s["Jx"], s["Jy"], s["Jz"], s["D"], s["K"], s["B"], s["b"],
-            self.n_qubits,
-            pn.pane.Markdown("### The circuit and the optimiser"), self.layers, self.optimizer, self.step,
+            pn.pane.Markdown("### " + _("The chain")), self.preset, s["Jx"], s["Jy"], s["Jz"], s["D"], s["K"], s["B"],
+            s["b"], self.n_qubits,
+            pn.pane.Markdown("### " + _("The circuit and the optimiser")), self.layers, self.optimizer, self.step,
             self.step_text, self.iterations, self.seed,
-            pn.pane.Markdown("### The quantum computer"), self.shots, self.p,
-            pn.pane.Markdown("### Error mitigation"), self.zne_order,
+            pn.pane.Markdown("### " + _("The quantum computer")), self.shots, self.p,
+            pn.pane.Markdown("### " + _("Error mitigation")), self.zne_order,
         ]
 
     def main(self) -> list:
@@ -269,11 +340,12 @@ class VQEView(LessonView):
         """The extrapolation figure and the lesson text (after the first paint, in a served page)."""
         if len(self.layout) > 5:
             return
-        about = LazyTabs(("Lesson", lambda: lesson_text(HERE / "lesson.md")),
-                         ("Teacher notes", lambda: lesson_text(HERE / "model.md")), sizing_mode="stretch_width")
+        about = LazyTabs((self._("Lesson"), lambda: lesson_text(HERE / "lesson.md", self.tr)),
+                         (self._("Teacher notes"), lambda: lesson_text(HERE / "model.md", self.tr)),
+                         sizing_mode="stretch_width")
         self.layout.extend([pn.pane.Bokeh(self.zne_fig, sizing_mode="stretch_width"), self.zne_text, about])
 
 
 def create_app():
     """One session of the VQE lesson (called by apps/vqe.py per browser tab)."""
-    return lesson_app("Variational quantum eigensolver", VQEModel, VQEView)
+    return lesson_app(N_("Variational quantum eigensolver"), VQEModel, VQEView)

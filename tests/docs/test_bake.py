@@ -124,7 +124,7 @@ def test_decimated_frames_keep_the_run_and_renumber_it():
 
 @pytest.mark.parametrize("lesson", ["spin_battery", "quantization", "bound_states"])
 def test_baked_lesson_decodes_to_what_the_player_would_send(lesson, tmp_path):
-    qlb, js = bake.bake_lesson(lesson, tmp_path)
+    qlb, js, strings = bake.bake_lesson(lesson, tmp_path)
     doc = bake.decode(qlb.read_bytes())
     run = bake.default_run(lesson)
     assert doc["format"] == "qlb" and doc["version"] == 1 and doc["lesson"] == lesson
@@ -137,10 +137,22 @@ def test_baked_lesson_decodes_to_what_the_player_would_send(lesson, tmp_path):
     assert doc["vars"]["--ql-ink"] == "#222222" and doc["vars"]["--ql-bg"] == "#ffffff"
     assert all(k.startswith("--ql-") for k in doc["vars"])
     assert qlb.stat().st_size < 300_000
+    # the player's strings in every language, as a served page sets them (Player.set_language)
+    from lessons.common.i18n import LANGUAGES, js_messages, translator
+    translations = json.loads(strings.read_text(encoding="utf-8"))
+    assert set(translations) == set(LANGUAGES)
+    assert translations["en"]["strings"] == {} and translations["en"]["decimal"] == "."
+    msgids = js_messages(run["esm"])                    # what Player.messages() reads
+    for lang in LANGUAGES:
+        tr = translator(lang)
+        assert translations[lang]["strings"] == tr.js_strings(msgids)
+        assert translations[lang]["decimal"] == tr.decimal
+    assert translations["de"]["strings"]["Restart"] == "Neustart"
+    assert translations["es"]["strings"]["Restart"] == "Reiniciar"
 
 
 def test_baked_tunneling_run_is_complete_small_and_close_to_the_computed_one(tmp_path):
-    qlb, js = bake.bake_lesson("tunneling", tmp_path)
+    qlb, js, _strings = bake.bake_lesson("tunneling", tmp_path)
     assert qlb.stat().st_size < bake.MAX_BYTES
     doc = bake.decode(qlb.read_bytes())
     run = bake.default_run("tunneling")
@@ -166,7 +178,21 @@ def test_baked_tunneling_run_is_complete_small_and_close_to_the_computed_one(tmp
     assert doc["info"]["lossless_bytes"] > qlb.stat().st_size
 
 
-def test_bake_all_writes_both_files_per_lesson(tmp_path):
+def test_bake_all_writes_the_three_files_of_each_lesson(tmp_path):
     written = bake.bake_all(tmp_path, lessons=("spin_battery",))
-    assert [p.name for p in written] == ["spin_battery.qlb", "spin_battery.js"]
+    assert [p.name for p in written] == ["spin_battery.qlb", "spin_battery.js", "spin_battery.strings.json"]
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def test_labels_the_python_side_writes_are_translated_for_the_baked_run():
+    """Quantization's messages carry labels made in Python ("Integer (uniform), 4 bits (nearest)"):
+    the embed replaces them by the run made in the page's language (message_texts)."""
+    run = bake.default_run("quantization")
+    english = set(bake._texts(run["messages"]))
+    assert english, "Quantization's messages hold no label any more: pick another lesson here"
+    texts = bake.message_texts("quantization", run["messages"])
+    for lang, pairs in texts.items():
+        assert set(pairs) <= english and all(pairs[k] != k for k in pairs), lang
+    german = bake._texts(bake.default_run("quantization", "de")["messages"])
+    assert [texts.get("de", {}).get(e, e) for e in bake._texts(run["messages"])] == german
+    assert bake._texts({"kind": "setup", "n": 3, "label": "a b", "list": ["x1", "", "2.5"]}) == ["a b", "x1"]

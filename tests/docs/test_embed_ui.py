@@ -72,12 +72,19 @@ def site_root(request, tmp_path_factory) -> pathlib.Path:
         return _small_site(tmp_path_factory.mktemp("embed-site"))
 
 
-def lesson_pages(root: pathlib.Path) -> dict[str, pathlib.Path]:
-    """lesson -> the first HTML page under ``root`` that embeds it."""
+def lesson_pages(root: pathlib.Path, lang: str | None = None) -> dict[str, pathlib.Path]:
+    """lesson -> the first HTML page under ``root`` that embeds it: of the English site (the root; the
+    other languages' sites are in ``<lang>/`` folders) or, with ``lang``, of that language's site."""
+    from lessons.common.i18n import LANGUAGES
+
     pages = {}
-    for path in sorted(root.rglob("*.html")):
-        if "_static" in path.relative_to(root).parts:
+    base = root if lang is None else root / lang
+    for path in sorted(base.rglob("*.html")):
+        parts = path.relative_to(base).parts
+        if "_static" in parts:
             continue                                   # the live pages themselves
+        if lang is None and parts[0] in LANGUAGES:
+            continue                                   # another language's site
         text = path.read_text(encoding="utf-8", errors="replace")
         for div in re.findall(r"<div[^>]*class=\"ql-embed\"[^>]*>", text):
             m = re.search(r'data-lesson="(\w+)"', div)
@@ -321,15 +328,20 @@ if (mode === "render") setTimeout(() => self.postMessage({type: "render"}), 2500
 if (mode === "crash") setTimeout(() => { throw new Error("ModuleNotFoundError: no module named 'numpy'") }, 1500)
 """
 _TAKEOVER_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>takeover</title></head><body>
+<html lang="{lang}"><head><meta charset="utf-8"><title>takeover</title></head><body>
 <main style="max-width: 900px">
 <div class="ql-embed" data-lesson="spin_battery" data-baked="_static/baked/spin_battery.qlb"
      data-player="_static/baked/spin_battery.js" data-live="_static/live/fake_{mode}.html"
-     data-live-height="300px" data-live-timeout="{timeout}"
+     data-live-height="300px" data-live-timeout="{timeout}"{texts}
      data-pyodide="https://cdn.jsdelivr.net/pyodide/v0.29.3/full/"></div>
 <script type="module" src="_static/ql-embed.js"></script>
 </main></body></html>
 """
+
+
+def _page_texts() -> dict:
+    import runpy
+    return runpy.run_path(str(REPO / "docs" / "conf.py"))["PAGE_TEXTS"]
 
 
 @pytest.fixture(scope="module")
@@ -339,12 +351,17 @@ def takeover_site(site_root, tmp_path_factory):
     (root / "_static" / "baked").mkdir(parents=True)
     (root / "_static" / "live").mkdir()
     shutil.copy2(next(site_root.rglob("_static/ql-embed.js")), root / "_static" / "ql-embed.js")
-    for name in ("spin_battery.qlb", "spin_battery.js"):
+    for name in ("spin_battery.qlb", "spin_battery.js", "spin_battery.strings.json"):
         shutil.copy2(next(site_root.rglob(f"_static/baked/{name}")), root / "_static" / "baked" / name)
     (root / "_static" / "live" / "fake_worker.js").write_text(_FAKE_WORKER, encoding="utf-8")
     for mode, timeout in (("render", 60), ("never", 2), ("crash", 60)):
         (root / "_static" / "live" / f"fake_{mode}.html").write_text(_FAKE_LIVE.format(mode=mode), encoding="utf-8")
-        (root / f"{mode}.html").write_text(_TAKEOVER_PAGE.format(mode=mode, timeout=timeout), encoding="utf-8")
+        (root / f"{mode}.html").write_text(_TAKEOVER_PAGE.format(mode=mode, timeout=timeout, lang="en", texts=""),
+                                           encoding="utf-8")
+    # the same page in German, with the embed's own lines as docs/conf.py gives them
+    texts = html.escape(json.dumps(_page_texts()["de"]["embed"], ensure_ascii=False), quote=True)
+    (root / "render_de.html").write_text(_TAKEOVER_PAGE.format(mode="render", timeout=60, lang="de",
+                                                               texts=f' data-texts="{texts}"'), encoding="utf-8")
     with serve(root) as base:
         yield base
 
@@ -360,6 +377,7 @@ def test_live_lesson_takes_over_once_it_has_rendered(page, takeover_site):
     expect(embed).to_have_attribute("data-live-state", "loading")
     iframe = embed.locator("iframe.ql-embed-live")
     expect(iframe).to_have_attribute("data-state", "pending")
+    expect(iframe).to_have_attribute("src", re.compile(r"/_static/live/fake_render\.html\?lang=en$"))  # the page's language
     expect(iframe).to_be_hidden()
     expect(player).to_be_visible()
     expect(status).to_contain_text("Pre-computed default run — live controls are loading… (Installing environment)")
@@ -486,7 +504,7 @@ def test_real_live_page_takes_over_when_its_worker_renders(page, site):
         pytest.skip("this site has no converted live pages (the small test site)")
     worker = _replaying_worker(live.read_text(encoding="utf-8"))
     isolate(page, base, fake_cdn=True)
-    page.route(re.compile(r".*/_static/live/tunneling\.js$"),
+    page.route(re.compile(r".*/_static/live/tunneling\.js(\?.*)?$"),      # started with the page's ?lang=
                lambda r: r.fulfill(status=200, body=worker, content_type="text/javascript"))
     page.goto(pages["tunneling"])
     embed = page.locator('.ql-embed[data-lesson="tunneling"]').first
@@ -502,4 +520,51 @@ def test_real_live_page_takes_over_when_its_worker_renders(page, site):
     expect(frame.locator(".ql-player")).to_have_count(1, timeout=10_000)  # the lesson's player, in the live page
     expect(embed.locator(".ql-embed-baked")).to_have_count(0)
     page.screenshot(path=str(pathlib.Path(os.environ.get("QL_SHOTS", "/tmp")) / "embed-live-takeover.png"))
+    assert page.errors == []
+
+
+# ---- the page's language ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, restart, calm", [
+    ("de", "Neustart", "Die Live-Steuerung braucht die Python-Laufzeitumgebung"),
+    ("es", "Reiniciar", "Los controles en vivo necesitan el entorno de Python")])
+def test_baked_player_speaks_the_pages_language(offline_page, site, lang, restart, calm):
+    """A page of the German (Spanish) site: the baked player's buttons and numbers in German
+    (Spanish), from <lesson>.strings.json, and the embed's own lines too."""
+    page = offline_page
+    base, root, _ = site
+    pages = lesson_pages(root, lang)
+    if "tunneling" not in pages:
+        pytest.skip(f"this site has no {lang}/ pages (the small test site)")
+    page.set_viewport_size({"width": 1200, "height": 1000})
+    page.goto(f"{base}/{pages['tunneling'].relative_to(root).as_posix()}")
+    embed = page.locator('.ql-embed[data-lesson="tunneling"]').first
+    root_el = embed.locator("[data-ql-player]")
+    expect(root_el).to_have_count(1, timeout=15_000)
+    expect(embed).to_have_attribute("data-baked-lang", lang)
+    expect(root_el.locator(".ql-restart")).to_have_text(f"⟲ {restart}")
+    expect(root_el.locator(".ql-clock")).to_have_text(re.compile(r"\d,\d"), timeout=5_000)   # the decimal comma
+    expect(embed.locator(".ql-embed-status .ql-embed-text")).to_contain_text(calm, timeout=20_000)
+    got = page.evaluate("""async (mod) => {
+        const m = await import(mod)
+        return [m.pageLanguage(), m.liveURL("../../_static/live/tunneling.html", m.pageLanguage()),
+                m.relabel({kind: "setup", label: "a", rows: ["a", "b"], n: 1}, {a: "A", setup: "no"})]
+    }""", f"{base}/_static/ql-embed.js")
+    assert got[0] == lang
+    assert got[1] == f"{base}/_static/live/tunneling.html?lang={lang}"
+    assert got[2] == {"kind": "setup", "label": "A", "rows": ["A", "b"], "n": 1}
+    assert page.errors == []
+
+
+def test_a_german_page_loads_the_live_lesson_in_german(page, takeover_site):
+    isolate(page, takeover_site, fake_cdn=True)
+    page.goto(f"{takeover_site}/render_de.html")
+    embed = page.locator(".ql-embed")
+    expect(embed).to_have_attribute("data-live-state", "loading", timeout=15_000)
+    expect(embed.locator("iframe.ql-embed-live")).to_have_attribute(
+        "src", re.compile(r"/_static/live/fake_render\.html\?lang=de$"))
+    expect(embed.locator(".ql-embed-status")).to_contain_text("Vorberechneter Standardlauf – die Live-Steuerung wird geladen")
+    expect(embed.locator(".ql-embed-badge")).to_have_text("vorberechnet")
+    expect(embed.locator("[data-ql-player] .ql-restart")).to_have_text("⟲ Neustart")
+    expect(embed).to_have_attribute("data-live-state", "live", timeout=10_000)
     assert page.errors == []

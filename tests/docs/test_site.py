@@ -186,7 +186,7 @@ def test_live_page_requirements_and_pyodide_url(built_site, lesson):
 def test_live_page_links_bokeh_and_panel_from_the_site(built_site, lesson):
     live = built_site / "_static" / "live"
     page = (live / f"{lesson}.html").read_text("utf-8")
-    assert f'new Worker("./{lesson}.js")' in page
+    assert f'new Worker("./{lesson}.js" + location.search)' in page      # the page's ?lang= reaches Python
     assert "cdn.bokeh.org" not in page
     assert not re.search(r"cdn\.holoviz\.org/panel/[^/]+/dist/(css|bundled|assets|panel)", page)
     linked = re.findall(r'(?:src|href)="(static/[^"]+)"', page)

@@ -116,10 +116,13 @@ def test_wheel_installs_and_runs_without_numba(built_site, tmp_path):
 
 @pytest.mark.slow
 def test_models_run_on_the_packages_pyodide_has(built_site, tmp_path):
-    """The wheel as the live pages install it (deps=False) over Pyodide's NumPy, SciPy, scikit-learn."""
-    wheel = built_site / "_static" / "live" / WHEEL
+    """The wheel as the live pages install it (deps=False) over Pyodide's NumPy, SciPy, scikit-learn,
+    with the site's slimmed Babel wheel (the one the live pages install)."""
+    live = built_site / "_static" / "live"
+    wheel = live / WHEEL
+    babel, = live.glob("babel-*-py3-none-any.whl")
     py, env = _venv(tmp_path)
-    _pip(py, env, "--no-deps", str(wheel))
+    _pip(py, env, "--no-deps", str(wheel), str(babel))
     _pip(py, env, *PYODIDE_PACKAGES, "param==2.4.2")
     _run_models(py, env, tmp_path)
 

@@ -62,7 +62,7 @@ def test_cards_show_the_model_numbers(view):
     sine = np.sin(2 * np.pi * 3 * np.arange(512) / 512)
     assert c["levels"] == str(np.unique(qz.uniform(sine, 4)).size) == "15"
     drop = 100 * (dg.accuracy(net) - dg.accuracy(net, q))
-    assert f"loses **{drop:.1f}** points" in view.status.object
+    assert f"loses {drop:.1f} points" in view.status.object
     assert "Could not compute" not in view.status.object
 
 

@@ -35,14 +35,25 @@ for (const proto of [CanvasRenderingContext2D.prototype, OffscreenCanvasRenderin
 """
 
 #: What the page shows or names: visible text, and the names, titles and options of its controls.
-SHOWN_TEXT = """() => {
-  const out = [], skip = (el) => el.closest && el.closest("style, script, .katex, .ql-language, noscript, [aria-hidden=true]")
+SHOWN_TEXT = r"""() => {
+  const INLINE = new Set(["B", "STRONG", "EM", "I", "SUB", "SUP", "SMALL", "A", "SPAN", "KBD", "MARK", "U", "S"])
+  // (code spans are names a program reads: link names, file names; the language menu names each
+  // language in itself)
+  const out = [], skip = (el) => el.closest && el.closest("style, script, code, .katex, .ql-language, noscript, [aria-hidden=true]")
+  const textOf = (el) => {           // its text, less what skip() leaves out (math, code)
+    const parts = [], w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT)
+    for (let n = w.nextNode(); n; n = w.nextNode()) if (!skip(n.parentElement)) parts.push(n.textContent)
+    return parts.join("").replace(/\s+/g, " ").trim()
+  }
   const shown = (el) => { const r = el.getClientRects(); return r.length && getComputedStyle(el).visibility !== "hidden" }
   const walk = (root) => {
     const tw = document.createTreeWalker(root, NodeFilter.SHOW_TEXT)
     for (let n = tw.nextNode(); n; n = tw.nextNode()) {
-      const el = n.parentElement, t = n.textContent.trim()
-      if (t && el && !skip(el) && shown(el)) out.push(t)
+      // the text of the sentence a node is part of: a translated string may hold bold or italic words
+      let el = n.parentElement
+      while (el && INLINE.has(el.tagName) && el.parentElement && !el.parentElement.shadowRoot) el = el.parentElement
+      const t = el ? textOf(el) : ""
+      if (t && !skip(n.parentElement) && shown(n.parentElement)) out.push(t)
     }
     for (const el of root.querySelectorAll("*")) {
       if (!skip(el)) {
@@ -79,6 +90,24 @@ def escaped(texts) -> list[str]:
         if words:
             bad.append(f"{text[:90]!r} (unwrapped: {', '.join(words[:5])})")
     return bad
+
+
+#: Bokeh's figure titles, whole: figure_fit.js breaks a long one into lines, each painted apart.
+TITLES = """() => {
+  const out = []
+  for (const root of Object.values(window.Bokeh ? Bokeh.index : {}))
+    for (const v of root.owner.query((v) => v.model && v.model.type === "Figure"))
+      if (v.model.title && v.model.title.text) out.push(v.model.title.text)
+  return out
+}"""
+
+
+def painted_text(page) -> list[str]:
+    """Every string painted on a canvas, a multi-line figure title as one string."""
+    painted = page.evaluate("[...window.__qlPainted]")
+    titles = [t for t in page.evaluate(TITLES) if "\n" in t]
+    lines = {line.strip() for t in titles for line in t.split("\n")}
+    return [t for t in painted if t.strip() not in lines] + [t.replace("\n", " ") for t in titles]
 
 
 def _open_all_tabs(page) -> None:
@@ -120,7 +149,7 @@ def test_no_english_escapes_translation(new_context, slug):
     else:
         expect(page.locator("a.ql-card").first).to_be_visible()
     page.wait_for_function("document.documentElement.lang === 'en-XA'")
-    texts = page.evaluate(SHOWN_TEXT) + page.evaluate("[...window.__qlPainted]")
+    texts = page.evaluate(SHOWN_TEXT) + painted_text(page)
     texts.append(page.title())
     assert any("⟦" in t for t in texts), "the pseudo-locale wrapped nothing"
     bad = escaped(texts)

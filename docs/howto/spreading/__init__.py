@@ -3,14 +3,15 @@
 ``CARD`` makes the lesson known to the gallery, the server and the documentation
 (:func:`lessons.catalogue`).
 """
+from lessons.common.i18n import N_
 from lessons.common.model import LessonCard
 
 CARD = LessonCard(
     slug="spreading",
-    title="A free packet spreads",
-    short="Spreading",
-    description=("A Gaussian packet with no force on it moves at its mean velocity and spreads: "
-                 "the narrower it starts, the faster it spreads."),
-    summary="watch a free packet spread; compare its width with σ(t)",
+    title=N_("A free packet spreads"),
+    short=N_("Spreading"),
+    description=N_("A Gaussian packet with no force on it moves at its mean velocity and spreads: "
+                   "the narrower it starts, the faster it spreads."),
+    summary=N_("watch a free packet spread; compare its width with σ(t)"),
     order=90,
 )

@@ -6,14 +6,14 @@
 const LESSON = {
   className: "ql-player",
   name: "spreading",
-  label: "Spreading packet animation: space plays or pauses, r restarts",
-  canvasLabel: "Probability density of a free wave packet",
-  waiting: "Computing the run…",
+  label: N_("Spreading packet animation: space plays or pauses, r restarts"),
+  canvasLabel: N_("Probability density of a free wave packet"),
+  waiting: N_("Computing the run…"),
   clock: {mode: "run", seconds: 8},
-  bar: {name: "Animation controls", restart: "Restart the animation", speed: "select"},
-  readoutHTML: `
-        <span>centre ⟨x⟩ = <b class="ql-centre">–</b></span>
-        <span>width σ(t) = <b class="ql-width">–</b></span>`,
+  bar: {name: N_("Animation controls"), restart: N_("Restart the animation"), speed: "select"},
+  readoutHTML: () => `
+        <span>${_("centre ⟨x⟩ =")} <b class="ql-centre">–</b></span>
+        <span>${_("width σ(t) =")} <b class="ql-width">–</b></span>`,
   minHeight: 240,
   aspect: 0.5,
 
@@ -22,19 +22,19 @@ const LESSON = {
     for (const key of ["t", "density", "centre", "width"]) run[key] = plain(msg[key])
   },
   length: (run) => (run.t ? run.t[run.t.length - 1] : 1),
-  clockText: (run, clock) => `t = ${fmt(clock.t, 2)}`,
+  clockText: (run, clock) => `t = ${num(clock.t, 2)}`,
   values(run, clock) {
     if (!run.t) return {}
     const j = frameAt(run, clock.t)
-    return {".ql-centre": fmt(run.centre[j], 2), ".ql-width": fmt(run.width[j], 3)}
+    return {".ql-centre": num(run.centre[j], 2), ".ql-width": num(run.width[j], 3)}
   },
   table: (run) => (run.t ? [["t", run.t], ["centre", run.centre], ["width", run.width]] : null),
 
   draw(g, run, clock) {
-    if (!run.t) { clear(g, LESSON.waiting); return }
+    if (!run.t) { clear(g, _(LESSON.waiting)); return }
     const {W, H, big} = g, xs = run.x, n = xs.length
     const b = plotBox(56 * big, 30 * big, W - 56 * big - 16, H - 76 * big, [xs[0], xs[n - 1]], [0, 1.15 * run.top])
-    axes(g, b, {xlabel: "position x", ylabel: "|ψ|²", xticks: 8, yticks: 4, frame: true})
+    axes(g, b, {xlabel: _("position x"), ylabel: "|ψ|²", xticks: 8, yticks: 4, frame: true})
     const j = frameAt(run, clock.t), px = Array.from(xs, (x) => b.X(x))
     const py = px.map((_, k) => b.Y(run.density[j * n + k]))
     area(g, px, py, b.Y(0), "packet", {alpha: 0.25})

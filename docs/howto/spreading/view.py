@@ -5,6 +5,7 @@ import pathlib
 
 import panel as pn
 
+from lessons.common.i18n import N_
 from lessons.common.page import lesson_app, notice_alert
 from lessons.common.text import lesson_text
 from lessons.common.view import LessonView
@@ -21,8 +22,9 @@ class SpreadingView(LessonView):
         super().__init__(model, look)
         self.player = SpreadingPlayer(sizing_mode="stretch_width")
         self.notices = notice_alert(self.model)        # what a link set that had to be corrected
-        self.sliders = [pn.widgets.FloatSlider.from_param(self.model.param.sigma, name="Initial width σ", step=0.05),
-                        pn.widgets.FloatSlider.from_param(self.model.param.k0, name="Momentum k₀", step=0.1)]
+        # every word shown goes through self._ (the page's language; English is the msgid itself)
+        self.sliders = [pn.widgets.FloatSlider.from_param(self.model.param.sigma, name=self._("Initial width σ"), step=0.05),
+                        pn.widgets.FloatSlider.from_param(self.model.param.k0, name=self._("Momentum k₀"), step=0.1)]
         # model.run declares what it depends on (@param.depends): a new run goes out when that changes
         depends = [d.name for d in self.model.param.method_dependencies("run")]
         self.model.param.watch(lambda _event: self._show(), depends)
@@ -41,9 +43,9 @@ class SpreadingView(LessonView):
     def load_secondary(self) -> None:
         """The lesson text, just after the first paint (the player shows first)."""
         if len(self.layout) == 2:
-            self.layout.append(lesson_text(pathlib.Path(__file__).with_name("lesson.md")))
+            self.layout.append(lesson_text(pathlib.Path(__file__).with_name("lesson.md"), self.tr))
 
 
 def create_app():
     """One session of the Spreading lesson (apps/spreading.py serves it)."""
-    return lesson_app("Spreading", SpreadingModel, SpreadingView)
+    return lesson_app(N_("Spreading"), SpreadingModel, SpreadingView)
