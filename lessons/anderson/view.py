@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Range1d
+from bokeh.models import ColumnDataSource, Range1d
 
 from lessons.anderson.model import SCENES, AndersonModel
 from lessons.anderson.player import LatticePlayer
@@ -52,22 +52,6 @@ def _fmt(v, tr: Translator, digits=3) -> str:
     return tr.num(v, f".{digits}g")
 
 
-def _slider_format(tr: Translator):
-    """A float slider's number (Bokeh's "0[.]00": 2, 0.30, 1.57) with the page's decimal sign; None (Bokeh's
-    own) where that is a point."""
-    if tr.decimal == ".":
-        return None
-    return CustomJSTickFormatter(code="const s = Number.isInteger(tick) ? String(tick) : tick.toFixed(2)\n"
-                                      f"return s.replace('.', {tr.decimal!r})")
-
-
-def _tick_format(tr: Translator):
-    """A linear axis's tick labels (0, 0.02, 0.04) with the page's decimal sign; None where that is a point."""
-    if tr.decimal == ".":
-        return None
-    return CustomJSTickFormatter(code=f"return String(+tick.toFixed(10)).replace('.', {tr.decimal!r})")
-
-
 class AndersonView(LessonView):
     """Widgets, the lattice player and the two figures for one browser session."""
 
@@ -101,24 +85,21 @@ class AndersonView(LessonView):
     # ---- widgets -------------------------------------------------------------------------------------
     def _make_widgets(self):
         m, _ = self.model, self._
-        # (a float slider shows its number the page's way; in English, as Bokeh writes it)
-        number = {"format": f} if (f := _slider_format(self.tr)) is not None else {}
         self.scene = pn.widgets.Select.from_param(m.param.scene, label=_("Scene"),
                                                   description=_("A ready-made setting."),
                                                   options={_(label): key for key, (label, _v) in SCENES.items()})
-        self.W = pn.widgets.FloatSlider.from_param(m.param.W, label=_("Disorder W"), **number)
+        self.W = pn.widgets.FloatSlider.from_param(m.param.W, label=_("Disorder W"))
         self.seed = pn.widgets.IntSlider.from_param(m.param.seed, label=_("Seed"), end=99)
-        self.amplitude = pn.widgets.FloatSlider.from_param(m.param.amplitude, label=_("Vibration amplitude A"),
-                                                           **number)
-        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label=_("Sound speed c"), **number)
+        self.amplitude = pn.widgets.FloatSlider.from_param(m.param.amplitude, label=_("Vibration amplitude A"))
+        self.speed = pn.widgets.FloatSlider.from_param(m.param.speed, label=_("Sound speed c"))
         self.start = pn.widgets.RadioButtonGroup.from_param(
             m.param.start, options={_("Gaussian packet"): "packet", _("one site"): "site"}, label=_("Start"))
-        self.k0 = pn.widgets.FloatSlider.from_param(m.param.k0, label=_("Packet wavenumber k₀"), **number)
-        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, label=_("Packet width σ (sites)"), **number)
+        self.k0 = pn.widgets.FloatSlider.from_param(m.param.k0, label=_("Packet wavenumber k₀"))
+        self.sigma = pn.widgets.FloatSlider.from_param(m.param.sigma, label=_("Packet width σ (sites)"))
         self.sites = pn.widgets.IntSlider.from_param(m.param.sites, label=_("Sites N"), step=50)
         self.ends = pn.widgets.RadioButtonGroup.from_param(
             m.param.ends, options={_("open"): "open", _("absorbing"): "absorbing"}, label=_("Ends"))
-        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label=_("Run length"), **number)
+        self.t_max = pn.widgets.FloatSlider.from_param(m.param.t_max, label=_("Run length"))
         self.scale = pn.widgets.RadioButtonGroup.from_param(
             m.param.scale, options={_("|ψ|² linear"): "linear", "log₁₀ |ψ|²": "log"}, label=_("Axis"))
         show = lambda *_: setattr(self.sigma, "visible", m.start == "packet") or setattr(self.k0, "visible", m.start == "packet")  # noqa: E731
@@ -148,8 +129,6 @@ class AndersonView(LessonView):
         self.state_src = [ColumnDataSource(dict(x=[], y=[])) for _ in range(3)]
         g = lesson_figure("Eigenstates nearest the packet's energy", _("site i"), "|φ|²", height=340)
         g.title.text = _("Eigenstates nearest the packet's energy")
-        if (ticks := _tick_format(self.tr)) is not None:
-            g.yaxis.formatter = ticks
         self.state_renderers = [g.line("x", "y", source=src, color=c[f"state{k}"], line_width=2,
                                        legend_label=_("state {n}").format(n=k + 1))
                                 for k, src in enumerate(self.state_src)]

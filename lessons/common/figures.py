@@ -136,7 +136,7 @@ _TICKS_JS = "return base.doFormat(ticks, {loc: 0})[index].replace(/(\\d)\\.(\\d)
 #: a percentage), with the page's decimal sign: BokehJS loads numbro's English only, so a
 #: NumeralTickFormatter's ``language`` changes nothing.
 _SLIDER_JS = """
-const m = /\\.(?:\\[)?(0+)/.exec(fmt), digits = m ? m[1].length : 0, percent = fmt.endsWith("%")
+const m = /\\.\\]?(0+)/.exec(fmt), digits = m ? m[1].length : 0, percent = fmt.endsWith("%")
 const v = percent ? tick * 100 : tick
 const text = fmt.includes("[.]") && Number.isInteger(v) ? String(v) : v.toFixed(digits)
 return text.replace(".", sign) + (percent ? "%" : "")
@@ -145,7 +145,7 @@ return text.replace(".", sign) + (percent ? "%" : "")
 
 def localize_numbers(layout, tr: Translator) -> None:
     """Write the numbers Bokeh draws inside ``layout`` with ``tr``'s decimal sign: the tick labels
-    of every linear axis (Bokeh's own choice of digits, then the sign) and the values of the float
+    of every linear axis and colour bar (Bokeh's own choice of digits, then the sign) and the values of the float
     sliders (as their format, default ``0[.]00``, writes them).  Nothing changes for a decimal point,
     nor where a view set a formatter of its own."""
     if tr.decimal == ".":
@@ -161,10 +161,14 @@ def localize_numbers(layout, tr: Translator) -> None:
                                                       code=_SLIDER_JS)
         for pane in item.select(pn.pane.Bokeh):
             fig = pane.object
-            for axis in getattr(fig, "axis", []) if fig is not None else []:
-                if type(axis.formatter) is BasicTickFormatter:
-                    axis.formatter = CustomJSTickFormatter(args=dict(base=axis.formatter, sign=tr.decimal),
-                                                           code=_TICKS_JS)
+            if fig is None or not hasattr(fig, "axis"):
+                continue
+            # axes, and colour bars (whose default formatter is "auto": Bokeh's basic one)
+            for ruler in (*fig.axis, *(m for m in (*fig.right, *fig.left, *fig.below, *fig.above)
+                                       if type(m).__name__ == "ColorBar")):
+                if ruler.formatter == "auto" or type(ruler.formatter) is BasicTickFormatter:
+                    base = ruler.formatter if ruler.formatter != "auto" else BasicTickFormatter()
+                    ruler.formatter = CustomJSTickFormatter(args=dict(base=base, sign=tr.decimal), code=_TICKS_JS)
 
 
 def restyle_figures(layout, look, done: set) -> None:

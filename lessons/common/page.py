@@ -16,7 +16,7 @@ import panel as pn
 import param
 
 from lessons.common.classroom import Classroom, ClassroomBar, LanguageMenu, SlideDeck, hide_css, url_with
-from lessons.common.i18n import LANGUAGES, PSEUDO, Translator, choose_language, translator
+from lessons.common.i18n import LANGUAGES, Translator, choose_language, translator
 from lessons.common.figures import flow_row, localize_numbers, restyle_figures, translate_tools
 from lessons.common.palette import css_var, profile
 from lessons.common.player import Player
@@ -281,7 +281,7 @@ def lesson_app(title: str, model_cls: type[LessonModel], view_cls: type[LessonVi
             player.stylesheets = [*player.stylesheets, hidden_css]
     bar = ClassroomBar(profile=look.name, lecture=classroom.lecture, hidden=[hideable[k] for k in classroom.hidden],
                        on_reveal=reveal, on_slide=(deck.go if classroom.lecture else None), tr=tr,
-                       sizing_mode="stretch_width")
+                       sizing_mode="stretch_width", min_width=250)   # wraps under the link, not squeezed
 
     def secondary():
         if tab_closed(view.player):      # the tab closed before its figures were due: build nothing

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import panel as pn
 
-from lessons.common.figures import flow_row
+from lessons.common.figures import flow_row, localize_numbers, translate_tools
 from lessons.common.model import LessonModel
 from lessons.common.palette import profile
 
@@ -92,5 +92,8 @@ class LessonView(pn.viewable.Viewer):
                     player.param.update(palette=self.look.js(), large_text=self.look.large)
             sidebar, main = self.sidebar(), self.main()
             self.load_secondary()
+            parts = [*sidebar, *main]
+            translate_tools(parts, self.tr)       # a page does this in lesson_app
+            localize_numbers(parts, self.tr)
             self._cell = flow_row(pn.Column(*sidebar, width=340), pn.Column(*main, sizing_mode="stretch_width"))
         return self._cell

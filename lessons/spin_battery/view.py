@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJSTickFormatter, FixedTicker, HoverTool,
+from bokeh.models import (ColorBar, ColumnDataSource, CustomJSTickFormatter, FixedTicker, HoverTool,
                           LinearAxis, LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Viridis256
 
@@ -114,23 +114,7 @@ class SpinBatteryView(LessonView):
         p = self.model.param[name]
         if p.doc and "description" in cls.param:
             kw["description"] = self._(p.doc)
-        if cls is pn.widgets.FloatSlider and self.tr.decimal != ".":
-            # the value beside the label as Bokeh's slider writes it ("0[.]00": 1, 0.50), with the page's
-            # decimal sign (Bokeh's number formatter knows only English)
-            kw["format"] = CustomJSTickFormatter(code="const s = tick.toFixed(2); return (s.endsWith('.00') ? "
-                                                      f"s.slice(0, -3) : s).replace('.', {self.tr.decimal!r})")
         return cls.from_param(p, label=self._(label), **kw)
-
-    def _localize_ticks(self, *figs) -> None:
-        """Numbers on the figures' axes and colour bars with the page's decimal sign (English: Bokeh's own)."""
-        if self.tr.decimal == ".":
-            return
-        code = f"return String(+tick.toPrecision(10)).replace('.', {self.tr.decimal!r})"
-        for f in figs:
-            for item in (*f.xaxis, *f.yaxis, *f.right, *f.left, *f.below):
-                fmt = getattr(item, "formatter", None)        # a colour bar's default is "auto": Bokeh's basic one
-                if fmt == "auto" or type(fmt) is BasicTickFormatter:
-                    item.formatter = CustomJSTickFormatter(code=code)
 
     def _make_widgets(self):
         m = self.model
@@ -233,7 +217,6 @@ class SpinBatteryView(LessonView):
         self.heat_ticker = FixedTicker(ticks=[])
         hf.xaxis.ticker = hf.yaxis.ticker = self.heat_ticker
         self.heat_fig = hf
-        self._localize_ticks(self.bars_fig, self.res_fig, self.ladder_fig, self.heat_fig)
 
         return pn.Column(
             flow_row(pn.pane.Bokeh(self.bars_fig, sizing_mode="stretch_width"),
@@ -272,7 +255,6 @@ class SpinBatteryView(LessonView):
         cf.add_layout(self.curve_now)
         legend_below(cf)
         self.curve_fig = cf
-        self._localize_ticks(self.map_fig, self.curve_fig)
         # visibility is toggled on a Column around each figure: toggling a rendered Bokeh pane's
         # own `visible` fails in Panel 1.9 (its stylesheets are re-validated and rejected)
         self.map_pane = pn.Column(pn.pane.Bokeh(self.map_fig, sizing_mode="stretch_width"),

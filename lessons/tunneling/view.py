@@ -12,7 +12,7 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Range1d, Span, LinearAxis
+from bokeh.models import ColumnDataSource, Range1d, Span, LinearAxis
 
 from physics import potentials
 from lessons.common.figures import flow_row, legend_below, lesson_figure
@@ -46,15 +46,6 @@ PREDICTED_MARK = N_("predicted packet T")
 MEASURED_MARK = N_("measured T (simulation)")
 
 
-def slider_format(tr):
-    """The sliders' value format in ``tr``'s language: Bokeh's default ("0[.]00": two decimals, none for a
-    whole number) with the locale's decimal sign; None (Bokeh's own) where that is a point."""
-    if tr.decimal == ".":
-        return None
-    return CustomJSTickFormatter(args=dict(sign=tr.decimal),
-                                 code="return (Number.isInteger(tick) ? String(tick) : tick.toFixed(2)).replace('.', sign)")
-
-
 class TunnelingView(LessonView):
     """Widgets, plots and the frame pump for one browser session."""
 
@@ -73,10 +64,8 @@ class TunnelingView(LessonView):
         # (the menu's help text is the parameter's doc, as in English)
         self.shape = pn.widgets.Select.from_param(m.param.shape, label=_("Barrier shape"), options=shape_labels,
                                                   description=_("Barrier shape (a key of physics.potentials.SHAPES)."))
-        fmt = slider_format(self.tr)
-
         def slider(parameter, label):
-            return pn.widgets.FloatSlider.from_param(parameter, label=label, **({"format": fmt} if fmt else {}))
+            return pn.widgets.FloatSlider.from_param(parameter, label=label)
 
         self.height = slider(m.param.height, _("Barrier height V₀"))
         self.width = slider(m.param.width, _("Barrier width"))

@@ -12,7 +12,7 @@ import pathlib
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, CustomJSTickFormatter, Range1d, Span, Whisker
+from bokeh.models import ColumnDataSource, Range1d, Span, Whisker
 
 from lessons.common.figures import READOUT_CSS, legend_below, lesson_figure, readout_cards
 from lessons.common.i18n import N_
@@ -54,16 +54,6 @@ GROUND_SENTENCES = {
 
 
 #: a slider's value as Bokeh's default format "0[.]00" writes it (1, 0.50), and the noise's "0.0%" (2.0%)
-SLIDER_JS = "const t = Number(tick); return Number.isInteger(t) ? String(t) : t.toFixed(2)"
-PERCENT_JS = "return (100 * Number(tick)).toFixed(1) + '%'"
-
-
-def decimal_format(code: str, decimal: str) -> CustomJSTickFormatter:
-    """A slider format: the number ``code`` writes (a function body of ``tick``), with ``decimal`` for the point."""
-    return CustomJSTickFormatter(args={"decimal": decimal},
-                                 code=f"const text = (() => {{ {code} }})(); return text.replace('.', decimal)")
-
-
 def shot_labels(tr) -> dict:
     """The shots menu in ``tr``'s language: label -> value of VQEModel.shots (counts grouped by a space)."""
     return {tr._("exact expectation (no shots)"): "exact",
@@ -126,16 +116,6 @@ class VQEView(LessonView):
             self._("Step: {meaning}.").format(meaning=self._(OPTIMIZERS[m.optimizer][1]))))
         m.param.watch(show, "optimizer")
         show()
-        self._slider_numbers()
-
-    def _slider_numbers(self):
-        """The sliders' values with the page's decimal sign (BokehJS's numeral formats know only English):
-        as Bokeh writes them ("0[.]00": 1, 0.50; the noise "0.0%": 2.0%), with the locale's sign."""
-        if self.tr.decimal == ".":
-            return
-        for w in (*self.sliders.values(), self.step):
-            w.format = decimal_format(SLIDER_JS, self.tr.decimal)
-        self.p.format = decimal_format(PERCENT_JS, self.tr.decimal)
 
     # ---- the extrapolation figure ------------------------------------------------------------------------
     def _make_figure(self):

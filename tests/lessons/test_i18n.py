@@ -300,3 +300,39 @@ def test_a_pyodide_page_reads_its_link_and_browser_language(monkeypatch):
     assert args == {"lang": [b"es"], "W": [b"3"]}
     assert headers == {"Accept-Language": "de-DE,de"}
     assert page_language(*workarounds.session_request())[0].lang == "es"
+
+
+@pytest.mark.parametrize("slug", [c.slug for c in CATALOGUE])
+def test_a_german_page_writes_slider_values_and_axis_ticks_with_a_comma(slug):
+    """Bokeh writes numbers in English (its numbro knows no other language): on a German page every
+    float slider and every linear axis or colour bar built so far gets the decimal comma, an English
+    page keeps Bokeh's own formats."""
+    import importlib
+
+    from bokeh.models import BasicTickFormatter, CustomJSTickFormatter
+    from lessons.common.page import lesson_app
+
+    view_mod = importlib.import_module(f"lessons.{slug}.view")
+    view_cls = next(v for v in vars(view_mod).values()
+                    if isinstance(v, type) and v.__module__ == view_mod.__name__ and hasattr(v, "MODEL") and v.MODEL.__module__.startswith(f"lessons.{slug}"))
+    pages = {lang: lesson_app("x", view_cls.MODEL, view_cls, args={"lang": [lang.encode()]}) for lang in ("de", "en")}
+    try:
+        found = {}
+        for lang, page in pages.items():
+            objects = [*page.ql_main, *page.sidebar]
+            sliders = [w for o in objects for w in o.select(pn.widgets.FloatSlider)]
+            figures = [p.object for o in objects for p in o.select(pn.pane.Bokeh) if hasattr(p.object, "axis")]
+            rulers = [a for f in figures for a in f.axis if type(a.formatter) in (BasicTickFormatter, CustomJSTickFormatter)]
+            found[lang] = (sliders, rulers)
+        sliders, rulers = found["de"]
+        assert sliders, "no float slider on the page"
+        for s in sliders:
+            assert isinstance(s.format, CustomJSTickFormatter) and s.format.args["sign"] == ",", s.name
+        for a in rulers:
+            assert isinstance(a.formatter, CustomJSTickFormatter), a
+        sliders, rulers = found["en"]
+        assert all(s.format is None or isinstance(s.format, str) for s in sliders)
+        assert not any(isinstance(a.formatter, CustomJSTickFormatter) and "sign" in a.formatter.args for a in rulers)
+    finally:
+        for page in pages.values():
+            page.ql_view.stop()

@@ -53,8 +53,6 @@ def test_german_widgets_are_labelled_from_the_catalogue(de):
     assert view.map_quantity.options == {de._(v): k for k, v in QUANTITY_LABELS.items()}
     # the help text of a select is its parameter's doc, translated
     assert view.charger.description == "Was die Batterie lädt."
-    # a slider writes its value with the decimal comma (Bokeh's own format, 0[.]00, with a comma)
-    assert "replace('.', ',')" in view.sliders["T"].format.code and "toFixed(2)" in view.sliders["T"].format.code
     # every label differs from the English (symbols alone, Jx/Jy/Jz, excepted)
     english = SpinBatteryView(SpinBatteryModel())
     for w, e in zip(widgets(view), widgets(english)):
@@ -95,10 +93,6 @@ def test_german_tabs_and_figures(de):
     assert list(view.res.data["y"]) == ["Concurrence", "l1-Kohärenz"]
     assert view.ladder_fig.xaxis.axis_label == "Besetzung" and view.ladder_fig.yaxis.axis_label == "Energie von H_B"
     assert ".replace('.', ',')" in view.ladder_fig.xaxis.formatter.code
-    # the numeric axes and colour bars write their ticks with the decimal comma
-    for axis in (view.bars_fig.xaxis[0], view.res_fig.xaxis[0], view.ladder_fig.yaxis[0]):
-        assert "replace('.', ',')" in axis.formatter.code
-    assert "replace('.', ',')" in [c for c in view.heat_fig.right if hasattr(c, "color_mapper")][0].formatter.code
     assert view.heat_fig.title.text == "|ρ| in der Spinbasis (↑ = |0⟩, σz = +1)"
     legend = [item.label.value for item in view.ladder_fig.legend[0].items]
     assert legend == ["ρ", "passiver Zustand π", "mittlere Energie (der Abstand ist W)"]
@@ -111,7 +105,6 @@ def test_german_tabs_and_figures(de):
     assert view.map_fig.title.text.startswith("Ergotropie W (")
     assert "Punkte, N = 2); ⊕ = deine Einstellungen" in view.map_fig.title.text
     assert view.curve_fig.title.text == "Über Temperatur T (rote Linie: dein Wert)"
-    assert all("replace('.', ',')" in a.formatter.code for a in (*view.curve_fig.yaxis, *view.map_fig.xaxis))
     assert view.map_src.data["image"][0].shape[0] > 2          # computed, not the placeholder
     # the charging tab: a run is sent under its German title
     view.tabs.active = CHARGING

@@ -197,13 +197,3 @@ def test_english_stays_as_it_was():
         v.stop()
 
 
-def test_german_sliders_write_their_values_with_a_decimal_comma(german):
-    from bokeh.models import CustomJSTickFormatter
-    for w in (german.sliders["Jz"], german.step, german.p):
-        assert isinstance(w.format, CustomJSTickFormatter) and w.format.args["decimal"] == ","
-    assert "toFixed(1) + '%'" in german.p.format.code
-    english = make_view("en")
-    try:
-        assert english.step.format is None and english.p.format == "0.0%"
-    finally:
-        english.stop()
