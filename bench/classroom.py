@@ -540,7 +540,9 @@ class ProtocolStudent:
         html = await loop.run_in_executor(None, lambda: urllib.request.urlopen(url, timeout=120).read())
         token = re.search(rb'"token":"([^"]+)"', html).group(1).decode()
         self.on_stage("page")
-        self.ws = await websocket_connect(url.replace("http", "ws", 1) + "/ws", subprotocols=["bokeh", token],
+        # (the page's link arguments travel in the token; the websocket's path has none)
+        ws_url = f"{self.base}/{self.lesson.path}".replace("http", "ws", 1) + "/ws"
+        self.ws = await websocket_connect(ws_url, subprotocols=["bokeh", token],
                                           max_message_size=1 << 30)
         self.ws.protocol.set_nodelay(True)   # as a browser does (TCP_NODELAY): a message is 3+ frames; none waits for an ACK
         await self._read()                                           # ACK
