@@ -27,7 +27,7 @@ SERVE_OPTS ?= --port $(PORT) --index index --static-dirs assets=assets --warm \
 # eigh take 1.6-19 s instead of 0.2 s (measured).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: serve test test-numpy install chromium bench classroom clean docs docs-test catalogs messages
+.PHONY: serve test test-numpy install chromium haproxy school bench classroom clean docs docs-test catalogs messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -72,7 +72,25 @@ chromium:
 	  exit 1; \
 	fi
 
-test: install chromium
+# A school on one machine (README, "Serving a school"; deploy/README.md): PROCS lesson processes
+# behind HAProxy on PORT (default 8080 here), in the foreground; Ctrl-C stops everything it started.
+SCHOOL_PORT := $(if $(filter command line,$(origin PORT)),$(PORT),8080)
+SCHOOL_PROCS := $(if $(filter command line,$(origin PROCS)),$(PROCS),4)
+school: install haproxy
+	$(PY) deploy/school.py --procs $(SCHOOL_PROCS) --port $(SCHOOL_PORT) $(if $(HOST),--host $(HOST))
+
+# The school's proxy (and its tests): Debian's haproxy, installed as Chromium is.
+haproxy:
+	@if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then \
+	  echo "haproxy: $$(command -v haproxy || echo /usr/sbin/haproxy)"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	else \
+	  echo "Serving a school needs HAProxy: run 'sudo apt-get install haproxy'."; \
+	  exit 1; \
+	fi
+
+test: install chromium haproxy
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-numpy
 

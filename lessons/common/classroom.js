@@ -94,6 +94,36 @@ function controlsDrawer() {
   return {stop() { ro.disconnect(); document.removeEventListener("keydown", onKey); document.removeEventListener("pointerdown", onTap, true) }}
 }
 
+// The connection to the server lost (the process holding this page's session died, was restarted, or
+// the network went): say so, then load the page again once the server answers: its link holds every
+// setting, and a school's proxy sends the reload to a process that is alive (deploy/README.md).
+let reconnecting = false
+function onConnectionLost() {
+  if (reconnecting) return
+  reconnecting = true
+  const note = document.createElement("div")
+  note.className = "ql-reconnecting"
+  note.setAttribute("role", "alert")
+  note.textContent = _("The connection to the server was lost: reconnecting…")
+  note.style.cssText = "position:fixed;left:0;right:0;top:0;z-index:2000;padding:10px 16px;font:600 16px system-ui,sans-serif;" +
+    "background:#7a4b00;color:#fff;text-align:center;box-shadow:0 2px 8px rgba(0,0,0,.3)"
+  document.body.appendChild(note)
+  // a file every server process has (Bokeh's script): answered means a process is there to reload from
+  const probe = (document.querySelector("script[src*='bokeh']") || {}).src || window.location.href
+  const tryReload = async () => {
+    try {
+      const r = await fetch(probe, {method: "HEAD", cache: "no-store"})
+      if (r.ok) { window.location.reload(); return }
+    } catch (err) { /* not yet */ }
+    setTimeout(tryReload, 2000)
+  }
+  setTimeout(tryReload, 800)
+}
+
+function watchConnection() {
+  for (const doc of (window.Bokeh && window.Bokeh.documents) || []) doc.on_event("connection_lost", onConnectionLost)
+}
+
 function editable(el) {
   return el && (["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) || el.isContentEditable)
 }
@@ -198,6 +228,7 @@ export function render({ model, el }) {
     ev.preventDefault()
   }
   document.addEventListener("keydown", onKey)
+  watchConnection()
   const drawer = controlsDrawer()
   // a few times while the page is still being built (controls arrive over a few seconds), then
   // rarely: each pass walks every shadow root, which the first paint should not wait for
