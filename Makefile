@@ -98,7 +98,7 @@ test: install chromium haproxy
 test-numpy: install
 	NUMBA_DISABLE_JIT=1 $(PY) -m pytest -q tests/physics tests/lessons
 
-bench: install
+bench: install haproxy
 	$(PY) -m pip install --quiet -e '.[jit,test,docs,bench]'
 	$(PY) bench/solver.py
 	$(PY) bench/eigen.py
@@ -108,6 +108,7 @@ bench: install
 	$(PY) bench/vqe.py
 	$(PY) bench/anderson.py
 	$(PY) bench/lesson_cost.py
+	$(PY) bench/school.py --students 200 --minutes 2
 
 # A class on one server (README, "Serving a class"): 40 students all on one lesson for 2 minutes,
 # each lesson in turn (a fresh server each), then 40 on all lessons mixed followed by 200 tabs

@@ -479,6 +479,7 @@ class ProtocolStudent:
         self.on_stage = on_stage or (lambda name: None)   # called as the handshake passes "page", "doc", "tab"
         self.play_pulled = play      # play a pulled run and pull its frames (False: only follow its chunks)
         self.ws = None
+        self.cookies: dict[str, str] = {}   # cookies the server set (a proxy's QLSERVER): sent back as a page does
         self.shown = None          # id of the run whose frames arrived last
         self.pending = None        # (send time, id shown then) of a slider move not yet answered
         self.lat: list[float] = []
@@ -537,13 +538,17 @@ class ProtocolStudent:
 
         loop = asyncio.get_running_loop()
         url = f"{self.base}/{self.lesson.path}{self.query}"
-        html = await loop.run_in_executor(None, lambda: urllib.request.urlopen(url, timeout=120).read())
+        html = await loop.run_in_executor(None, lambda: self._get(url))
         token = re.search(rb'"token":"([^"]+)"', html).group(1).decode()
         self.on_stage("page")
         # (the page's link arguments travel in the token; the websocket's path has none)
         ws_url = f"{self.base}/{self.lesson.path}".replace("http", "ws", 1) + "/ws"
+        if self.cookies:     # behind a proxy: its cookie keeps the websocket on the process of the page's session
+            from tornado.httpclient import HTTPRequest
+            ws_url = HTTPRequest(ws_url, headers={"Cookie": self.cookie_header()})
         self.ws = await websocket_connect(ws_url, subprotocols=["bokeh", token],
                                           max_message_size=1 << 30)
+        self._keep_cookies(self.ws.headers.get_list("Set-Cookie"))   # a proxy that sent it elsewhere says so
         self.ws.protocol.set_nodelay(True)   # as a browser does (TCP_NODELAY): a message is 3+ frames; none waits for an ACK
         await self._read()                                           # ACK
         await self._send("PULL-DOC-REQ", {})
@@ -575,6 +580,23 @@ class ProtocolStudent:
         if self.lesson.pull and self.play_pulled:
             self.player_task = asyncio.create_task(self._playback())
         self.t_open = time.monotonic()
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def _get(self, url: str, method: str = "GET") -> bytes:
+        """An HTTP request as the page's browser makes it: with the cookies it holds, keeping those set."""
+        request = urllib.request.Request(url, method=method,
+                                         headers={"Cookie": self.cookie_header()} if self.cookies else {})
+        with urllib.request.urlopen(request, timeout=120) as r:
+            self._keep_cookies(r.headers.get_all("Set-Cookie") or [])
+            return r.read()
+
+    def _keep_cookies(self, set_cookies: list[str]) -> None:
+        for c in set_cookies:
+            name, eq, value = c.split(";", 1)[0].strip().partition("=")
+            if eq:
+                self.cookies[name] = value
 
     def _take_player(self, objs: list) -> None:
         """Note the player's model among serialized models (the page's or a patch's), if there."""
