@@ -105,8 +105,9 @@ function onConnectionLost() {
   note.className = "ql-reconnecting"
   note.setAttribute("role", "alert")
   note.textContent = _("The connection to the server was lost: reconnecting…")
+  // (in the header's colours: the page's profile, lessons/common/palette.py)
   note.style.cssText = "position:fixed;left:0;right:0;top:0;z-index:2000;padding:10px 16px;font:600 16px system-ui,sans-serif;" +
-    "background:#7a4b00;color:#fff;text-align:center;box-shadow:0 2px 8px rgba(0,0,0,.3)"
+    "background:var(--ql-header);color:var(--ql-on_header);text-align:center;box-shadow:0 2px 8px var(--ql-shade)"
   document.body.appendChild(note)
   // a file every server process has (Bokeh's script): answered means a process is there to reload from
   const probe = (document.querySelector("script[src*='bokeh']") || {}).src || window.location.href
