@@ -38,8 +38,9 @@ Sampled every second from /proc (``classroom.cpu_seconds``: utime + stime of a p
   kill and at the end (they agree when every websocket reached the process its cookie names; a
   student keeps the cookie HAProxy sets on the page and on the websocket's upgrade, as a browser
   does); the time its main thread waited for a CPU (``/proc/<pid>/schedstat``); how often HAProxy
-  marked it DOWN while it was alive (its ``/liveness`` check timed out: too busy to answer within
-  1 s, twice; from HAProxy's log) and for how long (its status polled every second).  While a
+  marked it DOWN while it was alive (its ``/liveness`` checks timed out: too busy to answer within
+  ``timeout check``, ``fall`` times in a row (deploy/haproxy.cfg.in); from HAProxy's log) and for how
+  long (its status polled every second).  While a
   process is DOWN nobody new goes to it and a request with its cookie goes elsewhere: the report
   counts the students whose websocket reached another process than their page;
 - **server cores**: the sum over the processes, per 1 s window (mean, p95); **students per core** =
@@ -72,9 +73,9 @@ HAProxy's stats page is read in a thread of its own.  The students' websocket re
 close in the middle of a message (``Tracked._read``): ``ProtocolStudent._read`` would wait for ever
 there, and a student killed mid-run would never reload.
 
-Timings seen here (2 CPUs): HAProxy marks a killed process DOWN ~2-5 s after the kill (its checks
-are refused; a reload meanwhile is retried and redispatched), and a restarted one (``--warm``) is
-UP again ~15-30 s after, depending on the load.
+Timings seen here (2 CPUs): HAProxy marks a killed process DOWN a few seconds after the kill (once
+``fall`` checks were refused; a request meanwhile is retried and redispatched), and a restarted one
+(``--warm``) is UP again ~15-30 s after, depending on the load.
 
 The lesson processes' logs (in ``school.workdir``) are read at the end for tracebacks, grouped.
 It is a bench: it prints, it never fails.
@@ -243,6 +244,8 @@ class Student:
         self.kept = None                  # the reloaded page's slider holds the value of the link
         self.probes = 0                   # probes (HEAD) that failed before the reload
         self.t_probe = None               # the probe answered
+        self.failed_reloads = 0           # tries of the reload that failed (and were made again 2 s later)
+        self.failed_reload: str | None = None
         self.reload_error: str | None = None
         self.watcher = None
 
@@ -308,8 +311,11 @@ class Student:
                 await asyncio.wait_for(new.open(), max(1.0, deadline - time.monotonic()))
                 break
             except Exception as exc:
+                self.failed_reloads += 1           # e.g. 503 (no process UP) or 504 (one too busy to answer)
+                self.failed_reload = f"{type(exc).__name__}: {exc}"[:120]
+                await self._drop(new)
                 if time.monotonic() > deadline:
-                    self.reload_error = f"{type(exc).__name__}: {exc}"[:160]
+                    self.reload_error = self.failed_reload
                     return
                 new = self._again(new, old)
                 await asyncio.sleep(PROBE_EVERY)
@@ -324,6 +330,15 @@ class Student:
             self.reload_error = "no new run after the reload"
         self.reloading = False
         self.watcher = asyncio.create_task(self.watch())
+
+    @staticmethod
+    async def _drop(page: Tracked) -> None:
+        """Close what a failed try of a reload left open (its websocket, if it got one)."""
+        if page.ws is not None:
+            page.ws.close()
+        for task in (getattr(page, "reader", None), page.player_task):
+            if task is not None:
+                task.cancel()
 
     def _again(self, failed: Tracked, old: Tracked) -> Tracked:
         """A fresh page for another try of the reload (the failed one's cookies kept)."""
@@ -680,7 +695,7 @@ def report(args, school: School, sampler: Sampler, r: dict, t_started: float) ->
     redirected = [st for st in ok if st.pages[0].redispatched()]
     if busy_downs or redirected:
         print(f"  ! HAProxy marked live processes DOWN {busy_downs} times (\"DOWN while alive\": their /liveness health "
-              "check timed out, 1 s twice, while they were busy; the seconds are HAProxy's status polled each second, "
+              "checks timed out while they were busy; the seconds are HAProxy's status polled each second, "
               f"the killed process's own outage left out): meanwhile no new student went to them and a request with "
               f"their cookie went elsewhere.  {len(redirected)} students' websockets reached another process than their "
               "page (HAProxy set a new cookie on the upgrade; Bokeh made the session again there from the token)")
@@ -775,6 +790,10 @@ def report(args, school: School, sampler: Sampler, r: dict, t_started: float) ->
         print("    they landed on " + (", ".join(f"{k} {v}" for k, v in sorted(landed.items())) or "nothing")
               + f" (new cookie from HAProxy's redispatch); slider at its link's value again: {kept} of "
               f"{sum(st.kept is not None for st in affected)}; probes that failed before a reload: {probes}")
+        tries = sum(st.failed_reloads for st in affected)
+        if tries:
+            print(f"    {tries} tries of a reload failed and were made again ({sum(bool(st.failed_reloads) for st in affected)}"
+                  f" students; e.g. {next(st.failed_reload for st in affected if st.failed_reloads)})")
         stages = {"the probe answered": [st.t_probe for st in affected],
                   "the page came": [st.s.stages.get("page") if st.past else None for st in affected],
                   "the document came": [st.s.stages.get("doc") if st.past else None for st in affected],
