@@ -14,6 +14,7 @@ fullscreen; ? opens the keyboard help; PageDown/PageUp turn slides.  Views only:
 """
 from __future__ import annotations
 
+import functools
 import pathlib
 import re
 from urllib.parse import parse_qsl, urlencode
@@ -252,12 +253,11 @@ class ClassroomBar(JSComponent):
             self._on_slide(msg["step"])
 
 
+@functools.lru_cache(maxsize=None)
 def _messages(esm) -> tuple[str, ...]:
+    """The msgids of a component's JavaScript file, read once per process (not once per page)."""
     from lessons.common.i18n import js_messages
-    return _MESSAGES.setdefault(str(esm), js_messages(pathlib.Path(esm).read_text(encoding="utf-8")))
-
-
-_MESSAGES: dict[str, tuple[str, ...]] = {}
+    return js_messages(pathlib.Path(esm).read_text(encoding="utf-8"))
 
 
 class LanguageMenu(JSComponent):
