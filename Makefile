@@ -107,6 +107,7 @@ bench: install haproxy
 	$(PY) bench/quantization.py
 	$(PY) bench/vqe.py
 	$(PY) bench/anderson.py
+	$(PY) bench/solitons.py
 	$(PY) bench/lesson_cost.py
 	$(PY) bench/school.py --students 200 --minutes 2
 
