@@ -208,8 +208,7 @@ def linear_packet(x, x0: float, sigma: float, k0: float, mass: float = 1.0, ampl
     k = 2.0 * np.pi * np.fft.fftfreq(x.size, x[1] - x[0])
     omega = np.sqrt(k * k + mass * mass)
     c = np.fft.fft(psi)
-    c[k < 0] = 0.0                          # keep the right-moving (positive-k) part only ...
-    c[k > 0] *= 2.0                         # ... and its real part is then the packet itself
+    c[k < 0] = 0.0                          # the right-moving (positive-k) part only: psi's own, for k0 sigma >> 1
     return np.fft.ifft(c).real, np.fft.ifft(-1j * omega * c).real
 
 

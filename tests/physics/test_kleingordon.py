@@ -77,16 +77,24 @@ def test_linear_modes_oscillate_at_the_verlet_frequency_of_omega2_eq_k2_plus_m2(
 
 def test_a_linear_packet_moves_at_the_group_velocity_and_spreads():
     x = grid(200.0, 2048)
-    k0, m = 2.0, 1.0
-    sim = kg.Simulation(x, *kg.linear_packet(x, -40.0, 4.0, k0, m), "linear", 0.02, mass=m)
-    def centre():
+    k0, m, sigma = 2.0, 1.0, 4.0
+    sim = kg.Simulation(x, *kg.linear_packet(x, -40.0, sigma, k0, m), "linear", 0.02, mass=m)
+
+    def centre_and_width():
         e = sim.energy_density()
-        return float(np.sum(x * e) / np.sum(e))
-    x_start = centre()
-    sim.step(2000)                                              # t = 40
-    v_group = k0 / math.sqrt(k0 * k0 + m * m)
-    assert (centre() - x_start) / sim.t == pytest.approx(v_group, rel=0.01)
-    assert 1.0 > v_group and math.sqrt(k0 * k0 + m * m) / k0 > 1.0    # group below c, phase above
+        c = float(np.sum(x * e) / np.sum(e))
+        return c, math.sqrt(float(np.sum((x - c) ** 2 * e) / np.sum(e)))
+
+    x_start, _ = centre_and_width()
+    w0 = math.sqrt(k0 * k0 + m * m)
+    v_group, w2 = k0 / w0, m * m / w0 ** 3                       # omega'(k0), omega''(k0)
+    for _ in range(3):
+        sim.step(2000)                                              # t = 40, 80, 120
+        centre, width = centre_and_width()
+        assert (centre - x_start) / sim.t == pytest.approx(v_group, rel=0.005)
+        # a Gaussian of |psi|^2-width sigma / sqrt 2 spreads as with a Schroedinger mass 1 / omega''
+        assert width == pytest.approx(math.sqrt(sigma ** 2 / 2 + (w2 * sim.t) ** 2 / (2 * sigma ** 2)), rel=0.01)
+    assert v_group < 1.0 < w0 / k0                                  # group below c, phase above
 
 
 # ---- the integrator ----------------------------------------------------------------------------------
