@@ -100,6 +100,9 @@ ROLES = {
     # a disordered chain
     "site_energy": ("stone", 1), "electron": ("sky", 1), "electron_edge": ("deep", 1), "msd": ("blue", 1),
     "ballistic": ("green", 1), "diffusive": ("orange", 1), "localized": ("red", 1), "start_site": ("magenta", 1),
+    # a field and its solitons
+    "field": ("blue", 1), "exact_field": ("ink", 1), "rest_kink": ("silver", 0.5), "vacuum": ("stone", 1), "kink_mark": ("magenta", 1),
+    "energy_density": ("orange", 1), "energy_density_edge": ("vermilion", 1),
 }
 
 #: role: swatch of the page's CSS variables (``--ql-<role>``), which also reach into shadow roots.
