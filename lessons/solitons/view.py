@@ -129,7 +129,6 @@ class SolitonsView(LessonView):
         shown = self.scene_controls[self.model.scene]
         for widget in {id(w): w for ws in self.scene_controls.values() for w in ws}.values():
             widget.visible = any(widget is w for w in shown)
-        self.scan_box.visible = True
 
     # ---- runs ------------------------------------------------------------------------------------------
     def _restart(self):
