@@ -272,7 +272,9 @@ class SolitonsView(LessonView):
         """Compute the scan's points a slice at a time (all at once outside a server)."""
         self.scan_button.disabled = True
         doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
+        # (in Pyodide the page has no session context either, but its event loop runs callbacks: the
+        # NumPy path takes about 150 ms a collision there, so the scan goes a slice at a time too)
+        if (doc is None or doc.session_context is None) and not getattr(pn.state, "_is_pyodide", False):
             while not self.scan_slice(1e9):
                 pass
             return
