@@ -75,6 +75,19 @@ def _fmt(v, tr: Translator, digits=4) -> str:
     return tr.num(v, f".{digits}g")
 
 
+def _sci(v, tr: Translator) -> str:
+    """A small positive number as the player writes it: 2,1·10⁻⁴ (– none)."""
+    if v is None or not math.isfinite(v):
+        return "–"
+    if v == 0 or v >= 0.01:
+        return tr.num(v, ".2g")
+    exponent = math.floor(math.log10(v))
+    return f"{tr.num(v / 10 ** exponent, '.1f')}·10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 class SolitonsView(LessonView):
     """Widgets, the field player, the read-outs and the phi^4 scan for one browser session."""
 
@@ -109,11 +122,12 @@ class SolitonsView(LessonView):
     # ---- widgets -------------------------------------------------------------------------------------
     def _make_widgets(self):
         m, _ = self.model, self._
-        self.scene = pn.widgets.Select.from_param(m.param.scene, label=_("Scene"),
+        self.scene = pn.widgets.Select.from_param(m.param.scene, label=_("Scene"), description=_("What is on the line."),
                                                   options={_(label): key for key, label in SCENES.items()})
         self.potential = pn.widgets.RadioButtonGroup.from_param(
             m.param.potential, options={_(label): key for key, label in POTENTIALS.items()},
-            label=_("Potential"), orientation="vertical", button_type="light")
+            label=_("Potential"), description=_("The kinks' potential V(φ)."), orientation="vertical",
+            button_type="light")
         self.v = pn.widgets.FloatSlider.from_param(m.param.v, label=_("Speed of each kink v"), format="0.0000")
         self.boost = pn.widgets.FloatSlider.from_param(m.param.boost, label=_("Kink speed v"))
         self.omega = pn.widgets.FloatSlider.from_param(m.param.omega, label=_("Breather frequency ω"))
@@ -179,7 +193,7 @@ class SolitonsView(LessonView):
         hints["v_group"] = _(CARDS["v_group"][1]).format(value=tr.num(m.group_velocity(), ".4g"))
         values["v_phase"] = _fmt(m.phase_velocity(), tr)
         if run is not None:
-            values["drift"] = _fmt(run.energy_drift(), tr, 2)
+            values["drift"] = _sci(run.energy_drift(), tr)
             out = run.outgoing()
             if out is not None:
                 values["outcome"] = self._outcome_text(out)
