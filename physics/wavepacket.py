@@ -16,16 +16,29 @@ the left end reflected.  So ``transmitted + reflected + norm() == 1`` to roundin
 T and R are correct while the packet is still moving.
 
 Consecutive half potential steps are merged into one full step, the phase factors are
-precomputed, and with Numba the whole loop of ``n`` steps runs in one compiled call that allocates
-nothing per step (rocket-fft calls pocketfft/DUCC0 from inside the loop, single-threaded: on two
-shared cores a multi-threaded FFT stalls other sessions).  Without Numba the same algorithm runs
-in NumPy (see :mod:`physics._backend`).
+precomputed, and the potential step touches only the cells where its factor is not exactly 1 (the
+absorbing layers and the span where V != 0; skipping a multiply by exactly 1 changes nothing).  With
+Numba the whole loop of ``n`` steps runs in one compiled call that allocates nothing per step; its
+transforms are single-threaded (on two shared cores a multi-threaded FFT stalls other sessions)
+and come from whichever is faster at that N, measured once per process:
+
+- FFTW's plans (``FFTW_MEASURE``, out of place), called from the loop, where pyFFTW is installed
+  (:func:`physics._backend.fftw_library`; nothing requires it);
+- pocketfft/DUCC0 through rocket-fft, in place (faster than out of place, measured).
+
+Planning FFTW and timing it against rocket-fft take 0.2–0.6 s per N, once per process.  Without
+Numba the same algorithm runs in NumPy with SciPy's in-place transforms (see
+:mod:`physics._backend`); both paths agree to 1e-12.
 """
 from __future__ import annotations
 
-import numpy as np
+import threading
+import time
 
-from ._backend import HAVE_NUMBA
+import numpy as np
+import scipy.fft
+
+from ._backend import HAVE_NUMBA, fftw_library
 
 __all__ = ["gaussian", "free_width", "free_density", "absorber_profile", "Simulation", "HAVE_NUMBA"]
 
@@ -110,35 +123,171 @@ def absorber_profile(x: np.ndarray, width: float, strength: float) -> np.ndarray
     return strength * (left ** 2 + right ** 2)
 
 
-def _evolve_numpy(psi, work, half, full, kin, loss_half, loss_full, nl, nr, n, dx):
-    """n Strang steps in NumPy; returns the probability absorbed at (left, right)."""
-    del work
-    absorbed_l = absorbed_r = 0.0
+def _aligned_empty(n: int) -> np.ndarray:
+    """Uninitialised complex128 array of length ``n`` whose data starts on a 64-byte boundary.
+
+    FFTW runs a plan on other arrays only if they are aligned as the arrays it was planned on were,
+    so every array the compiled loop transforms, and every planning array, comes from here.
+    """
+    raw = np.empty(16 * n + 64, dtype=np.uint8)
+    start = -raw.__array_interface__["data"][0] % 64
+    return raw[start:start + 16 * n].view(np.complex128)
+
+
+def _evolve_numpy(n, psi, scratch, half, full, kin, root_half, root_full, nl, lo, hi, nr, dx):
+    """n Strang steps of ``psi`` in place with NumPy/SciPy; returns the probability absorbed (left, right).
+
+    ``root_*`` = sqrt(1 - |factor|^2) on the absorbing layers, so that the probability a potential
+    step removes there, sum |psi|^2 (1 - |factor|^2) dx, is one multiply into ``scratch`` and one
+    vdot per layer.  The transforms run in place (``overwrite_x``) and ``ifft`` scales by 1/N, so
+    nothing of size N is allocated per step.
+    """
     n_pts = psi.size
+    # views made once: the transforms work in place, so they stay views of the live state
+    spans = [s for s in (slice(0, nl), slice(lo, hi), slice(n_pts - nr, n_pts)) if s.stop > s.start]
+    psi_spans = [psi[s] for s in spans]
+    half_spans, full_spans = [half[s] for s in spans], [full[s] for s in spans]
+    layers = [(side, s) for side, s in enumerate((slice(0, nl), slice(n_pts - nr, n_pts)))
+              if s.stop > s.start]
+    psi_layers = [psi[s] for _, s in layers]
+    root_half_layers = [root_half[s] for _, s in layers]
+    root_full_layers = [root_full[s] for _, s in layers]
+    buffers = [scratch[:s.stop - s.start] for _, s in layers]
+    absorbed = [0.0, 0.0]
+
+    def potential(factors, roots):
+        for (side, _), part, root, buffer in zip(layers, psi_layers, roots, buffers):
+            q = np.multiply(part, root, out=buffer)
+            absorbed[side] += np.vdot(q, q).real
+        for part, factor in zip(psi_spans, factors):
+            part *= factor
+
     for step in range(n):
-        fac, loss = (half, loss_half) if step == 0 else (full, loss_full)
-        p = np.abs(psi) ** 2
-        absorbed_l += float(np.sum(p[:nl] * loss[:nl])) * dx
-        absorbed_r += float(np.sum(p[n_pts - nr:] * loss[n_pts - nr:])) * dx
-        psi *= fac
-        psi[:] = np.fft.ifft(np.fft.fft(psi) * kin)
-    p = np.abs(psi) ** 2
-    absorbed_l += float(np.sum(p[:nl] * loss_half[:nl])) * dx
-    absorbed_r += float(np.sum(p[n_pts - nr:] * loss_half[n_pts - nr:])) * dx
-    psi *= half
-    return absorbed_l, absorbed_r
+        if step == 0:
+            potential(half_spans, root_half_layers)
+        else:
+            potential(full_spans, root_full_layers)
+        phi = scipy.fft.fft(psi, overwrite_x=True)
+        phi *= kin
+        out = scipy.fft.ifft(phi, overwrite_x=True)
+        if not np.may_share_memory(out, psi):   # overwrite_x permits working in place, not promises it
+            psi[:] = out
+    potential(half_spans, root_half_layers)
+    return absorbed[0] * dx, absorbed[1] * dx
+
+
+#: Where ``fftw`` arguments say "rocket-fft": no FFTW function address.
+_POCKETFFT = np.zeros(3, dtype=np.int64)
+_FFTW_MEASURE = 0                      # the planner flag's value in fftw3.h
+_PLAN_LOCK = threading.Lock()          # FFTW's planner is not thread-safe; sessions run in threads
+_FFTW_PLANS: dict[int, np.ndarray] = {}
+_FASTER: dict[int, np.ndarray] = {}
+
+
+def _fftw_plans(n: int) -> np.ndarray:
+    """[fftw_execute_dft, forward plan, backward plan] addresses for unscaled out-of-place transforms
+    of ``n`` complex128 points, planned once per process (FFTW_MEASURE, on scratch arrays, since
+    measuring overwrites them).  Call with ``_PLAN_LOCK`` held."""
+    if n not in _FFTW_PLANS:
+        import ctypes  # only with FFTW, i.e. never on the NumPy path (Pyodide)
+
+        lib = fftw_library()
+        a, b = _aligned_empty(n), _aligned_empty(n)
+        forward = lib.fftw_plan_dft_1d(n, a.ctypes.data, b.ctypes.data, -1, _FFTW_MEASURE)
+        backward = lib.fftw_plan_dft_1d(n, b.ctypes.data, a.ctypes.data, +1, _FFTW_MEASURE)
+        if not (forward and backward):
+            raise RuntimeError(f"FFTW could not plan transforms of {n} points")
+        execute = ctypes.cast(lib.fftw_execute_dft, ctypes.c_void_p).value
+        _FFTW_PLANS[n] = np.array([execute, forward, backward], dtype=np.int64)
+    return _FFTW_PLANS[n]
+
+
+def _transforms(n: int, fft: str | None) -> np.ndarray:
+    """The ``fftw`` argument of the compiled loop for ``n`` points: FFTW's plans or ``_POCKETFFT``.
+
+    ``fft=None`` takes whichever does a forward and an inverse transform faster, timed here once
+    per process and n (best of 3 rounds of about 1 ms each, taken in turns): FFTW wins at small n
+    and rocket-fft's in-place transforms at large n on some CPUs, so no fixed rule serves.
+    """
+    if fft == "pocketfft" or (fft is None and fftw_library() is None):
+        return _POCKETFFT
+    with _PLAN_LOCK:
+        if fft == "fftw":
+            return _fftw_plans(n)
+        if n not in _FASTER:
+            candidates = (_fftw_plans(n), _POCKETFFT)
+            # zeros: the transforms are unscaled, so other data would overflow; FFT time does not
+            # depend on the values
+            psi, work = _aligned_empty(n), _aligned_empty(n)
+            psi[:] = 0.0
+            pairs = max(1, 2 ** 22 // (n * n.bit_length()))
+            best = [np.inf, np.inf]
+            for _ in range(3):
+                for i, candidate in enumerate(candidates):
+                    start = time.perf_counter()
+                    _fft_pairs(psi, work, candidate, pairs)
+                    best[i] = min(best[i], time.perf_counter() - start)
+            _FASTER[n] = candidates[int(np.argmin(best))]
+        return _FASTER[n]
 
 
 if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
     import numba
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
     from rocket_fft import c2c
 
-    # The multiplies work on float64 views (re, im interleaved) with fastmath: measured 1.6x faster
-    # than complex arithmetic here, which lets the loop approach the bare-FFT ceiling.
+    @intrinsic
+    def _fftw_execute_dft(typingctx, execute, plan, src, dst):
+        """FFTW's ``fftw_execute_dft(plan, src, dst)``, called through its address ``execute``.
+
+        The addresses are arguments, not constants, so that the loops calling this can be cached
+        on disk (Numba caches nothing that holds a ctypes function).
+        """
+        if not (isinstance(execute, types.Integer) and isinstance(plan, types.Integer)
+                and all(isinstance(a, types.Array) and a.dtype == types.complex128 for a in (src, dst))):
+            return None
+
+        def codegen(context, builder, signature, args):
+            void_p = ir.IntType(8).as_pointer()
+            signature_c = ir.FunctionType(ir.VoidType(), [void_p] * 3)
+            function = builder.inttoptr(args[0], signature_c.as_pointer())
+            data = [builder.bitcast(context.make_array(t)(context, builder, a).data, void_p)
+                    for t, a in zip(signature.args[2:], args[2:])]
+            builder.call(function, [builder.inttoptr(args[1], void_p)] + data)
+            return context.get_dummy_value()
+
+        return types.void(execute, plan, src, dst), codegen
+
+    @numba.njit(cache=True, nogil=True)
+    def _fft(src, dst, fftw, axes, forward):
+        """Unscaled FFT of ``src`` into ``dst``: with FFTW's plans ``fftw`` (see :func:`_fftw_plans`)
+        or, when ``fftw[0] == 0``, with rocket-fft."""
+        if fftw[0]:
+            _fftw_execute_dft(fftw[0], fftw[1] if forward else fftw[2], src, dst)
+        else:
+            c2c(src, dst, axes, forward, 1.0, 1)
+
+    @numba.njit(cache=True, nogil=True)
+    def _fft_pairs(psi, work, fftw, n):
+        """n forward + inverse transforms as the solver's loop does them (FFTW out of place into
+        ``work`` and back, rocket-fft in place), unscaled."""
+        phi = work if fftw[0] else psi
+        axes = np.zeros(1, dtype=np.int64)
+        for _ in range(n):
+            _fft(psi, phi, fftw, axes, True)
+            _fft(phi, psi, fftw, axes, False)
+
+    # The multiplies work on float64 views (re, im interleaved) with fastmath, which also lets the
+    # sums of the absorbing layers vectorise (a sum is otherwise one add at a time).  They loop
+    # over whole arrays (the caller slices): from a variable start Numba cannot tell that the
+    # indices are non-negative, checks each for wraparound, and nothing vectorises (3.5x slower,
+    # measured).
     @numba.njit(cache=True, nogil=True, fastmath=True)
-    def _cmul(p, f, lo, hi):
-        """p[lo:hi] *= f[lo:hi] as complex numbers stored interleaved in float64 arrays."""
-        for j in range(lo, hi):
+    def _cmul(p, f):
+        """p *= f as complex numbers stored interleaved in float64 arrays."""
+        for j in range(p.size // 2):
             a = p[2 * j]
             b = p[2 * j + 1]
             c = f[2 * j]
@@ -146,44 +295,56 @@ if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
             p[2 * j] = a * c - b * d
             p[2 * j + 1] = a * d + b * c
 
-    @numba.njit(cache=True, nogil=True)
-    def _absorbed(p, loss, lo, hi):
-        """sum |psi|^2 * loss over cells lo..hi-1 (p interleaved re, im)."""
+    @numba.njit(cache=True, nogil=True, fastmath=True)
+    def _absorb(p, f, loss):
+        """p *= f (interleaved, as :func:`_cmul`); returns sum |p|^2 loss before the multiply: the
+        probability the multiply removes, over dx (loss = 1 - |f|^2)."""
         total = 0.0
-        for j in range(lo, hi):
-            total += (p[2 * j] * p[2 * j] + p[2 * j + 1] * p[2 * j + 1]) * loss[j]
+        for j in range(loss.size):
+            a = p[2 * j]
+            b = p[2 * j + 1]
+            c = f[2 * j]
+            d = f[2 * j + 1]
+            total += (a * a + b * b) * loss[j]
+            p[2 * j] = a * c - b * d
+            p[2 * j + 1] = a * d + b * c
         return total
 
     @numba.njit(cache=True, nogil=True)
-    def _evolve_numba(psi, work, half, full, kin, loss_half, loss_full, nl, nr, n, dx):
+    def _potential(p, f, loss, nl, lo, hi, nr):
+        """The potential step p *= f on the layers [0, nl), [N - nr, N) and the span [lo, hi)
+        (f is exactly 1 elsewhere); returns what it absorbs at (left, right), divided by dx."""
+        right = loss.size - nr
+        left_absorbed = _absorb(p[:2 * nl], f[:2 * nl], loss[:nl])
+        _cmul(p[2 * lo:2 * hi], f[2 * lo:2 * hi])
+        return left_absorbed, _absorb(p[2 * right:], f[2 * right:], loss[right:])
+
+    @numba.njit(cache=True, nogil=True)
+    def _evolve_numba(n, psi, work, half, full, kin, loss_half, loss_full, nl, lo, hi, nr, dx, fftw):
         """n Strang steps in one compiled loop; returns the probability absorbed at (left, right).
 
-        ``psi``/``work`` are complex128 (for the FFTs); ``half``, ``full`` and ``kin`` are float64
-        views of the complex factors; ``kin`` already carries the 1/N of the inverse FFT, so both
-        transforms run unscaled.
+        ``psi``/``work`` are 64-byte aligned complex128 (for the FFTs); ``half``, ``full`` and
+        ``kin`` are float64 views of the complex factors; ``kin`` already carries the 1/N of the
+        inverse FFT, so both transforms run unscaled.  The potential step multiplies the absorbing
+        layers [0, nl) and [N - nr, N) and the span [lo, hi) where V != 0; elsewhere its factor
+        is exactly 1.  ``fftw`` chooses the transforms (:func:`_fft`).
         """
-        n_pts = psi.size
+        phi = work if fftw[0] else psi     # the spectrum: FFTW out of place, rocket-fft in place
         p = psi.view(np.float64)
-        w = work.view(np.float64)
+        q = phi.view(np.float64)
         axes = np.zeros(1, dtype=np.int64)
         absorbed_l = 0.0
         absorbed_r = 0.0
         for step in range(n):
             fac, loss = (half, loss_half) if step == 0 else (full, loss_full)
-            absorbed_l += _absorbed(p, loss, 0, nl)
-            absorbed_r += _absorbed(p, loss, n_pts - nr, n_pts)
-            _cmul(p, fac, 0, n_pts)
-            c2c(psi, work, axes, True, 1.0, 1)
-            _cmul(w, kin, 0, n_pts)
-            c2c(work, psi, axes, False, 1.0, 1)
-        absorbed_l += _absorbed(p, loss_half, 0, nl)
-        absorbed_r += _absorbed(p, loss_half, n_pts - nr, n_pts)
-        _cmul(p, half, 0, n_pts)
-        return absorbed_l * dx, absorbed_r * dx
-
-    _evolve = _evolve_numba
-else:
-    _evolve = _evolve_numpy
+            left, right = _potential(p, fac, loss, nl, lo, hi, nr)
+            absorbed_l += left
+            absorbed_r += right
+            _fft(psi, phi, fftw, axes, True)
+            _cmul(q, kin)
+            _fft(phi, psi, fftw, axes, False)
+        left, right = _potential(p, half, loss_half, nl, lo, hi, nr)
+        return (absorbed_l + left) * dx, (absorbed_r + right) * dx
 
 
 class Simulation:
@@ -206,6 +367,10 @@ class Simulation:
         measured, waves with k from 0.6 to 3 reflect less than 1e-6 and pass less than 1e-8).
     backend : {None, "numba", "numpy"}
         Kernel to use; None takes Numba where it is available (``physics._backend``).
+    fft : {None, "fftw", "pocketfft"}
+        Transforms of the compiled kernel: FFTW (needs pyFFTW installed), pocketfft through
+        rocket-fft, or None for whichever is faster at this grid's length (timed once per process
+        and length).  The NumPy kernel always uses SciPy's pocketfft.
 
     Attributes
     ----------
@@ -213,12 +378,13 @@ class Simulation:
         Probabilities absorbed so far at the right and left ends.
     t : float
         The time reached.
-    psi : ndarray
-        The live state (do not resize it).
+    fft : str
+        The transforms in use: "fftw", "pocketfft" (rocket-fft) or "scipy" (the NumPy kernel).
     """
 
     def __init__(self, x, V, psi0, dt: float, absorber_width: float = 0.0,
-                 absorber_strength: float | None = None, backend: str | None = None):
+                 absorber_strength: float | None = None, backend: str | None = None,
+                 fft: str | None = None):
         self.x = np.ascontiguousarray(x, dtype=np.float64)
         self.V = np.ascontiguousarray(V, dtype=np.float64)
         if self.x.shape != self.V.shape or self.x.ndim != 1:
@@ -227,36 +393,68 @@ class Simulation:
         self.dt = float(dt)
         if not (np.isfinite(self.dt) and self.dt > 0):
             raise ValueError("dt must be a positive number")
-        self.psi = np.array(psi0, dtype=np.complex128, copy=True)
-        if self.psi.shape != self.x.shape:
+        psi0 = np.asarray(psi0)
+        if psi0.shape != self.x.shape:
             raise ValueError("psi0 must have the same length as x")
         n_pts = self.x.size
-        self.k = 2.0 * np.pi * np.fft.fftfreq(n_pts, d=self.dx)
-        if absorber_strength is None:
-            absorber_strength = self._default_strength(absorber_width)
-        self.W = absorber_profile(self.x, absorber_width, absorber_strength)
-        self._half = np.exp((-1j * self.V - self.W) * (self.dt / 2))
-        self._full = self._half ** 2
-        self._loss_half = 1.0 - np.abs(self._half) ** 2
-        self._loss_full = 1.0 - np.abs(self._full) ** 2
-        self._kin = np.exp(-0.5j * self.k ** 2 * self.dt)
-        self._kin_scaled = self._kin / n_pts     # the compiled loop's inverse FFT is unscaled
-        self._work = np.empty_like(self.psi)
-        absorbing = np.flatnonzero(self.W > 0)
-        self._nl = int(np.count_nonzero(absorbing < n_pts // 2))
-        self._nr = int(np.count_nonzero(absorbing >= n_pts // 2))
-        if absorbing.size and (np.any(absorbing[:self._nl] != np.arange(self._nl))
-                               or np.any(absorbing[self._nl:] != np.arange(n_pts - self._nr, n_pts))):
-            raise ValueError("absorbing layers must sit at the two ends of the grid")
+        self._psi = _aligned_empty(n_pts)
+        self._psi[:] = psi0
         if backend not in (None, "numba", "numpy"):
             raise ValueError("backend must be None, 'numba' or 'numpy'")
         if backend == "numba" and not HAVE_NUMBA:
             raise RuntimeError("the numba backend is not available here")
-        self._evolve = _evolve_numpy if backend == "numpy" else _evolve
+        if fft not in (None, "fftw", "pocketfft"):
+            raise ValueError("fft must be None, 'fftw' or 'pocketfft'")
+        compiled = HAVE_NUMBA and backend != "numpy"
+        if fft == "fftw" and not (compiled and fftw_library() is not None):
+            raise RuntimeError("FFTW is not available here (it needs the numba backend and pyFFTW)")
+        self.k = 2.0 * np.pi * np.fft.fftfreq(n_pts, d=self.dx)
+        if absorber_strength is None:
+            absorber_strength = self._default_strength(absorber_width)
+        self.W = absorber_profile(self.x, absorber_width, absorber_strength)
+        half = np.exp((-1j * self.V - self.W) * (self.dt / 2))
+        full = half ** 2
+        loss_half = 1.0 - np.abs(half) ** 2
+        loss_full = 1.0 - np.abs(full) ** 2
+        kin = np.exp(-0.5j * self.k ** 2 * self.dt)
+        absorbing = np.flatnonzero(self.W > 0)
+        nl = int(np.count_nonzero(absorbing < n_pts // 2))
+        nr = int(np.count_nonzero(absorbing >= n_pts // 2))
+        if absorbing.size and (np.any(absorbing[:nl] != np.arange(nl))
+                               or np.any(absorbing[nl:] != np.arange(n_pts - nr, n_pts))):
+            raise ValueError("absorbing layers must sit at the two ends of the grid")
+        # between the layers the factors are exactly 1 wherever V == 0: only [lo, hi) is multiplied
+        inside = np.flatnonzero((half[nl:n_pts - nr] != 1.0) | (full[nl:n_pts - nr] != 1.0)) + nl
+        lo, hi = (int(inside[0]), int(inside[-1]) + 1) if inside.size else (nl, nl)
+        if compiled:
+            fftw = _transforms(n_pts, fft)
+            self.fft = "fftw" if fftw[0] else "pocketfft"
+            self._evolve = _evolve_numba
+            # float64 views of the factors, and 1/N folded into the kinetic factor: both
+            # transforms run unscaled
+            self._args = (self._psi, _aligned_empty(n_pts), half.view(np.float64),
+                          full.view(np.float64), (kin / n_pts).view(np.float64), loss_half, loss_full,
+                          nl, lo, hi, nr, self.dx, fftw)
+        else:
+            self.fft = "scipy"
+            self._evolve = _evolve_numpy
+            # where W = 0, |factor|^2 may exceed 1 by a rounding: no square root of that
+            root_half, root_full = np.sqrt(np.maximum([loss_half, loss_full], 0.0))
+            self._args = (self._psi, np.empty(max(nl, nr), dtype=np.complex128), half, full, kin,
+                          root_half, root_full, nl, lo, hi, nr, self.dx)
         self.t = 0.0
         self.steps = 0
         self.transmitted = 0.0
         self.reflected = 0.0
+
+    @property
+    def psi(self) -> np.ndarray:
+        """The live state psi(x): complex128, 64-byte aligned for FFTW's plans.
+
+        A read-only attribute: write into the array in place (``sim.psi[:] = ...``), which keeps
+        the alignment a new array would not have.
+        """
+        return self._psi
 
     @staticmethod
     def _default_strength(width: float) -> float:
@@ -267,13 +465,7 @@ class Simulation:
         n = int(n)
         if n <= 0:
             return
-        if self._evolve is _evolve_numpy:
-            factors = (self._half, self._full, self._kin)
-        else:   # the compiled loop takes float64 views and a kinetic factor with 1/N folded in
-            factors = (self._half.view(np.float64), self._full.view(np.float64),
-                       self._kin_scaled.view(np.float64))
-        a_l, a_r = self._evolve(self.psi, self._work, *factors,
-                                self._loss_half, self._loss_full, self._nl, self._nr, n, self.dx)
+        a_l, a_r = self._evolve(n, *self._args)
         self.reflected += a_l
         self.transmitted += a_r
         self.steps += n

@@ -4,6 +4,8 @@ import sys
 import textwrap
 import pathlib
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -38,3 +40,35 @@ def test_physics_and_models_import_no_ui_library():
         print(sorted(m for m in ('panel', 'bokeh', 'holoviews') if m in sys.modules))
     """)
     assert out.strip() == "[]"
+
+
+def test_fftw_is_optional_and_can_be_switched_off():
+    out = run("""
+        import sys
+        sys.modules['pyfftw'] = None          # pyFFTW not installed
+        from physics import _backend
+        print(_backend.fftw_library())
+    """)
+    assert out.strip() == "None"
+    out = run("""
+        import os
+        os.environ['QL_NO_FFTW'] = '1'
+        from physics import _backend
+        print(_backend.fftw_library())
+    """)
+    assert out.strip() == "None"
+
+
+def test_fftw_is_found_through_pyfftw_when_installed():
+    out = run("""
+        import importlib.util
+        from physics import _backend
+        lib = _backend.fftw_library()
+        if importlib.util.find_spec('pyfftw') is None or not _backend.HAVE_NUMBA:
+            print('skip')
+        else:
+            print(lib is not None and all(hasattr(lib, f) for f in ('fftw_plan_dft_1d', 'fftw_execute_dft')))
+    """)
+    if out.strip() == "skip":
+        pytest.skip("pyFFTW or Numba not installed")
+    assert out.strip() == "True"

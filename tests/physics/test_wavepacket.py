@@ -1,9 +1,13 @@
 """Split-operator solver: conservation, convergence order, free spreading, packet T, both backends."""
 import numpy as np
 import pytest
+import scipy.fft
 
 from physics import potentials, scattering, wavepacket
-from physics._backend import HAVE_NUMBA
+from physics._backend import HAVE_NUMBA, fftw_library
+
+#: The compiled kernel's transforms available in this run.
+COMPILED_FFTS = (["pocketfft"] + (["fftw"] if fftw_library() is not None else [])) if HAVE_NUMBA else []
 
 
 def test_gaussian_is_normalised_with_right_moments():
@@ -125,20 +129,105 @@ def test_invalid_arguments_raise_clearly():
         wavepacket.gaussian(x, 1e6, 1.0, 1.0)
 
 
+def packet_case(n_pts, potential):
+    x = np.linspace(-100, 100, n_pts, endpoint=False)
+    V = {"double": potentials.double_barrier(x, 1.0, 0.6, 0.0, 3.0),   # V != 0 on a short span
+         "free": np.zeros_like(x),                                   # only the absorber acts
+         "slope": 0.004 * (x + 100.0)}[potential]                    # V != 0 on every cell
+    return x, V, wavepacket.gaussian(x, -40, 5, 1.3)
+
+
 @pytest.mark.skipif(not HAVE_NUMBA, reason="Numba path not available in this run")
-def test_numpy_path_agrees_with_numba_path():
-    x = np.linspace(-100, 100, 2048, endpoint=False)
-    V = potentials.double_barrier(x, 1.0, 0.6, 0.0, 3.0)
-    psi0 = wavepacket.gaussian(x, -40, 5, 1.3)
-    a = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=20, backend="numba")
-    b = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=20, backend="numpy")
+@pytest.mark.parametrize("fft", COMPILED_FFTS)
+@pytest.mark.parametrize("n_pts,absorber,potential", [
+    (512, 20.0, "double"), (1024, 0.0, "free"), (2048, 20.0, "double"), (2048, 0.0, "double"),
+    (2048, 20.0, "free"), (8192, 20.0, "slope"), (8192, 0.0, "slope"),
+])
+def test_numpy_path_agrees_with_numba_path(fft, n_pts, absorber, potential):
+    x, V, psi0 = packet_case(n_pts, potential)
+    a = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=absorber, backend="numba", fft=fft)
+    b = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=absorber, backend="numpy")
+    assert (a.fft, b.fft) == (fft, "scipy")
     for n in (1, 500, 2500, 4000):
         a.step(n)
         b.step(n)
     assert np.max(np.abs(a.psi - b.psi)) < 1e-12
     assert abs(a.transmitted - b.transmitted) < 1e-12
     assert abs(a.reflected - b.reflected) < 1e-12
-    assert a.transmitted > 0.01 and a.reflected > 0.01     # both absorbers were exercised
+    if absorber and potential == "double":
+        assert a.transmitted > 0.01 and a.reflected > 0.01     # both absorbers were exercised
+
+
+@pytest.mark.parametrize("n_pts,absorber,potential", [(1024, 20.0, "double"), (2048, 0.0, "slope"),
+                                                      (2048, 20.0, "free")])
+def test_matches_a_plain_split_step_loop(n_pts, absorber, potential):
+    """Against Strang's steps written out in full (every cell multiplied, norms summed over the
+    whole grid): skipping the cells whose factor is 1 and the merged half steps change nothing."""
+    x, V, psi0 = packet_case(n_pts, potential)
+    dt, steps = 0.025, 3000
+    sim = wavepacket.Simulation(x, V, psi0, dt, absorber_width=absorber)
+    sim.step(steps)
+    k = 2 * np.pi * np.fft.fftfreq(x.size, x[1] - x[0])
+    kinetic = np.exp(-0.5j * k ** 2 * dt)
+    W = wavepacket.absorber_profile(x, absorber, 100.0 / absorber if absorber else 0.0)
+    half = np.exp((-1j * V - W) * dt / 2)
+    absorbed = np.zeros(x.size)              # per cell: what the absorbing potential removed there
+
+    def potential_half_step(psi):
+        absorbed[:] += np.abs(psi) ** 2 * (1 - np.abs(half) ** 2) * (x[1] - x[0])
+        return half * psi
+
+    psi = psi0.astype(complex)
+    for _ in range(steps):
+        psi = potential_half_step(np.fft.ifft(kinetic * np.fft.fft(potential_half_step(psi))))
+    assert np.max(np.abs(sim.psi - psi)) < 1e-12
+    assert sim.reflected == pytest.approx(np.sum(absorbed[x < 0]), abs=1e-12)
+    assert sim.transmitted == pytest.approx(np.sum(absorbed[x > 0]), abs=1e-12)
+
+
+def test_numpy_path_copies_back_when_scipy_does_not_transform_in_place(monkeypatch):
+    """overwrite_x allows SciPy to work in place but does not promise it: the state must still move."""
+    x, V, psi0 = packet_case(512, "double")
+    a = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=20.0, backend="numpy")
+    a.step(300)
+    monkeypatch.setattr(scipy.fft, "fft", lambda psi, overwrite_x=False: np.fft.fft(psi))
+    monkeypatch.setattr(scipy.fft, "ifft", lambda phi, overwrite_x=False: np.fft.ifft(phi))
+    b = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=20.0, backend="numpy")
+    b.step(300)
+    assert np.max(np.abs(a.psi - b.psi)) < 1e-12
+    assert b.transmitted == pytest.approx(a.transmitted, abs=1e-12)
+
+
+def test_state_is_aligned_and_written_in_place():
+    x, V, psi0 = packet_case(1024, "double")
+    sim = wavepacket.Simulation(x, V, psi0, 0.025, absorber_width=20.0)
+    assert sim.psi.ctypes.data % 64 == 0 and sim.psi.dtype == np.complex128
+    assert sim.fft in (COMPILED_FFTS or ["scipy"])
+    with pytest.raises(AttributeError):
+        sim.psi = psi0                      # a new array would lose the alignment FFTW's plans need
+    sim.psi[:] = 0.0
+    sim.step(10)
+    assert sim.norm() == 0.0
+    for n in (1, 7, 100):
+        assert wavepacket._aligned_empty(n).ctypes.data % 64 == 0
+
+
+def test_fft_choice_is_checked():
+    x, V, psi0 = packet_case(256, "double")
+    with pytest.raises(ValueError, match="fft"):
+        wavepacket.Simulation(x, V, psi0, 0.025, fft="fftpack")
+    with pytest.raises(RuntimeError, match="FFTW"):
+        wavepacket.Simulation(x, V, psi0, 0.025, backend="numpy", fft="fftw")
+
+
+@pytest.mark.skipif("fftw" not in COMPILED_FFTS, reason="FFTW not usable here (needs Numba and pyFFTW)")
+def test_fftw_plans_and_the_timed_choice_are_made_once():
+    plans = wavepacket._transforms(4096, "fftw")
+    assert np.all(plans != 0) and wavepacket._transforms(4096, "fftw") is plans
+    chosen = wavepacket._transforms(4096, None)
+    assert chosen is plans or chosen is wavepacket._POCKETFFT
+    assert wavepacket._transforms(4096, None) is chosen
+    assert wavepacket._transforms(4096, "pocketfft") is wavepacket._POCKETFFT
 
 
 def test_free_density_is_the_exactly_propagated_gaussian():
