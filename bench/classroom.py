@@ -78,7 +78,8 @@ Lessons: ``tunneling`` and ``bound_states`` (the default: their main view is an 
 strength Ω") and ``quantization`` (the Schrödinger memory tab's player, slider "Bits per value":
 each move there costs the server ~0.5 s of CPU, so a class moving it every few seconds needs
 several cores) and ``vqe`` (slider "Step size"; the page pulls the optimisation's iterates as it
-plays them, 30 a second) and ``anderson`` (slider "Disorder W"; frames pulled as they play).
+plays them, 30 a second), ``anderson`` (slider "Disorder W"; frames pulled as they play) and
+``solitons`` (slider "Speed of each kink v" of the kink collision; frames pulled as they play).
 
 ``--lang de|es|mix`` opens the pages in German, Spanish or the three languages in turn (``?lang=``;
 the tab's and slider's titles are looked up in the page's language): a translator per session
@@ -146,6 +147,7 @@ LESSONS = {
                            kind="chunk"),
     "vqe": Lesson("vqe", "Step size", "div.ql-vqe", "run", frames=True, kind="chunk", pull=True),
     "anderson": Lesson("anderson", "Disorder W", "div.ql-lattice", "run", frames=True, kind="chunk", pull=True),
+    "solitons": Lesson("solitons", "Speed of each kink v", "div.ql-field", "run", frames=True, kind="chunk", pull=True),
 }
 
 

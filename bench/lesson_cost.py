@@ -82,7 +82,8 @@ def scenarios() -> list[Scenario]:
            Scenario("quantization (first tab)", dataclasses.replace(q, tab=None, player=False)),
            Scenario("quantization (Network tab)", dataclasses.replace(q, tab="Network", player=False)),
            Scenario("vqe", LESSONS["vqe"]),
-           Scenario("anderson", LESSONS["anderson"])]
+           Scenario("anderson", LESSONS["anderson"]),
+           Scenario("solitons", LESSONS["solitons"])]
     return out
 
 

@@ -9,7 +9,7 @@ processes, each serving every lesson, a static server and HAProxy with cookie st
 
 1. **Connects** ``--students`` protocol students (``ProtocolStudent`` of ``bench/classroom.py``: Bokeh's
    websocket protocol with a page's handshake, the Tunnelling / VQE / Anderson ones pulling their
-   frames as they play, as the pages do), the six lessons of ``classroom.LESSONS`` given out in
+   frames as they play, as the pages do), the seven lessons of ``classroom.LESSONS`` given out in
    turn, ``--connect-at-once`` at a time.  Each keeps HAProxy's cookie as a browser does: the page
    GET's ``Set-Cookie: QLSERVER=pN`` goes with its websocket request, so the websocket reaches the
    process that made the session.  A process therefore holds students of every lesson.
@@ -114,7 +114,7 @@ from deploy.school import School, free_port  # noqa: E402
 
 #: The link argument of each lesson's slider (its model's ``query_names``): a reloaded page keeps it.
 SETTING = {"tunneling": "height", "bound_states": "width", "spin_battery": "omega", "quantization": "bits",
-           "vqe": "step", "anderson": "W"}
+           "vqe": "step", "anderson": "W", "solitons": "v"}
 #: What the page probes before it reloads (lessons/common/classroom.js): its Bokeh script, which every
 #: lesson process serves; first after 0.8 s, then every 2 s.
 PROBE, PROBE_FIRST, PROBE_EVERY = "/static/js/bokeh.min.js", 0.8, 2.0
@@ -965,7 +965,7 @@ def parse_args(argv=None):
     ap.add_argument("--move-every", type=float, default=5.0, help="seconds between a student's slider moves (±20 %%)")
     ap.add_argument("--procs", type=int, default=4, help="lesson processes behind HAProxy (default 4)")
     ap.add_argument("--port", type=int, default=0, help="HAProxy's port (default: a free one)")
-    ap.add_argument("--lessons", default=",".join(LESSONS), help="comma-separated lessons, given out in turn (default: all six)")
+    ap.add_argument("--lessons", default=",".join(LESSONS), help="comma-separated lessons, given out in turn (default: all seven)")
     ap.add_argument("--lang", default="en", choices=["en", "de", "es", "mix"], help="the students' language")
     ap.add_argument("--quiet", type=float, default=10.0, help="seconds everybody watches before the first move")
     ap.add_argument("--kill-at", type=float, default=None,

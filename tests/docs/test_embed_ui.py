@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-LESSONS = ("tunneling", "bound_states", "anderson", "spin_battery", "vqe", "quantization")
+LESSONS = ("tunneling", "bound_states", "anderson", "solitons", "spin_battery", "vqe", "quantization")
 CALM = "Live controls need the Python runtime, which could not be loaded; this is the pre-computed default run."
 FIRST_FRAME_BUDGET_MS = 5000
 

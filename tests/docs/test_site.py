@@ -11,7 +11,7 @@ import pytest
 
 from tests.docs.conftest import PYODIDE_TEST_URL, ROOT
 
-LESSONS = ("bound_states", "tunneling", "anderson", "spin_battery", "vqe", "quantization")
+LESSONS = ("bound_states", "tunneling", "anderson", "solitons", "spin_battery", "vqe", "quantization")
 WHEEL = "quantum_lessons-0.1.0-py3-none-any.whl"
 
 
@@ -33,10 +33,11 @@ def text_of(page: pathlib.Path) -> str:
 
 
 def plain_lines(markdown: str, least: int = 40) -> list[str]:
-    """Lines of a Markdown file that come through to HTML unchanged (no markup, quotes or dashes)."""
+    """Lines of a Markdown file that come through to HTML unchanged (no markup, quotes or dashes; a list
+    item's marker left out, as the HTML shows it)."""
     lines = []
     for line in markdown.splitlines():
-        line = line.strip()
+        line = re.sub(r"^[-*+]\s+", "", line.strip())
         if len(line) >= least and re.fullmatch(r"[\w\s,.;:()=+/%-]+", line) and "--" not in line:
             lines.append(" ".join(line.split()))
     return lines

@@ -24,7 +24,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 def test_the_catalogue_finds_every_lesson_package_in_teaching_order():
     packages = sorted(p.parent.name for p in (REPO / "lessons").glob("*/__init__.py") if p.parent.name != "common")
     assert sorted(c.slug for c in CATALOGUE) == packages
-    assert [c.slug for c in CATALOGUE] == ["bound_states", "tunneling", "anderson", "spin_battery", "vqe", "quantization"]
+    assert [c.slug for c in CATALOGUE] == ["bound_states", "tunneling", "anderson", "solitons", "spin_battery", "vqe", "quantization"]
     assert catalogue() == CATALOGUE and card("tunneling").page_title == "Tunnelling"
     with pytest.raises(KeyError):
         card("nonsense")
@@ -68,7 +68,7 @@ def test_a_new_lesson_package_joins_the_catalogue(tmp_path, monkeypatch):
         import sys
         for name in ("lessons.demo", "lessons.notalesson"):
             sys.modules.pop(name, None)
-    assert found == ["bound_states", "demo", "tunneling", "anderson", "spin_battery", "vqe", "quantization"]
+    assert found == ["bound_states", "demo", "tunneling", "anderson", "solitons", "spin_battery", "vqe", "quantization"]
     assert isinstance(LessonCard("x", "X", "x."), LessonCard)
 
 

@@ -27,10 +27,10 @@ from tests.ui.conftest import REPO, PlayerPage
 pytestmark = pytest.mark.browser
 
 LESSONS = {"tunneling": "div.ql-player", "bound_states": "div.ql-eigen", "spin_battery": "div.ql-charge",
-           "vqe": "div.ql-vqe", "anderson": "div.ql-lattice", "quantization": "div.ql-psi"}
+           "vqe": "div.ql-vqe", "anderson": "div.ql-lattice", "solitons": "div.ql-field", "quantization": "div.ql-psi"}
 #: the tab that shows each lesson's player (None: it shows at load)
 PLAYER_TAB = {"tunneling": None, "bound_states": None, "spin_battery": "Charging", "vqe": None, "anderson": None,
-              "quantization": "Schrödinger memory"}
+              "solitons": None, "quantization": "Schrödinger memory"}
 
 # every interactive element of the page (through the shadow roots) without an accessible name
 UNNAMED_JS = """() => {

@@ -42,6 +42,7 @@ from lessons.bound_states.model import QUERY_NAMES as BOUND_NAMES, BoundStatesMo
 from lessons.quantization.model import QUERY_NAMES as QUANT_NAMES, QuantizationModel
 from lessons.vqe.model import QUERY_NAMES as VQE_NAMES, VQEModel
 from lessons.anderson.model import QUERY_NAMES as ANDERSON_NAMES, AndersonModel
+from lessons.solitons.model import QUERY_NAMES as SOLITONS_NAMES, SolitonsModel
 from lessons.spin_battery.model import QUERY_NAMES as BATTERY_NAMES, SpinBatteryModel
 from lessons.tunneling.model import QUERY_NAMES as TUNNEL_NAMES, TunnelingModel
 from tests.ui.conftest import REPO, PlayerPage
@@ -108,6 +109,9 @@ LESSONS = {
                   "Entangling layers", "layers"),
     "anderson": Lesson("/anderson", AndersonModel, ANDERSON_NAMES,
                        _player_ready("div.ql-lattice", "+d.dataset.frames > 0"), "Disorder W", "W"),
+    # (the run length: the kink speeds' sliders are hidden in the scenes that have no such kink)
+    "solitons": Lesson("/solitons", SolitonsModel, SOLITONS_NAMES,
+                       _player_ready("div.ql-field", "+d.dataset.frames > 0"), "Run length", "t"),
     "quantization": Lesson("/quantization", QuantizationModel, QUANT_NAMES, _card_ready("quantized"),
                            "Bits per value", "bits", enable_option="Integer (uniform)"),
 }
