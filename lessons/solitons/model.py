@@ -115,7 +115,8 @@ class RunSettings:
 class Run:
     """One evolution of the field, consumed frame by frame with :meth:`next_chunk`.
 
-    Frame k is the field at t_k = k t_end / FRAMES: phi and the energy density at the display points,
+    Frame k is the field at t_k = k n dt, n = round(t_end / (FRAMES dt)) steps a frame (the last frame is
+    within half a frame of t_end): phi and the energy density at the display points,
     the closed-form phi there where the scene has one (NaN elsewhere), the total energy, and the
     positions where phi crosses the level between the vacua (the kinks).
     """
