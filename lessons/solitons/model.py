@@ -59,6 +59,8 @@ def time_step(scene: str, omega: float) -> float:
     return min(0.01, 0.02 * omega) if scene == "breather" else DT
 #: how far from the box's edge a single kink's run stops
 KINK_MARGIN = 15.0
+#: a collision's outcome is told only this long after the kinks met (else "too early to tell")
+DECIDED_AFTER = 50.0
 #: where the colliding kinks start, -+X0
 X0 = 10.0
 #: the phi^4 scan: incoming speeds, and its grid (collision_outcome's, dt = DT)
@@ -299,7 +301,8 @@ class Run:
     def outgoing(self) -> dict | None:
         """After a collision: whether the kinks met and got away, how many times they met (the field
         in the middle went over to the outside vacuum), their speed over the last 20 time units (as
-        :func:`physics.kleingordon.collision_outcome`) and the field left in the middle."""
+        :func:`physics.kleingordon.collision_outcome`), the field left in the middle, and whether the
+        run went on long enough after they met (DECIDED_AFTER) to tell trapped from escaping."""
         if self.s.scene != "collision" or not self.done or self.frames < 2:
             return None
         r = self.records
@@ -318,8 +321,11 @@ class Run:
         # to +2 pi); phi^4 has only two vacua, so its kinks can only bounce (a bion dipping below -1 is
         # not a new vacuum)
         passed = self.s.field == "sine_gordon" and abs(r["middle"][-1] - between) > 1.5 * step
+        # kinks that escape slowly (near v_c) need time to get clear of a bion's size
+        decided = t[-1] - X0 / self.s.v >= DECIDED_AFTER or passed
         return {"met": bounces > 0, "escaped": bool(escaped), "v_out": float(v_out) if escaped else 0.0,
-                "bounces": bounces, "middle": float(r["middle"][-1]), "passed": bool(passed)}
+                "bounces": bounces, "middle": float(r["middle"][-1]), "passed": bool(passed),
+                "decided": bool(decided)}
 
     def group_velocity(self) -> float | None:
         """The packet's speed: a straight line through its energy centroid over t <= 100 (before it can

@@ -197,7 +197,7 @@ class SolitonsView(LessonView):
             out = run.outgoing()
             if out is not None:
                 values["outcome"] = self._outcome_text(out)
-                values["v_out"] = _fmt(out["v_out"], tr, 3) if out["met"] else "–"
+                values["v_out"] = _fmt(out["v_out"], tr, 3) if out["met"] and out.get("decided", True) else "–"
             if scene == "kink":
                 values["speed"] = _fmt(run.kink_speed(), tr)
                 length = run.kink_length()
@@ -214,6 +214,8 @@ class SolitonsView(LessonView):
             return _("not met yet: make the run longer")
         if out["passed"]:
             return _("passed through each other")
+        if not out.get("decided", True):
+            return _("too early to tell: make the run longer")
         if out["escaped"]:
             return (_("bounced apart") if out["bounces"] == 1 else
                     self.tr.ngettext("bounced apart after {n} collision", "bounced apart after {n} collisions",

@@ -109,6 +109,16 @@ def test_a_collision_that_has_not_happened_yet_says_so():
     assert not out["met"] and not out["escaped"] and out["bounces"] == 0
 
 
+def test_a_run_that_ends_soon_after_the_kinks_met_does_not_call_them_trapped():
+    # v = 0.3 frees phi^4 kinks after one bounce, but 7 time units after they met they are still close
+    m, early = finished(scene="collision", potential="phi4", v=0.3, t_max=40.0)   # they meet at t = 33
+    out = early.outgoing()
+    assert out["met"] and not out["decided"]
+    _, late = finished(scene="collision", potential="phi4", v=0.3)
+    assert late.outgoing()["decided"] and late.outgoing()["escaped"]
+    assert finished()[1].outgoing()["decided"]            # the default run: 55 time units after meeting
+
+
 # ---- one kink -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("potential", ["phi4", "sine_gordon"])
