@@ -14,7 +14,6 @@ Units: hbar = 1, the hopping J = 1 (energies in J, times in 1/J, lengths in latt
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +22,7 @@ import param
 
 from lessons.common.i18n import N_, Translator, translator
 from lessons.common.model import LessonModel
+from lessons.common.runs import FrameRun
 from lessons.common.urlstate import IntSetting, Setting
 from physics import anderson
 
@@ -94,7 +94,7 @@ class RunSettings:
     t_max: float
 
 
-class Run:
+class Run(FrameRun):
     """One evolution of the packet, consumed frame by frame with :meth:`next_chunk`.
 
     Frame k is the state at t_k = k t_max / FRAMES.  Each records the probability per site (binned
@@ -115,6 +115,7 @@ class Run:
         self.edges = bins(n)
         self.absorber = ABSORBER_SITES if s.ends == "absorbing" else 0
         self.records: dict[str, list] = {k: [] for k in ("t", "density", "msd", "pr", "norm", "mean_x", "eps")}
+        self.frame_count = FRAMES
         self.done = False
         self.error = ""
 
@@ -122,15 +123,16 @@ class Run:
     def moving(self) -> bool:
         return self.field is not None
 
-    @property
-    def frames(self) -> int:
-        return len(self.records["t"])
-
     def site_energies(self, t: float) -> np.ndarray:
         """Every site's energy at time t: the static disorder plus the lattice's wave field."""
         return self.eps if self.field is None else self.eps + self.field.at(self.s.sites, t)
 
-    def _advance(self, t0: float, t1: float) -> None:
+    ERRORS = (FloatingPointError, ValueError, np.linalg.LinAlgError)
+
+    def _advance(self, k: int) -> None:
+        self._evolve(self.times[k - 1], self.times[k])
+
+    def _evolve(self, t0: float, t1: float) -> None:
         """The state from t0 to t1."""
         if t1 <= t0:
             return
@@ -141,7 +143,8 @@ class Run:
                                          absorber=self.absorber)
         self.psi = np.asarray(out[-1])
 
-    def _record(self, t: float) -> None:
+    def _record(self, k: int) -> None:
+        t = float(self.times[k])
         density = np.abs(self.psi) ** 2
         norm = float(density.sum())
         if not math.isfinite(norm):
@@ -155,40 +158,8 @@ class Run:
         r["mean_x"].append(float(anderson.mean_position(self.psi)) if norm > 1e-12 else float("nan"))
         if self.moving:
             r["eps"].append(binned(self.site_energies(t), self.edges))
-
-    def next_chunk(self, max_frames: int, max_seconds: float = 0.05) -> dict | None:
-        """Compute up to ``max_frames`` more frames (at least one, then as many as fit in
-        ``max_seconds``): ``start``, ``end``, ``done`` and the records; None once done."""
-        if self.done:
-            return None
-        start = self.frames
-        t0 = time.perf_counter()
-        try:
-            while self.frames - start < max_frames and self.frames <= FRAMES:
-                k = self.frames
-                if k > 0:
-                    self._advance(self.times[k - 1], self.times[k])
-                self._record(float(self.times[k]))
-                if self.records["norm"][-1] < 1e-6:         # everything absorbed
-                    self.done = True
-                    break
-                if time.perf_counter() - t0 > max_seconds:
-                    break
-            if self.frames > FRAMES:
-                self.done = True
-        except (FloatingPointError, ValueError, np.linalg.LinAlgError) as err:
-            # (our own reason is a msgid; NumPy's and SciPy's stay as they are)
+        if norm < 1e-6:                 # everything absorbed: nothing left to show
             self.done = True
-            self.error = self.tr._("The simulation stopped: {reason}.").format(reason=self.tr._(str(err)))
-        end = self.frames
-        return {"start": start, "end": end, "done": self.done,
-                **{k: v[start:end] for k, v in self.records.items()}}
-
-    def finish(self) -> "Run":
-        """Run to the end at once (tests, notebooks, benchmarks)."""
-        while not self.done and self.next_chunk(10_000, max_seconds=1e9) is not None:
-            pass
-        return self
 
     def diffusion(self) -> float | None:
         """D from <x^2> ~ 2Dt over the second half of the run (None before it is there)."""

@@ -16,7 +16,6 @@ kink tanh(x / sqrt 2) has energy 2 sqrt(2) / 3).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,6 +24,7 @@ import param
 
 from lessons.common.i18n import N_, Translator, translator
 from lessons.common.model import LessonModel
+from lessons.common.runs import FrameRun
 from lessons.common.urlstate import Setting
 from physics import kleingordon as kg
 
@@ -114,7 +114,7 @@ class RunSettings:
         return {"breather": "sine_gordon", "packet": "linear"}.get(self.scene, self.potential)
 
 
-class Run:
+class Run(FrameRun):
     """One evolution of the field, consumed frame by frame with :meth:`next_chunk`.
 
     Frame k is the field at t_k = k n dt, n = round(t_end / (FRAMES dt)) steps a frame (the last frame is
@@ -139,6 +139,7 @@ class Run:
         self.energy0 = self.sim.energy()
         self.records: dict[str, list] = {k: [] for k in ("t", "phi", "density", "exact", "energy", "kinks", "peak",
                                                           "length", "centre", "middle")}
+        self.frame_count = FRAMES
         self.done = False
         self.error = ""
         self._spectrum = None
@@ -223,11 +224,10 @@ class Run:
         return [0.0]
 
     # ---- frames ---------------------------------------------------------------------------------------
-    @property
-    def frames(self) -> int:
-        return len(self.records["t"])
+    def _advance(self, k: int) -> None:
+        self.sim.step(self.steps_per_frame)
 
-    def _record(self) -> None:
+    def _record(self, k: int) -> None:
         sim = self.sim
         phi = sim.phi
         density = sim.energy_density()
@@ -249,35 +249,6 @@ class Run:
         r["length"].append(energy / float(density[top]))
         r["centre"].append(float(np.sum(sim.x * density) / np.sum(density)))
         r["middle"].append(float(phi[phi.size // 2]))       # x = 0
-
-    def next_chunk(self, max_frames: int, max_seconds: float = 0.05) -> dict | None:
-        """Compute up to ``max_frames`` more frames (at least one, then as many as fit in
-        ``max_seconds``): ``start``, ``end``, ``done`` and the records; None once done."""
-        if self.done:
-            return None
-        start = self.frames
-        t0 = time.perf_counter()
-        try:
-            while self.frames - start < max_frames and self.frames <= FRAMES:
-                if self.frames > 0:
-                    self.sim.step(self.steps_per_frame)
-                self._record()
-                if time.perf_counter() - t0 > max_seconds:
-                    break
-            if self.frames > FRAMES:
-                self.done = True
-        except (FloatingPointError, ValueError) as err:
-            self.done = True
-            self.error = self.tr._("The simulation stopped: {reason}.").format(reason=self.tr._(str(err)))
-        end = self.frames
-        return {"start": start, "end": end, "done": self.done,
-                **{k: v[start:end] for k, v in self.records.items()}}
-
-    def finish(self) -> "Run":
-        """Run to the end at once (tests, notebooks, benchmarks)."""
-        while not self.done and self.next_chunk(10_000, max_seconds=1e9) is not None:
-            pass
-        return self
 
     # ---- what the run shows --------------------------------------------------------------------------
     def energy_drift(self) -> float | None:
