@@ -8,13 +8,17 @@ printed, never asserted.
 For each grid size N (a box of length N * 0.1, dx = 0.1, dt = 0.01) and two scenes, a sine-Gordon
 breather at rest (omega = 0.5) and a phi^4 kink-antikink pair (v = 0.3, at -+10):
 
-- ours:       ``Simulation.step(200)`` on the compiled path (Numba + rocket-fft: one r2c and one
-              c2r per step), steps/s, including step()'s per-call copies and finite check;
+- ours:       ``Simulation.step(200)`` on the compiled path (Numba: one r2c and one c2r per step,
+              FFTW's plans or rocket-fft's, whichever the solver timed faster at that N; the
+              ``fft`` column says which), steps/s, including step()'s per-call copies and finite
+              check;
 - numpy path: ``_steps_numpy`` called directly, 50 steps a call (what Pyodide runs);
 - the floor:  nothing but a real FFT of a size-N field and the inverse real FFT of its spectrum per
               step (one r2c + one c2r, out of place, from a fixed field, so the values stay bounded
               without a scaling pass), by every implementation found here: rocket-fft's r2c/c2r in a
-              compiled Numba loop (as our kernel calls them), numpy.fft rfft/irfft (with ``out=``),
+              compiled Numba loop (as our kernel calls them), FFTW's r2c/c2r plans in a compiled
+              Numba loop (``fftw-numba``: ``physics._backend``'s plans and calls, as our kernel makes
+              them, where pyFFTW is installed), numpy.fft rfft/irfft (with ``out=``),
               scipy.fft rfft/irfft (workers=1, overwrite_x on the inverse's input) and, if
               ``import pyfftw`` works, pre-planned ``pyfftw.FFTW`` objects (FFTW_MEASURE, 1 thread,
               r2c and c2r, ``execute()`` from a Python loop).  The fastest is the floor, per N;
@@ -35,7 +39,8 @@ path (``kleingordon.HAVE_NUMBA`` switched off for the call; one point, extrapola
 step count).
 
 It prints the floor's implementations, then per scene steps/s and the ratios ours / floor,
-numpy / floor, ours / rocket-fft's two FFTs (our kernel's own overhead), ours / amangkurat and
+numpy / floor, ours / the two bare FFTs of the library it uses at that N (``ours/own``: our
+kernel's own overhead), ours / rocket-fft's two FFTs, ours / pyFFTW's, ours / amangkurat and
 numpy / amangkurat.
 
 Run: ``make bench`` or ``PYTHONPATH=. python bench/solitons.py [--quick]`` (under a minute; quick
@@ -61,7 +66,7 @@ import scipy.fft as sfft  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from physics import kleingordon as kg  # noqa: E402
-from physics._backend import HAVE_NUMBA  # noqa: E402
+from physics._backend import HAVE_NUMBA, PLAN_LOCK, aligned_empty, fftw_library, fftw_plans  # noqa: E402
 from timing import seconds_per_call  # noqa: E402  (bench/timing.py)
 
 DX, DT = 0.1, 0.01
@@ -120,6 +125,14 @@ def floor_contenders(n: int) -> dict:
     if HAVE_NUMBA:
         a, spec, res = field.copy(), np.empty(half, complex), np.empty(n)
         out["rocket-fft"] = (lambda: rocket_two_ffts(a, spec, res, FLOOR_STEPS), FLOOR_STEPS)
+    if HAVE_NUMBA and fftw_library() is not None:
+        from physics._backend import _r2c_pairs
+
+        with PLAN_LOCK:
+            plans = fftw_plans("r2c", n)
+        fa, fs, fr = aligned_empty(n, np.float64), aligned_empty(half), aligned_empty(n, np.float64)
+        fa[:] = field
+        out["fftw-numba"] = (lambda: _r2c_pairs(fa, fs, fr, plans, FLOOR_STEPS), FLOOR_STEPS)
 
     na, nspec, nres = field.copy(), np.empty(half, complex), np.empty(n)
 
@@ -155,18 +168,21 @@ def floor_contenders(n: int) -> dict:
 
 
 # ---- the solvers ----------------------------------------------------------------------------------------
-def ours_contenders(n: int, model: str) -> dict:
+def ours_contenders(n: int, model: str) -> tuple[dict, str]:
+    """The contenders, and the FFT our compiled solver chose at this N ("-" without Numba)."""
     x = grid(n)
     phi0, pi0 = scene(x, model)
     out = {}
+    fft = "-"
     if HAVE_NUMBA:
         sim = kg.Simulation(x, phi0, pi0, model, DT)
+        fft = sim.fft
         out["ours"] = (lambda: sim.step(OURS_STEPS), OURS_STEPS)
     ref = kg.Simulation(x, phi0, pi0, model, DT)
     u, pi, acc = ref._u.copy(), ref._pi.copy(), ref._acc.copy()
     args = (ref.ramp, ref._k2, NUMPY_STEPS, DT, kg._CODE[model], ref.mass ** 2)
     out["numpy"] = (lambda: kg._steps_numpy(u, pi, acc, *args), NUMPY_STEPS)
-    return out
+    return out, fft
 
 
 def amangkurat_contender(n: int, model: str):
@@ -205,18 +221,24 @@ def have_amangkurat() -> bool:
 
 
 def bench_sizes(sizes, budget: float, rounds: int, with_amk: bool):
-    """Per N: the floor implementations' steps/s, and per model ours / numpy / amangkurat."""
+    """Per N: the floor implementations' steps/s, per model ours / numpy / amangkurat, and the
+    FFT ours uses."""
     rows = []
     for n in sizes:
         contenders = dict(floor_contenders(n))
-        agree = {}
+        agree, ffts = {}, {}
         for model in SCENES:
-            for name, c in ours_contenders(n, model).items():
+            ours, ffts[model] = ours_contenders(n, model)
+            for name, c in ours.items():
                 contenders[(model, name)] = c
             if with_amk:
                 contenders[(model, "amk")], agree[model] = amangkurat_contender(n, model)
-        rows.append((n, rates(contenders, budget, rounds), agree))
+        rows.append((n, rates(contenders, budget, rounds), agree, ffts))
     return rows
+
+
+#: the floor implementation that times our kernel's own transforms, by Simulation.fft
+OWN_FLOOR = {"fftw": "fftw-numba", "pocketfft": "rocket-fft"}
 
 
 def print_tables(rows, with_amk: bool) -> None:
@@ -224,24 +246,30 @@ def print_tables(rows, with_amk: bool) -> None:
     print("\nThe floor: one r2c + one c2r of size N per step, steps/s (* = the fastest, the floor)")
     print(f"{'N':>6}" + "".join(f"{name:>13}" for name in names))
     floors = {}
-    for n, r, _ in rows:
+    for n, r, _, _ in rows:
         best = max(names, key=lambda k: r[k])
         floors[n] = (best, r[best])
         print(f"{n:>6}" + "".join(f"{r[k]:>12.0f}{'*' if k == best else ' '}" for k in names))
     for model, label in SCENES.items():
         print(f"\n{model} ({label}), dx = {DX}, dt = {DT}: steps/s and ratios")
-        print(f"{'N':>6} {'floor':>17} {'ours':>9} {'numpy':>9} {'amk':>9} {'ours/floor':>11}"
-              f" {'numpy/floor':>12} {'ours/rfft':>10} {'ours/amk':>9} {'numpy/amk':>10} {'|ours-amk|':>11}")
-        for n, r, agree in rows:
+        print(f"{'N':>6} {'floor':>21} {'ours':>9} {'fft':>10} {'numpy':>9} {'amk':>9} {'ours/floor':>11}"
+              f" {'numpy/floor':>12} {'ours/own':>9} {'ours/rfft':>10} {'ours/pyfftw':>12} {'ours/amk':>9}"
+              f" {'numpy/amk':>10} {'|ours-amk|':>11}")
+        for n, r, agree, ffts in rows:
             fname, fl = floors[n]
             ours = r.get((model, "ours"), math.nan)
             npy = r[(model, "numpy")]
             amk = r.get((model, "amk"), math.nan)
             rfft = r.get("rocket-fft", math.nan)
+            pyf = r.get("pyfftw", math.nan)
+            own = r.get(OWN_FLOOR.get(ffts[model], ""), math.nan)
             diff = f"{agree[model]:11.1e}" if model in agree else f"{'-':>11}"
-            print(f"{n:>6} {fname:>10} {fl:>6.0f} {ours:>9.0f} {npy:>9.0f} {amk:>9.0f} {ours / fl:>11.2f}"
-                  f" {npy / fl:>12.2f} {ours / rfft:>10.2f} {ours / amk:>9.1f} {npy / amk:>10.1f} {diff}")
-    print("(ours/rfft: ours against the two bare FFTs of the library our kernel calls, rocket-fft)")
+            print(f"{n:>6} {fname:>12} {fl:>8.0f} {ours:>9.0f} {ffts[model]:>10} {npy:>9.0f} {amk:>9.0f}"
+                  f" {ours / fl:>11.2f} {npy / fl:>12.2f} {ours / own:>9.2f} {ours / rfft:>10.2f}"
+                  f" {ours / pyf:>12.2f} {ours / amk:>9.1f} {npy / amk:>10.1f} {diff}")
+    print("(fft: the transforms our solver chose at that N, timed once per process; ours/own: ours against"
+          " the two bare FFTs of that library from a compiled loop (fftw-numba or rocket-fft); ours/rfft,"
+          " ours/pyfftw: against rocket-fft's and pyFFTW's)")
     if not with_amk:
         print("(amk: amangkurat not installed: pip install amangkurat==0.0.1)")
 
@@ -319,7 +347,9 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [512, 2048, 8192] if args.quick else [512, 1024, 2048, 4096, 8192]
     budget, rounds = (0.05, 2) if args.quick else (0.2, 4)
-    print(f"physics.kleingordon, one thread; path: {'numba + rocket-fft' if HAVE_NUMBA else 'numpy only'};"
+    path = ("numba + FFTW or rocket-fft (the faster per N)" if HAVE_NUMBA and fftw_library() is not None
+            else "numba + rocket-fft" if HAVE_NUMBA else "numpy only")
+    print(f"physics.kleingordon, one thread; path: {path};"
           f" best of {rounds} round-robin rounds after a warm-up call")
     print(f"numpy {np.__version__}, scipy {version('scipy')}, rocket-fft {version('rocket-fft')},"
           f" pyFFTW {version('pyFFTW')}, amangkurat {version('amangkurat')}")

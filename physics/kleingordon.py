@@ -13,8 +13,18 @@ with one of three potentials (units with c = 1; x and t are dimensionless):
 :class:`Simulation` integrates it with a Fourier pseudo-spectral Laplacian in x (exact for every
 mode the grid holds) and the Störmer–Verlet (velocity-Verlet) scheme in t: symplectic and second
 order, so the energy does not drift, it only oscillates by O(dt^2).  One step costs one real FFT
-and one inverse real FFT.  The steps run in a compiled Numba loop (rocket-fft's transforms) or, in
-Pyodide, as the NumPy twin; both give the same field to about 1e-12.
+and one inverse real FFT.  With Numba the ``n`` steps of :meth:`Simulation.step` run in one
+compiled loop that allocates nothing; its transforms are single-threaded and come from whichever
+does the pair faster at that N, measured once per process (:mod:`physics._backend`'s helpers,
+shared with the tunnelling solver):
+
+- FFTW's plans (``fftw_plan_dft_r2c_1d`` / ``fftw_plan_dft_c2r_1d``, FFTW_MEASURE, out of place,
+  64-byte aligned arrays), called from the loop, where pyFFTW is installed (nothing requires it);
+- pocketfft/DUCC0 through rocket-fft's r2c/c2r.
+
+Planning FFTW and timing it take 0.1–0.7 s per N (N up to 16384, measured), once per process;
+``fft=`` chooses by hand.  Without Numba (Pyodide) the steps run as the NumPy twin (numpy.fft);
+all paths give the same field to about 1e-12.
 
 A field whose two ends sit in different vacua (a single kink) is not periodic: the simulation then
 evolves phi minus a straight ramp that rises by the jump across the box (the *twist*; 2 pi for a
@@ -30,7 +40,7 @@ import math
 
 import numpy as np
 
-from physics._backend import HAVE_NUMBA
+from physics._backend import HAVE_NUMBA, aligned_empty, fft_transforms, fftw_library
 
 __all__ = ["MODELS", "Simulation", "potential", "force", "stability_limit", "lorentz_gamma",
            "sg_kink", "sg_breather", "sg_kink_antikink", "phi4_kink", "phi4_collision", "linear_packet",
@@ -265,7 +275,8 @@ _SIN_TAYLOR = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(12))
 
 if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
     import numba
-    from rocket_fft import c2r, r2c
+
+    from physics._backend import _fft_c2r, _fft_r2c
 
     _S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8, _S9, _S10, _S11 = _SIN_TAYLOR
 
@@ -293,24 +304,32 @@ if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
         p = p * z2 + _S0
         return z * p
 
+    # cached on disk: the FFTW addresses are in ``fftw``, an argument, never constants of the code
     @numba.njit(cache=True, nogil=True)
-    def _steps_numba(u, pi, acc, ramp, k2, n, dt, code, m2):
+    def _steps_numba(u, pi, acc, ramp, k2, n, dt, code, m2, fftw, spec, lap):
         """n velocity-Verlet steps in place in one compiled loop (k2 = -k^2 / N: the inverse FFT
-        runs unscaled)."""
+        runs unscaled).
+
+        ``fftw`` chooses the transforms: FFTW's ``"r2c"`` plans or ``POCKETFFT`` (rocket-fft; see
+        :func:`physics._backend.fft_transforms`).  ``spec`` (N // 2 + 1 complex128) and ``lap`` (N
+        float64) are scratch; with FFTW they and ``u`` must be 64-byte aligned, as the plans'
+        arrays were (:func:`physics._backend.aligned_empty`), or a ValueError says so.  The r2c
+        leaves ``u`` as it was; FFTW's c2r may overwrite ``spec``, which is not read again.
+        """
+        if fftw[0] and (u.ctypes.data % 64 or spec.ctypes.data % 64 or lap.ctypes.data % 64):
+            raise ValueError("FFTW's plans need 64-byte aligned u, spec and lap")
         size = u.size
         half = size // 2 + 1
         h = 0.5 * dt
-        spec = np.empty(half, dtype=np.complex128)
-        lap = np.empty(size)
         axes = np.zeros(1, dtype=np.int64)
         for _ in range(n):
             for j in range(size):
                 pi[j] += h * acc[j]
                 u[j] += dt * pi[j]
-            r2c(u, spec, axes, True, 1.0, 1)
+            _fft_r2c(u, spec, fftw, axes)
             for j in range(half):
                 spec[j] *= k2[j]
-            c2r(spec, lap, axes, False, 1.0, 1)
+            _fft_c2r(spec, lap, fftw, axes)
             if code == 0:
                 for j in range(size):
                     acc[j] = lap[j] - m2 * (u[j] + ramp[j])
@@ -344,11 +363,18 @@ class Simulation:
     twist : float or None
         The jump phi(x_max) - phi(x_min) the field carries across the box (a single kink); None
         reads it off ``phi0`` (its end-to-end jump rounded to a whole number of vacuum steps).
+    fft : {None, "fftw", "pocketfft"}, keyword-only
+        Transforms of the compiled loop: FFTW (needs pyFFTW installed; a RuntimeError otherwise),
+        pocketfft through rocket-fft, or None for whichever does a real FFT and its inverse faster
+        at this grid's length (timed once per process and length).  Without Numba the NumPy twin
+        always uses numpy.fft.
 
     Attributes
     ----------
     t : float
         Time reached.
+    fft : str
+        The transforms in use: "fftw", "pocketfft" (rocket-fft) or "numpy" (the NumPy twin).
 
     Examples
     --------
@@ -361,8 +387,12 @@ class Simulation:
     """
 
     def __init__(self, x, phi0, pi0, model: str = "sine_gordon", dt: float = 0.05, mass: float = 1.0,
-                 twist: float | None = None):
+                 twist: float | None = None, *, fft: str | None = None):
         _check_model(model)
+        if fft not in (None, "fftw", "pocketfft"):
+            raise ValueError(f"fft must be None, 'fftw' or 'pocketfft', not {fft!r}")
+        if fft == "fftw" and not (HAVE_NUMBA and fftw_library() is not None):
+            raise RuntimeError("FFTW is not available here (it needs Numba and pyFFTW)")
         x = np.asarray(x, dtype=float)
         phi0 = np.asarray(phi0, dtype=float)
         pi0 = np.asarray(pi0, dtype=float)
@@ -392,13 +422,23 @@ class Simulation:
         self.twist = float(twist)
         #: the ramp that carries the twist: phi = u + ramp with u periodic
         self.ramp = self.twist * (x - x[0]) / self.length
-        self._u = phi0 - self.ramp
+        # the periodic part, aligned as FFTW's plans need, and only ever written in place
+        self._u = aligned_empty(n, np.float64)
+        self._u[:] = phi0 - self.ramp
         self._pi = pi0.copy()
         k = 2.0 * np.pi * np.fft.rfftfreq(n, dx)
         self._k = k
         self._k2 = -(k * k)
         self._k2_unscaled = self._k2 / n
         self._acc = self._laplacian(self._u) - force(self.phi, model, self.mass)
+        if HAVE_NUMBA:
+            self._fftw = fft_transforms("r2c", n, fft)
+            self.fft = "fftw" if self._fftw[0] else "pocketfft"
+            self._spec = aligned_empty(n // 2 + 1)
+            self._lap = aligned_empty(n, np.float64)
+        else:
+            self._fftw = None
+            self.fft = "numpy"
         self.t = 0.0
         self.steps = 0
 
@@ -433,12 +473,14 @@ class Simulation:
             return
         saved = (self._u.copy(), self._pi.copy(), self._acc.copy())
         code, m2 = _CODE[self.model], self.mass * self.mass
-        if HAVE_NUMBA:
-            _steps_numba(self._u, self._pi, self._acc, self.ramp, self._k2_unscaled, n, self.dt, code, m2)
+        if self._fftw is not None:
+            _steps_numba(self._u, self._pi, self._acc, self.ramp, self._k2_unscaled, n, self.dt, code, m2,
+                         self._fftw, self._spec, self._lap)
         else:
             _steps_numpy(self._u, self._pi, self._acc, self.ramp, self._k2, n, self.dt, code, m2)
         if not (math.isfinite(float(np.sum(self._u))) and math.isfinite(float(np.sum(self._pi)))):
-            self._u, self._pi, self._acc = saved
+            for live, good in zip((self._u, self._pi, self._acc), saved):
+                live[:] = good              # in place: _u keeps its alignment
             raise FloatingPointError("the field is not a finite number")
         self.steps += n
         self.t = self.steps * self.dt

@@ -23,7 +23,8 @@ transforms are single-threaded (on two shared cores a multi-threaded FFT stalls 
 and come from whichever is faster at that N, measured once per process:
 
 - FFTW's plans (``FFTW_MEASURE``, out of place), called from the loop, where pyFFTW is installed
-  (:func:`physics._backend.fftw_library`; nothing requires it);
+  (:func:`physics._backend.fftw_library`; nothing requires it; the planning, the timing and the
+  calls are :mod:`physics._backend`'s, shared with the Klein–Gordon solver);
 - pocketfft/DUCC0 through rocket-fft, in place (faster than out of place, measured).
 
 Planning FFTW and timing it against rocket-fft take 0.2–0.6 s per N, once per process.  Without
@@ -32,13 +33,12 @@ Numba the same algorithm runs in NumPy with SciPy's in-place transforms (see
 """
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import scipy.fft
 
-from ._backend import HAVE_NUMBA, fftw_library
+from ._backend import HAVE_NUMBA, fft_transforms, fftw_library
+from ._backend import POCKETFFT as _POCKETFFT  # noqa: F401  (what _transforms returns for rocket-fft)
+from ._backend import aligned_empty as _aligned_empty
 
 __all__ = ["gaussian", "free_width", "free_density", "absorber_profile", "Simulation", "HAVE_NUMBA"]
 
@@ -123,17 +123,6 @@ def absorber_profile(x: np.ndarray, width: float, strength: float) -> np.ndarray
     return strength * (left ** 2 + right ** 2)
 
 
-def _aligned_empty(n: int) -> np.ndarray:
-    """Uninitialised complex128 array of length ``n`` whose data starts on a 64-byte boundary.
-
-    FFTW runs a plan on other arrays only if they are aligned as the arrays it was planned on were,
-    so every array the compiled loop transforms, and every planning array, comes from here.
-    """
-    raw = np.empty(16 * n + 64, dtype=np.uint8)
-    start = -raw.__array_interface__["data"][0] % 64
-    return raw[start:start + 16 * n].view(np.complex128)
-
-
 def _evolve_numpy(n, psi, scratch, half, full, kin, root_half, root_full, nl, lo, hi, nr, dx):
     """n Strang steps of ``psi`` in place with NumPy/SciPy; returns the probability absorbed (left, right).
 
@@ -176,108 +165,18 @@ def _evolve_numpy(n, psi, scratch, half, full, kin, root_half, root_full, nl, lo
     return absorbed[0] * dx, absorbed[1] * dx
 
 
-#: Where ``fftw`` arguments say "rocket-fft": no FFTW function address.
-_POCKETFFT = np.zeros(3, dtype=np.int64)
-_FFTW_MEASURE = 0                      # the planner flag's value in fftw3.h
-_PLAN_LOCK = threading.Lock()          # FFTW's planner is not thread-safe; sessions run in threads
-_FFTW_PLANS: dict[int, np.ndarray] = {}
-_FASTER: dict[int, np.ndarray] = {}
-
-
-def _fftw_plans(n: int) -> np.ndarray:
-    """[fftw_execute_dft, forward plan, backward plan] addresses for unscaled out-of-place transforms
-    of ``n`` complex128 points, planned once per process (FFTW_MEASURE, on scratch arrays, since
-    measuring overwrites them).  Call with ``_PLAN_LOCK`` held."""
-    if n not in _FFTW_PLANS:
-        import ctypes  # only with FFTW, i.e. never on the NumPy path (Pyodide)
-
-        lib = fftw_library()
-        a, b = _aligned_empty(n), _aligned_empty(n)
-        forward = lib.fftw_plan_dft_1d(n, a.ctypes.data, b.ctypes.data, -1, _FFTW_MEASURE)
-        backward = lib.fftw_plan_dft_1d(n, b.ctypes.data, a.ctypes.data, +1, _FFTW_MEASURE)
-        if not (forward and backward):
-            raise RuntimeError(f"FFTW could not plan transforms of {n} points")
-        execute = ctypes.cast(lib.fftw_execute_dft, ctypes.c_void_p).value
-        _FFTW_PLANS[n] = np.array([execute, forward, backward], dtype=np.int64)
-    return _FFTW_PLANS[n]
-
-
 def _transforms(n: int, fft: str | None) -> np.ndarray:
-    """The ``fftw`` argument of the compiled loop for ``n`` points: FFTW's plans or ``_POCKETFFT``.
-
-    ``fft=None`` takes whichever does a forward and an inverse transform faster, timed here once
-    per process and n (best of 3 rounds of about 1 ms each, taken in turns): FFTW wins at small n
-    and rocket-fft's in-place transforms at large n on some CPUs, so no fixed rule serves.
-    """
-    if fft == "pocketfft" or (fft is None and fftw_library() is None):
-        return _POCKETFFT
-    with _PLAN_LOCK:
-        if fft == "fftw":
-            return _fftw_plans(n)
-        if n not in _FASTER:
-            candidates = (_fftw_plans(n), _POCKETFFT)
-            # zeros: the transforms are unscaled, so other data would overflow; FFT time does not
-            # depend on the values
-            psi, work = _aligned_empty(n), _aligned_empty(n)
-            psi[:] = 0.0
-            pairs = max(1, 2 ** 22 // (n * n.bit_length()))
-            best = [np.inf, np.inf]
-            for _ in range(3):
-                for i, candidate in enumerate(candidates):
-                    start = time.perf_counter()
-                    _fft_pairs(psi, work, candidate, pairs)
-                    best[i] = min(best[i], time.perf_counter() - start)
-            _FASTER[n] = candidates[int(np.argmin(best))]
-        return _FASTER[n]
+    """The ``fftw`` argument of the compiled loop for ``n`` points: FFTW's complex plans or
+    ``_POCKETFFT`` (:func:`physics._backend.fft_transforms`; for ``fft=None`` whichever does a
+    forward and an inverse transform faster, timed once per process and n)."""
+    return fft_transforms("c2c", n, fft)
 
 
 if HAVE_NUMBA:  # pragma: no branch - which branch runs depends on the machine
     import numba
-    from llvmlite import ir
-    from numba import types
-    from numba.extending import intrinsic
-    from rocket_fft import c2c
 
-    @intrinsic
-    def _fftw_execute_dft(typingctx, execute, plan, src, dst):
-        """FFTW's ``fftw_execute_dft(plan, src, dst)``, called through its address ``execute``.
-
-        The addresses are arguments, not constants, so that the loops calling this can be cached
-        on disk (Numba caches nothing that holds a ctypes function).
-        """
-        if not (isinstance(execute, types.Integer) and isinstance(plan, types.Integer)
-                and all(isinstance(a, types.Array) and a.dtype == types.complex128 for a in (src, dst))):
-            return None
-
-        def codegen(context, builder, signature, args):
-            void_p = ir.IntType(8).as_pointer()
-            signature_c = ir.FunctionType(ir.VoidType(), [void_p] * 3)
-            function = builder.inttoptr(args[0], signature_c.as_pointer())
-            data = [builder.bitcast(context.make_array(t)(context, builder, a).data, void_p)
-                    for t, a in zip(signature.args[2:], args[2:])]
-            builder.call(function, [builder.inttoptr(args[1], void_p)] + data)
-            return context.get_dummy_value()
-
-        return types.void(execute, plan, src, dst), codegen
-
-    @numba.njit(cache=True, nogil=True)
-    def _fft(src, dst, fftw, axes, forward):
-        """Unscaled FFT of ``src`` into ``dst``: with FFTW's plans ``fftw`` (see :func:`_fftw_plans`)
-        or, when ``fftw[0] == 0``, with rocket-fft."""
-        if fftw[0]:
-            _fftw_execute_dft(fftw[0], fftw[1] if forward else fftw[2], src, dst)
-        else:
-            c2c(src, dst, axes, forward, 1.0, 1)
-
-    @numba.njit(cache=True, nogil=True)
-    def _fft_pairs(psi, work, fftw, n):
-        """n forward + inverse transforms as the solver's loop does them (FFTW out of place into
-        ``work`` and back, rocket-fft in place), unscaled."""
-        phi = work if fftw[0] else psi
-        axes = np.zeros(1, dtype=np.int64)
-        for _ in range(n):
-            _fft(psi, phi, fftw, axes, True)
-            _fft(phi, psi, fftw, axes, False)
+    from ._backend import _fft_c2c as _fft
+    from ._backend import _fftw_execute as _fftw_execute_dft  # noqa: F401  (bench/solver.py calls it)
 
     # The multiplies work on float64 views (re, im interleaved) with fastmath, which also lets the
     # sums of the absorbing layers vectorise (a sum is otherwise one add at a time).  They loop

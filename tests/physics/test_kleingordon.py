@@ -1,13 +1,20 @@
 """physics.kleingordon against exact solutions: sine-Gordon breather, kink–antikink and moving kinks,
 phi^4 kinks, the Klein–Gordon dispersion relation; energy without drift; spectral convergence in x,
-second order in t; the phi^4 collision thresholds from the literature; the NumPy twin."""
+second order in t; the phi^4 collision thresholds from the literature; the NumPy twin; the choice
+of FFT (FFTW or rocket-fft) of the compiled kernel."""
+import inspect
 import math
 
 import numpy as np
 import pytest
 
+from physics import _backend
 from physics import kleingordon as kg
-from physics._backend import HAVE_NUMBA
+from physics._backend import HAVE_NUMBA, fftw_library
+
+#: The compiled kernel's transforms available in this run.
+COMPILED_FFTS = (["pocketfft"] + (["fftw"] if fftw_library() is not None else [])) if HAVE_NUMBA else []
+needs_fftw = pytest.mark.skipif("fftw" not in COMPILED_FFTS, reason="FFTW not usable here (needs Numba and pyFFTW)")
 
 
 def grid(length, n):
@@ -191,6 +198,7 @@ def test_a_blow_up_stops_with_an_error_and_keeps_the_last_good_field():
         with np.errstate(all="ignore"):
             sim.step(200)
     assert np.array_equal(sim.phi, before) and sim.t == 0.0
+    assert sim._u.ctypes.data % 64 == 0                         # restored in place: still aligned for FFTW
 
 
 def test_crossings_interpolate_between_grid_points():
@@ -199,18 +207,99 @@ def test_crossings_interpolate_between_grid_points():
 
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled kernel needs Numba")
+@pytest.mark.parametrize("fft", ["pocketfft", "fftw"])
 @pytest.mark.parametrize("model,mass", [("linear", 1.3), ("phi4", 1.0), ("sine_gordon", 1.0)])
 @pytest.mark.parametrize("n", [256, 1024])
-def test_the_numpy_twin_gives_the_compiled_field_to_1e12(model, mass, n):
+def test_the_numpy_twin_gives_the_compiled_field_to_1e12(model, mass, n, fft):
+    if fft not in COMPILED_FFTS:
+        pytest.skip("FFTW not usable here (needs Numba and pyFFTW)")
     x = grid(60.0, n)
     phi0, pi0 = (kg.phi4_collision(x, 0.3, 8.0) if model == "phi4" else
                  kg.sg_kink_antikink(x, 0.4, -15.0) if model == "sine_gordon" else
                  kg.linear_packet(x, -10.0, 3.0, 1.5, mass))
-    sim = kg.Simulation(x, phi0, pi0, model, 0.02, mass=mass)
+    sim = kg.Simulation(x, phi0, pi0, model, 0.02, mass=mass, fft=fft)
+    assert sim.fft == fft
+    u = _backend.aligned_empty(n, np.float64)             # FFTW's plans need u aligned as planned
     states = []
-    for kernel, k2 in ((kg._steps_numba, sim._k2_unscaled), (kg._steps_numpy, sim._k2)):
-        u, pi, acc = sim._u.copy(), sim._pi.copy(), sim._acc.copy()
-        kernel(u, pi, acc, sim.ramp, k2, 2000, sim.dt, kg._CODE[model], mass * mass)
-        states.append((u, pi))
+    for kernel, k2, extra in ((kg._steps_numba, sim._k2_unscaled, (sim._fftw, sim._spec, sim._lap)),
+                              (kg._steps_numpy, sim._k2, ())):
+        u[:] = sim._u
+        pi, acc = sim._pi.copy(), sim._acc.copy()
+        kernel(u, pi, acc, sim.ramp, k2, 2000, sim.dt, kg._CODE[model], mass * mass, *extra)
+        states.append((u.copy(), pi))
     assert np.max(np.abs(states[0][0] - states[1][0])) < 1e-12 * max(1.0, np.max(np.abs(states[1][0])))
     assert np.max(np.abs(states[0][1] - states[1][1])) < 1e-11
+
+
+# ---- the FFT of the compiled kernel ----------------------------------------------------------------------
+def test_the_fft_argument_is_keyword_only_and_checked(monkeypatch):
+    params = inspect.signature(kg.Simulation).parameters
+    assert list(params) == ["x", "phi0", "pi0", "model", "dt", "mass", "twist", "fft"]
+    assert params["fft"].kind is inspect.Parameter.KEYWORD_ONLY and params["fft"].default is None
+    x = grid(20.0, 64)
+    z = np.zeros_like(x)
+    with pytest.raises(TypeError):
+        kg.Simulation(x, z, z, "phi4", 0.01, 1.0, 0.0, "fftw")
+    with pytest.raises(ValueError, match="fft must be"):
+        kg.Simulation(x, z, z, "phi4", 0.01, fft="fftpack")
+    monkeypatch.setattr(kg, "fftw_library", lambda: None)     # as without pyFFTW
+    with pytest.raises(RuntimeError, match="FFTW is not available"):
+        kg.Simulation(x, z, z, "phi4", 0.01, fft="fftw")
+    assert kg.Simulation(x, z, z, "phi4", 0.01, fft="pocketfft").fft == ("pocketfft" if HAVE_NUMBA else "numpy")
+
+
+def test_the_fft_in_use_is_told_and_the_timed_choice_is_made_once_per_n():
+    x = grid(40.0, 384)
+    sim = kg.Simulation(x, *kg.sg_breather(x, 0.5), "sine_gordon", 0.01)
+    assert sim.fft in (COMPILED_FFTS or ["numpy"])
+    assert sim._u.ctypes.data % 64 == 0 and sim._u.dtype == np.float64
+    if HAVE_NUMBA:
+        chosen = _backend.fft_transforms("r2c", 384, None)
+        assert chosen is sim._fftw and _backend.fft_transforms("r2c", 384, None) is chosen
+        assert sim.fft == ("fftw" if chosen[0] else "pocketfft")
+        assert _backend.fft_transforms("r2c", 384, "pocketfft") is _backend.POCKETFFT
+        assert kg.Simulation(x, *kg.sg_breather(x, 0.5), "sine_gordon", 0.01, fft="pocketfft").fft == "pocketfft"
+
+
+@needs_fftw
+def test_fftw_and_rocket_fft_give_the_same_field():
+    x = grid(60.0, 512)
+    fields = []
+    for fft in ("fftw", "pocketfft"):
+        sim = kg.Simulation(x, *kg.phi4_collision(x, 0.3, 8.0), "phi4", 0.02, fft=fft)
+        sim.step(1000)
+        sim.step(1500)
+        fields.append((sim.phi, sim.pi, sim.energy()))
+    assert np.max(np.abs(fields[0][0] - fields[1][0])) < 1e-12
+    assert np.max(np.abs(fields[0][1] - fields[1][1])) < 1e-11
+    assert fields[0][2] == pytest.approx(fields[1][2], rel=1e-13)
+
+
+@needs_fftw
+@pytest.mark.parametrize("n", [64, 1000, 4096])
+def test_fftw_real_plans_keep_their_input_and_are_made_once(n):
+    with _backend.PLAN_LOCK:
+        plans = _backend.fftw_plans("r2c", n)
+        assert _backend.fftw_plans("r2c", n) is plans and np.all(plans != 0)
+    assert _backend.fft_transforms("r2c", n, "fftw") is plans
+    rng = np.random.default_rng(n)
+    a, b = _backend.aligned_empty(n, np.float64), _backend.aligned_empty(n, np.float64)
+    spectrum = _backend.aligned_empty(n // 2 + 1)
+    a[:] = rng.standard_normal(n)
+    kept = a.copy()
+    _backend._r2c_pairs(a, spectrum, b, plans, 1)               # r2c, then c2r of the spectrum (unscaled)
+    assert np.array_equal(a, kept)                          # the r2c input is left as it was
+    np.testing.assert_allclose(b / n, a, atol=1e-13)
+    _backend._fft_r2c(a, spectrum, plans, np.zeros(1, dtype=np.int64))
+    np.testing.assert_allclose(spectrum, np.fft.rfft(a), atol=1e-12 * n)
+
+
+@needs_fftw
+def test_the_kernel_refuses_arrays_fftw_did_not_plan_for():
+    x = grid(20.0, 64)
+    sim = kg.Simulation(x, *kg.sg_breather(x, 0.5), "sine_gordon", 0.01, fft="fftw")
+    u = _backend.aligned_empty(65, np.float64)[1:]              # 8 bytes off the 64-byte boundary
+    u[:] = sim._u
+    with pytest.raises(ValueError, match="aligned"):
+        kg._steps_numba(u, sim._pi, sim._acc, sim.ramp, sim._k2_unscaled, 1, sim.dt, 2, 1.0,
+                        sim._fftw, sim._spec, sim._lap)
