@@ -126,8 +126,7 @@ class SolitonsView(LessonView):
                                                   options={_(label): key for key, label in SCENES.items()})
         self.potential = pn.widgets.RadioButtonGroup.from_param(
             m.param.potential, options={_(label): key for key, label in POTENTIALS.items()},
-            label=_("Potential"), description=_("The kinks' potential V(φ)."), orientation="vertical",
-            button_type="light")
+            label=_("Potential"), description=_("The kinks' potential V(φ)."), orientation="vertical")
         self.v = pn.widgets.FloatSlider.from_param(m.param.v, label=_("Speed of each kink v"), format="0.0000")
         self.boost = pn.widgets.FloatSlider.from_param(m.param.boost, label=_("Kink speed v"))
         self.omega = pn.widgets.FloatSlider.from_param(m.param.omega, label=_("Breather frequency ω"))
@@ -268,7 +267,7 @@ class SolitonsView(LessonView):
         f.add_layout(self.now_span)
         legend_below(f)
         self.scan_fig = f
-        self.scan_button = pn.widgets.Button(name=_("Scan the speeds"), button_type="primary")
+        self.scan_button = pn.widgets.Button(label=_("Scan the speeds"), color="primary")
         self.scan_button.on_click(lambda *_e: self.start_scan())
         self.scan_text = pn.pane.Markdown(
             _("Each point is one φ⁴ collision, {n} speeds from {lo} to {hi}. The dotted line is v_c ≈ 0.26: above "
