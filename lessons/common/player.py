@@ -159,6 +159,22 @@ class Player(JSComponent):
 
         self.page.param.watch(on_request, "request")
 
+    def send_frames(self, run, n: int, seconds: float) -> None:
+        """Compute up to ``n`` more frames of ``run`` (a :class:`lessons.common.runs.FrameRun`, or None)
+        within about ``seconds``, send them with the subclass's ``push_chunk``, and the run's error if
+        it stopped on one."""
+        if run is None:
+            return
+        chunk = run.next_chunk(n, seconds)
+        if chunk is not None:
+            self.push_chunk(chunk)
+            if run.done and run.error:
+                self.fail(run.error)
+
+    def played_to_end(self, run) -> bool:
+        """Whether the page has played ``run`` (a finished :class:`lessons.common.runs.FrameRun`) to its end."""
+        return run is not None and run.done and run.frames > 0 and self.page.ended_run == run.run_id
+
     def on_action(self, name: str, handler: Callable[[dict], None]) -> None:
         """Call ``handler(message)`` when the page sends the action ``name``."""
         self._actions[name] = handler

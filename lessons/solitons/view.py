@@ -160,19 +160,11 @@ class SolitonsView(LessonView):
         self._show_status()
 
     def _pump(self, n: int = MAX_CHUNK):
-        run = self.model.run
-        if run is None:
-            return
-        chunk = run.next_chunk(n, SLICE_S)
-        if chunk is not None:
-            self.player.push_chunk(chunk)
-            if run.done and run.error:
-                self.player.fail(run.error)
+        self.player.send_frames(self.model.run, n, SLICE_S)
 
     def _on_ended(self):
-        run = self.model.run
-        if run is not None and run.done and run.frames and self.player.page.ended_run == run.run_id:
-            self._show_cards(run)
+        if self.player.played_to_end(self.model.run):
+            self._show_cards(self.model.run)
 
     # ---- read-outs ---------------------------------------------------------------------------------------
     def _show_cards(self, run):
