@@ -44,7 +44,8 @@ from physics._backend import HAVE_NUMBA, aligned_empty, fft_transforms, fftw_lib
 
 __all__ = ["MODELS", "Simulation", "potential", "force", "stability_limit", "lorentz_gamma",
            "sg_kink", "sg_breather", "sg_kink_antikink", "phi4_kink", "phi4_collision", "linear_packet",
-           "kink_mass", "breather_energy", "linear_frequency", "verlet_frequency", "crossings",
+           "kink_mass", "breather_energy", "linear_frequency", "verlet_frequency", "crossings", "escape_speed",
+           "VACUUM_STEP",
            "collision_outcome", "KINK_WIDTH"]
 
 #: the three potentials (``model`` argument)
@@ -55,7 +56,7 @@ KINK_WIDTH = {"phi4": math.sqrt(2.0), "sine_gordon": 1.0}
 #: kinks still within this many rest widths of the centre at the end of a collision are trapped
 TRAPPED_WITHIN = 4.0
 #: the spacing of the vacua (a kink's jump)
-_VACUUM_STEP = {"phi4": 2.0, "sine_gordon": 2.0 * math.pi}
+VACUUM_STEP = {"phi4": 2.0, "sine_gordon": 2.0 * math.pi}
 
 
 def _check_model(model: str) -> None:
@@ -417,7 +418,7 @@ class Simulation:
         self.length = n * dx
         if twist is None:
             jump = phi0[-1] - phi0[0]
-            step = _VACUUM_STEP.get(model)
+            step = VACUUM_STEP.get(model)
             twist = step * round(jump / step) if step else 0.0
         self.twist = float(twist)
         #: the ramp that carries the twist: phi = u + ramp with u periodic
@@ -500,6 +501,23 @@ class Simulation:
         return float(-np.sum(self._pi * self.gradient()) * self.dx)
 
 
+def escape_speed(late, end, elapsed: float, model: str) -> float:
+    """The outgoing speed of a colliding kink–antikink pair, or 0 when they are trapped.
+
+    ``late`` and ``end`` are where the field crosses the level between the vacua (the kinks),
+    ``elapsed`` apart in time.  The speed is that of the outermost crossing; a pair still within
+    TRAPPED_WITHIN rest widths of the centre, or not moving apart (below 0.005), is trapped: a bion
+    breathes near the centre, escaping kinks run away from it.
+    """
+    def outer(p):
+        return float(np.max(np.abs(p))) if len(p) else 0.0
+
+    x1, x2 = outer(late), outer(end)
+    v_out = (x2 - x1) / elapsed if elapsed > 0 else 0.0
+    escaped = x2 > TRAPPED_WITHIN * KINK_WIDTH.get(model, 1.0) and v_out > 0.005
+    return float(v_out) if escaped else 0.0
+
+
 # ---- the lesson's collision scan -------------------------------------------------------------------
 def collision_outcome(v: float, x0: float = 10.0, length: float = 160.0, points: int = 1024,
                       dt: float = 0.05, after: float = 120.0, model: str = "phi4") -> dict:
@@ -552,7 +570,7 @@ def collision_outcome(v: float, x0: float = 10.0, length: float = 160.0, points:
         sim.step(n)
         done += n
         c = sim._u[centre] + sim.ramp[centre]
-        met = abs(c - inside) > 0.5 * _VACUUM_STEP[model]     # nearer the outside vacuum
+        met = abs(c - inside) > 0.5 * VACUUM_STEP[model]     # nearer the outside vacuum
         if far and met:
             bounces += 1
         far = not met
@@ -560,13 +578,6 @@ def collision_outcome(v: float, x0: float = 10.0, length: float = 160.0, points:
             pos_late = crossings(x, fold(sim.phi), level)
     pos_end = crossings(x, fold(sim.phi), level)
 
-    def outer(p):
-        return float(np.max(np.abs(p))) if p.size else 0.0
-
-    x1, x2 = outer(pos_late), outer(pos_end)
-    v_out = (x2 - x1) / (dt * (steps - late))
-    # a bion breathes within a few kink widths of the centre; escaping kinks run away from it
-    escaped = x2 > TRAPPED_WITHIN * KINK_WIDTH.get(model, 1.0) and v_out > 0.005
-    v_out = v_out if escaped else 0.0
-    return {"v_in": float(v), "v_out": float(v_out), "escaped": bool(escaped), "bounces": int(bounces),
+    v_out = escape_speed(pos_late, pos_end, dt * (steps - late), model)
+    return {"v_in": float(v), "v_out": v_out, "escaped": v_out > 0.0, "bounces": int(bounces),
             "t_end": float(sim.t)}

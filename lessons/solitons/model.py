@@ -279,22 +279,19 @@ class Run(FrameRun):
         r = self.records
         t = np.array(r["t"])
         late = int(np.searchsorted(t, t[-1] - 20.0))
-        def outer(k):
-            return float(np.max(np.abs(k))) if len(k) else 0.0
-        x1, x2 = outer(r["kinks"][late]), outer(r["kinks"][-1])
-        step = 2.0 if self.s.field == "phi4" else 2 * math.pi
+        step = kg.VACUUM_STEP[self.s.field]
         between = r["middle"][0]
         met_now = np.abs(np.array(r["middle"]) - between) > 0.5 * step
         bounces = int(np.sum(met_now[1:] & ~met_now[:-1]))
-        v_out = (x2 - x1) / (t[-1] - t[late]) if t[-1] > t[late] else 0.0
-        escaped = bounces > 0 and x2 > kg.TRAPPED_WITHIN * kg.KINK_WIDTH[self.s.field] and v_out > 0.005
+        v_out = kg.escape_speed(r["kinks"][late], r["kinks"][-1], t[-1] - t[late], self.s.field) if bounces else 0.0
+        escaped = v_out > 0.0
         # passing through shows in the middle, which goes from one vacuum to the one two steps away (-2 pi
         # to +2 pi); phi^4 has only two vacua, so its kinks can only bounce (a bion dipping below -1 is
         # not a new vacuum)
         passed = self.s.field == "sine_gordon" and abs(r["middle"][-1] - between) > 1.5 * step
         # kinks that escape slowly (near v_c) need time to get clear of a bion's size
         decided = t[-1] - X0 / self.s.v >= DECIDED_AFTER or passed
-        return {"met": bounces > 0, "escaped": bool(escaped), "v_out": float(v_out) if escaped else 0.0,
+        return {"met": bounces > 0, "escaped": escaped, "v_out": v_out,
                 "bounces": bounces, "middle": float(r["middle"][-1]), "passed": bool(passed),
                 "decided": bool(decided)}
 

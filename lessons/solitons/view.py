@@ -148,13 +148,12 @@ class SolitonsView(LessonView):
         m = self.model
         try:
             run = m.new_run()
-            run.next_chunk(1)              # frame 0: the player's axes come from it
+            first = run.next_chunk(1)      # frame 0: the player's axes come from it
         except (ValueError, FloatingPointError) as err:
             self.status.object = self._("Could not start this run: {reason}").format(reason=plain_text(str(err)))
             return
         self.player.show_setup(run, m.expected_energy())
-        self.player.push_chunk({"start": 0, "end": 1, "done": run.done,
-                                **{k: v[:1] for k, v in run.records.items()}})
+        self.player.push_chunk(first)
         self._pump(FIRST_CHUNK)
         self._show_cards(None)
         self._show_status()
